@@ -1,0 +1,1 @@
+"""Atiende engine: configuration, storage, conversation routing, tickets and the CLI."""

@@ -1,0 +1,1 @@
+"""Channel adapters: translate provider traffic to and from InboundMessage/OutboundMessage."""

@@ -1,0 +1,1 @@
+"""Knowledge base: article loading and pure-function matching."""

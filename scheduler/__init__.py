@@ -1,0 +1,1 @@
+"""Time: injected clocks, business calendar and SLA arithmetic (pure), scheduled jobs."""
