@@ -1,0 +1,53 @@
+"""Composition root: build the database, knowledge base, clock and engine context from config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import AtiendeConfig
+from bot.db import make_engine, make_session_factory
+from bot.errors import ConfigError
+from bot.migrate import is_up_to_date, upgrade
+from bot.turn import EngineContext
+from kb.loader import load_kb
+from kb.matcher import build_index
+from scheduler.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: AtiendeConfig
+    engine: Engine
+    factory: sessionmaker[Session]
+    ctx: EngineContext
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+
+def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineContext:
+    """Load and index the KB (raises KbInvalid with every problem)."""
+    path = config.kb_path()
+    if not path.is_dir():
+        raise ConfigError(f"{config.source}: kb.path: folder {path} does not exist")
+    articles = load_kb(path)
+    return EngineContext(config=config, kb_index=build_index(articles),
+                         articles={article.id: article for article in articles},
+                         clock=clock or SystemClock())
+
+
+def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
+                  migrate: bool = True) -> Runtime:
+    """Everything a command needs; brings the schema up to date unless told not to."""
+    engine = make_engine(config.database.url)
+    if migrate and not is_up_to_date(engine):
+        upgrade(engine)
+        log.info("database schema upgraded")
+    return Runtime(config, engine, make_session_factory(engine), build_context(config, clock))

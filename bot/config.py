@@ -1,0 +1,237 @@
+"""The one pydantic model for config.yaml, with ATIENDE__SECTION__KEY environment overrides."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+ENV_PREFIX = "ATIENDE__"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+Priority = Literal["low", "medium", "high", "critical"]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are typos, so they are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///atiende.db"
+
+
+class HttpConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class KbConfig(Section):
+    path: str = "kb/articles"
+
+
+class HolidaysConfig(Section):
+    country: str | None = "CO"
+    subdivision: str | None = None
+    extra_closed: list[date] = []
+    extra_open: list[date] = []
+
+
+class BusinessHoursConfig(Section):
+    timezone: str = "America/Bogota"
+    weekly: dict[str, list[str]] = {
+        "mon": ["08:00-17:00"], "tue": ["08:00-17:00"], "wed": ["08:00-17:00"],
+        "thu": ["08:00-17:00"], "fri": ["08:00-14:00"],
+    }
+    holidays: HolidaysConfig = HolidaysConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/Bogota)")
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _valid_ranges(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown day {day!r} (use {', '.join(WEEKDAYS)})")
+            for item in ranges:
+                if not RANGE_RE.match(item):
+                    raise ValueError(f"{day}: {item!r} is not a range like 08:00-17:00")
+        return value
+
+
+class AgentConfig(Section):
+    name: str
+    email: str
+    level: int = Field(1, ge=1, le=4)
+    supervisor: bool = False
+
+
+class VipConfig(Section):
+    contacts: list[str] = []
+
+
+class SlaTable(Section):
+    critical: int = Field(gt=0)
+    high: int = Field(gt=0)
+    medium: int = Field(gt=0)
+    low: int = Field(gt=0)
+
+
+class FirstResponseConfig(Section):
+    regular: SlaTable = SlaTable(critical=120, high=240, medium=480, low=1440)
+    vip: SlaTable = SlaTable(critical=30, high=60, medium=120, low=240)
+
+
+class SlaConfig(Section):
+    first_response: FirstResponseConfig = FirstResponseConfig()
+    vip_emergency_24x7: bool = True
+
+
+class WhatsAppConfig(Section):
+    from_address: str = "whatsapp:+14155238886"
+    api_base_url: str = "https://api.twilio.com"
+
+
+class TelegramConfig(Section):
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base_url: str = "https://api.telegram.org"
+
+
+class HostPort(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+
+
+class ImapConfig(Section):
+    host: str | None = None
+    port: int = Field(993, ge=1, le=65535)
+    ssl: bool = True
+    username: str | None = None
+    mailbox: str = "INBOX"
+
+
+class EmailConfig(Section):
+    support_address: str = "soporte@example.com"
+    smtp_inbound: HostPort = HostPort(port=2525)
+    smtp_outbound: HostPort = HostPort(port=25)
+    imap: ImapConfig = ImapConfig()
+
+
+class ChannelsConfig(Section):
+    whatsapp: WhatsAppConfig | None = None
+    telegram: TelegramConfig | None = None
+    email: EmailConfig | None = None
+
+
+class BotConfig(Section):
+    default_language: Literal["es", "en"] = "es"
+    company_name: str = "Atiende"
+    conversation_timeout_hours: int = Field(24, gt=0)
+    response_promise: dict[str, str] = {
+        "es": "Un agente te responderá en horario de atención.",
+        "en": "An agent will answer you during office hours.",
+    }
+
+
+class AtiendeConfig(Section):
+    """Everything config.yaml may hold; `source` is the file it came from."""
+
+    database: DatabaseConfig = DatabaseConfig()
+    http: HttpConfig = HttpConfig()
+    kb: KbConfig = KbConfig()
+    business_hours: BusinessHoursConfig = BusinessHoursConfig()
+    agents: list[AgentConfig] = []
+    vip: VipConfig = VipConfig()
+    sla: SlaConfig = SlaConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    bot: BotConfig = BotConfig()
+    source: str = Field("<defaults>", exclude=True)
+
+    def kb_path(self) -> Path:
+        """The KB folder; a relative path is taken from the config file's folder."""
+        path = Path(self.kb.path)
+        if path.is_absolute() or self.source.startswith("<"):
+            return path
+        return Path(self.source).resolve().parent / path
+
+    def is_vip_address(self, address: str) -> bool:
+        return address.lower() in {item.lower() for item in self.vip.contacts}
+
+
+def load_config(path: str | Path = "config.yaml", environ: dict[str, str] | None = None) -> AtiendeConfig:
+    """Read, override from the environment and validate; raise ConfigError with one line."""
+    env = os.environ if environ is None else environ
+    data = read_yaml_mapping(Path(path))
+    apply_env_overrides(data, env, str(path))
+    try:
+        return AtiendeConfig.model_validate({**data, "source": str(path)})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, str(path))) from None
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found (copy config.yaml from the repository)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def apply_env_overrides(data: dict[str, Any], environ: Any, source: str) -> None:
+    """Set data[a][b][c] from ATIENDE__A__B__C; values are parsed as YAML scalars/lists."""
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
+        if not keys:
+            continue
+        node = data
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[keys[-1]] = parse_env_value(raw, name, source)
+
+
+def parse_env_value(raw: str, name: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"{source}: environment variable {name} is not a valid value") from None
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and section)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: {key}: {message}{more}"

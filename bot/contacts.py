@@ -1,0 +1,38 @@
+"""Contacts and their stable addresses per channel; VIP status from config or the contact row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import AtiendeConfig
+from bot.models import Contact, ContactIdentity
+
+
+def find_contact(session: Session, channel: str, address: str) -> Contact | None:
+    stmt = (select(Contact).join(ContactIdentity)
+            .where(ContactIdentity.channel == channel, ContactIdentity.address == address))
+    return session.scalars(stmt).first()
+
+
+def find_or_create_contact(session: Session, config: AtiendeConfig, channel: str, address: str,
+                           name: str | None, now: datetime) -> Contact:
+    """The contact behind (channel, address), created on first contact; VIP from config."""
+    contact = find_contact(session, channel, address)
+    if contact is None:
+        contact = Contact(name=name, vip=config.is_vip_address(address), created_at=now)
+        session.add(contact)
+        session.flush()
+        session.add(ContactIdentity(contact_id=contact.id, channel=channel, address=address))
+        session.flush()
+    elif name and not contact.name:
+        contact.name = name
+    if config.is_vip_address(address) and not contact.vip:
+        contact.vip = True
+    return contact
+
+
+def is_vip(contact: Contact) -> bool:
+    return bool(contact.vip)

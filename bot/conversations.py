@@ -1,0 +1,44 @@
+"""Conversations: one active thread per contact and channel address, with its dialogue state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Conversation
+
+
+def current_conversation(session: Session, contact_id: int, channel: str, address: str,
+                         now: datetime, timeout: timedelta) -> Conversation:
+    """The contact's conversation on this address, or a new one after `timeout` of silence."""
+    stmt = (select(Conversation)
+            .where(Conversation.contact_id == contact_id, Conversation.channel == channel,
+                   Conversation.address == address)
+            .order_by(Conversation.id.desc()).with_for_update())
+    conversation = session.scalars(stmt).first()
+    if conversation is not None and not is_stale(conversation, now, timeout):
+        return conversation
+    conversation = Conversation(contact_id=contact_id, channel=channel, address=address,
+                                state="idle", context={}, created_at=now, updated_at=now)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def is_stale(conversation: Conversation, now: datetime, timeout: timedelta) -> bool:
+    last = conversation.last_inbound_at or conversation.created_at
+    return now - last > timeout
+
+
+def set_state(conversation: Conversation, state: str, now: datetime, **context: Any) -> None:
+    """Move the dialogue to `state`, replacing its context (JSON-serialisable values)."""
+    conversation.state = state
+    conversation.context = dict(context)
+    conversation.updated_at = now
+
+
+def reset_state(conversation: Conversation, now: datetime) -> None:
+    set_state(conversation, "idle", now)

@@ -1,0 +1,133 @@
+"""route_message: decide what one stored inbound message means and what the bot does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from bot import answers, ticket_flow, tickets
+from bot.conversations import current_conversation
+from bot.intents import Intent, read_intent
+from bot.models import Contact, Message
+from bot.turn import EngineContext, Turn
+from kb.language import detect_language
+from kb.normalize import normalize_text
+
+SHORT_MESSAGE_WORDS = 3
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    outbox_ids: tuple[int, ...]
+    ticket_number: int | None
+    ticket_status: str | None
+    lang: str
+
+
+def route_message(session: Session, ctx: EngineContext, message_id: int) -> RouteResult:
+    """Handle one stored inbound message inside the caller's transaction."""
+    turn = start_turn(session, ctx, message_id)
+    if turn.message.status != "processed":
+        dispatch(turn, read_intent(turn.text))
+        turn.message.status = "processed"
+    ticket = turn.ticket
+    return RouteResult(tuple(turn.outbox_ids), ticket.number if ticket else None,
+                       ticket.status if ticket else None, turn.lang)
+
+
+def start_turn(session: Session, ctx: EngineContext, message_id: int) -> Turn:
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        raise LookupError(f"message {message_id} is not stored")
+    contact = session.get(Contact, message.contact_id)
+    assert contact is not None
+    now = ctx.clock.now()
+    timeout = timedelta(hours=ctx.config.bot.conversation_timeout_hours)
+    conversation = current_conversation(session, contact.id, message.channel, message.sender,
+                                        message.created_at, timeout)
+    conversation.last_inbound_at = message.created_at
+    message.conversation_id = conversation.id
+    lang = choose_language(message, contact, ctx.config.bot.default_language)
+    contact.language = lang
+    return Turn(session, ctx, message, contact, conversation, lang, now)
+
+
+def choose_language(message: Message, contact: Contact, default: str) -> str:
+    """Detect per message; short replies ("sí", "2") keep the language we already know."""
+    hint = (message.raw or {}).get("_atiende", {}).get("language_hint")
+    known = contact.language or (hint if hint in ("es", "en") else None)
+    words = normalize_text(message.text or "").split()
+    if len(words) < SHORT_MESSAGE_WORDS and known:
+        return known
+    return detect_language(message.text or "", default=known or default)
+
+
+def dispatch(turn: Turn, intent: Intent) -> None:
+    handler = STATE_HANDLERS.get(turn.conversation.state)
+    if handler is not None and handler(turn, intent):
+        return
+    if handle_intent(turn, intent):
+        return
+    if reopen_resolved(turn):
+        return
+    if answers.try_knowledge_base(turn):
+        return
+    answers.record_unanswered(turn)
+    turn.decide("kb_no_answer")
+    ticket_flow.open_or_append(turn, turn.text)
+
+
+def handle_intent(turn: Turn, intent: Intent) -> bool:
+    if intent.name == "greeting":
+        name = f" {turn.contact.name.split()[0]}" if turn.contact.name else ""
+        turn.say("greeting", name=name, company=turn.ctx.config.bot.company_name)
+        turn.decide("greeted")
+    elif intent.name == "thanks":
+        turn.say("thanks")
+        turn.decide("thanked")
+    elif intent.name == "status":
+        ticket_flow.report_status(turn, intent.number)
+    elif intent.name == "escalate":
+        ticket_flow.escalate_by_customer(turn, intent.number)
+    elif intent.name == "human":
+        turn.decide("agent_requested")
+        ticket_flow.open_or_append(turn, turn.text)
+    else:
+        return False
+    return True
+
+
+def reopen_resolved(turn: Turn) -> bool:
+    """A message after `resolved` reopens the ticket (closed tickets stay closed)."""
+    latest = tickets.find_latest_ticket(turn.session, turn.contact.id)
+    if latest is None or latest.status != "resolved":
+        return False
+    ticket_flow.reopen_with_message(turn, latest)
+    return True
+
+
+def on_feedback(turn: Turn, intent: Intent) -> bool:
+    outcome = answers.take_feedback(turn, intent)
+    if outcome == "not_helpful":
+        question = turn.conversation.context.get("question") or turn.text
+        ticket_flow.open_or_append(turn, question)
+    return outcome is not None
+
+
+def on_choice(turn: Turn, intent: Intent) -> bool:
+    question = turn.conversation.context.get("question") or turn.text
+    outcome = answers.take_choice(turn, intent)
+    if outcome == "none_fits":
+        ticket_flow.open_or_append(turn, question)
+    return outcome is not None
+
+
+STATE_HANDLERS: dict[str, Callable[[Turn, Intent], bool]] = {
+    "awaiting_feedback": on_feedback,
+    "awaiting_choice": on_choice,
+    "awaiting_description": ticket_flow.take_description,
+    "awaiting_category": ticket_flow.take_category,
+}

@@ -1,0 +1,95 @@
+"""The outbox: replies are rows written with the state change; a dispatcher delivers them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import DeliveryError
+from bot.models import OutboxItem
+from channels.base import Channel, OutboundMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
+            buttons: tuple[str, ...] = (), kind: str = "reply", conversation_id: int | None = None,
+            ticket_id: int | None = None, in_reply_to: int | None = None) -> OutboxItem:
+    """Add one outbound message to the caller's transaction."""
+    item = OutboxItem(
+        channel=channel, recipient=recipient, status="pending", attempts=0, next_attempt_at=now,
+        payload={"text": text, "buttons": list(buttons), "kind": kind},
+        conversation_id=conversation_id, ticket_id=ticket_id, in_reply_to=in_reply_to,
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
+    return OutboundMessage(
+        channel=item.channel, recipient=item.recipient, text=item.payload.get("text", ""),
+        buttons=tuple(item.payload.get("buttons", ())), kind=item.payload.get("kind", "reply"),
+        ticket_number=ticket_number, outbox_id=item.id,
+    )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Exponential delay before the next try, at least what the provider asked for."""
+    delay = min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+class Dispatcher:
+    """Delivers due outbox rows through the registered channels, retrying transient errors."""
+
+    def __init__(self, factory: sessionmaker[Session], channels: Mapping[str, Channel]) -> None:
+        self.factory = factory
+        self.channels = channels
+
+    def claim_due(self, session: Session, now: datetime, limit: int) -> list[OutboxItem]:
+        stmt = (select(OutboxItem)
+                .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
+                       OutboxItem.channel.in_(list(self.channels)))
+                .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        return list(session.scalars(stmt))
+
+    async def deliver_due(self, now: datetime, limit: int = 100) -> int:
+        """Try every due row once; returns how many were sent."""
+        sent = 0
+        with self.factory() as session, session.begin():
+            for item in self.claim_due(session, now, limit):
+                sent += await self.deliver_one(item, now)
+        return sent
+
+    async def deliver_one(self, item: OutboxItem, now: datetime) -> int:
+        item.attempts += 1
+        try:
+            receipt = await self.channels[item.channel].send(to_outbound(item))
+        except DeliveryError as exc:
+            self.record_failure(item, exc, now)
+            return 0
+        item.status = receipt.status if receipt.status != "sent" else "sent"
+        item.provider_message_id = receipt.provider_message_id
+        item.sent_at = now
+        item.last_error = None
+        return 1
+
+    def record_failure(self, item: OutboxItem, exc: DeliveryError, now: datetime) -> None:
+        item.last_error = str(exc)
+        if not exc.transient or item.attempts >= MAX_ATTEMPTS:
+            item.status = "failed"
+            log.warning("outbox %s failed for good after %s attempts: %s", item.id,
+                        item.attempts, exc)
+            return
+        item.next_attempt_at = now + backoff(item.attempts, exc.retry_after)

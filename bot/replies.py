@@ -1,0 +1,142 @@
+"""Every text the bot sends, in Spanish and English; code asks for a key, never writes prose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "es": "¡Hola{name}! Soy el asistente de soporte de {company}. Cuéntame en qué te puedo "
+              "ayudar: escribe tu pregunta o describe el problema.",
+        "en": "Hi{name}! I'm {company}'s support assistant. Tell me how I can help: type your "
+              "question or describe the problem.",
+    },
+    "thanks": {
+        "es": "¡Con gusto! Si necesitas algo más, escríbeme cuando quieras.",
+        "en": "You're welcome! If you need anything else, just write.",
+    },
+    "kb_answer": {"es": "{body}\n\n¿Te ayudó? (sí/no)", "en": "{body}\n\nDid this help? (yes/no)"},
+    "kb_helpful": {
+        "es": "¡Qué bien! Me alegra haberte ayudado. Si necesitas algo más, aquí estoy.",
+        "en": "Great, glad I could help! If you need anything else, I'm here.",
+    },
+    "kb_choices": {
+        "es": "Encontré varios temas que podrían servirte. Responde con el número:\n{options}\n"
+              "0. Ninguno, quiero hablar con un agente",
+        "en": "I found a few topics that might help. Reply with the number:\n{options}\n"
+              "0. None of these, I want to talk to an agent",
+    },
+    "ask_description": {
+        "es": "Con gusto te comunico con un agente. Para crear tu ticket, cuéntame brevemente "
+              "qué pasó (qué intentabas hacer y qué viste).",
+        "en": "Sure, I'll get you to an agent. To open your ticket, tell me briefly what "
+              "happened (what you were trying to do and what you saw).",
+    },
+    "ask_category": {
+        "es": "Para dirigir tu ticket #{number} al equipo correcto, ¿de qué se trata? Responde "
+              "con el número:\n{options}",
+        "en": "To route ticket #{number} to the right team, what is it about? Reply with the "
+              "number:\n{options}",
+    },
+    "ticket_created": {
+        "es": "Creé tu ticket #{number} (categoría: {category}, prioridad: {priority}). {promise}",
+        "en": "I opened ticket #{number} for you (category: {category}, priority: {priority}). "
+              "{promise}",
+    },
+    "ticket_updated": {
+        "es": "Agregué tu mensaje al ticket #{number}. El agente lo verá junto con el resto.",
+        "en": "I added your message to ticket #{number}. The agent will see it with the rest.",
+    },
+    "ticket_category_set": {
+        "es": "Gracias, dejé el ticket #{number} en la categoría {category}. {promise}",
+        "en": "Thanks, ticket #{number} is now in the {category} category. {promise}",
+    },
+    "ticket_reopened": {
+        "es": "Reabrí tu ticket #{number} y agregué tu mensaje. Un agente lo revisará.",
+        "en": "I reopened ticket #{number} and added your message. An agent will look at it.",
+    },
+    "ticket_status": {
+        "es": "Ticket #{number}: {subject}\nEstado: {status} · Prioridad: {priority} · "
+              "Asignado a: {assignee}\nÚltima actualización: {updated}",
+        "en": "Ticket #{number}: {subject}\nStatus: {status} · Priority: {priority} · "
+              "Assigned to: {assignee}\nLast update: {updated}",
+    },
+    "no_tickets": {
+        "es": "No encuentro tickets a tu nombre. Si tienes un problema, cuéntamelo y creo uno.",
+        "en": "I can't find any tickets for you. If something is wrong, tell me and I'll open one.",
+    },
+    "ticket_not_found": {
+        "es": "No encuentro el ticket #{number} entre los tuyos. Revisa el número o escribe "
+              "\"estado\" para ver el último.",
+        "en": "I can't find ticket #{number} among yours. Check the number or write \"status\" "
+              "to see your latest one.",
+    },
+    "escalated": {
+        "es": "Escalé tu ticket #{number} al nivel {level} ({level_name}). Un responsable lo "
+              "revisará con prioridad.",
+        "en": "I escalated ticket #{number} to level {level} ({level_name}). Someone senior will "
+              "review it as a priority.",
+    },
+    "escalated_max": {
+        "es": "Tu ticket #{number} ya está en el nivel más alto ({level_name}). Avisé de nuevo "
+              "a los responsables.",
+        "en": "Ticket #{number} is already at the highest level ({level_name}). I notified "
+              "the people in charge again.",
+    },
+    "escalate_without_ticket": {
+        "es": "No tienes tickets abiertos para escalar. Cuéntame el problema y lo creo con "
+              "prioridad.",
+        "en": "You have no open tickets to escalate. Tell me the problem and I'll open one "
+              "as a priority.",
+    },
+    "unassigned": {"es": "sin asignar", "en": "unassigned"},
+}
+
+STATUS_NAMES = {
+    "open": {"es": "abierto", "en": "open"},
+    "in_progress": {"es": "en progreso", "en": "in progress"},
+    "waiting_customer": {"es": "esperando tu respuesta", "en": "waiting for your reply"},
+    "resolved": {"es": "resuelto", "en": "resolved"},
+    "closed": {"es": "cerrado", "en": "closed"},
+}
+PRIORITY_NAMES = {
+    "low": {"es": "baja", "en": "low"},
+    "medium": {"es": "media", "en": "medium"},
+    "high": {"es": "alta", "en": "high"},
+    "critical": {"es": "crítica", "en": "critical"},
+}
+CATEGORY_NAMES = {
+    "technical": {"es": "técnico", "en": "technical"},
+    "functional": {"es": "funcional", "en": "functional"},
+    "billing": {"es": "facturación", "en": "billing"},
+    "account": {"es": "cuenta", "en": "account"},
+    "training": {"es": "capacitación", "en": "training"},
+    "customization": {"es": "personalización", "en": "customization"},
+    "emergency": {"es": "emergencia", "en": "emergency"},
+    "suggestion": {"es": "sugerencia", "en": "suggestion"},
+}
+LEVEL_NAMES = {
+    1: {"es": "agente", "en": "agent"},
+    2: {"es": "senior", "en": "senior"},
+    3: {"es": "ingeniería", "en": "engineering"},
+    4: {"es": "gerencia", "en": "management"},
+}
+YES_NO_BUTTONS = {"es": ("Sí", "No"), "en": ("Yes", "No")}
+
+
+def render(key: str, lang: str, **values: Any) -> str:
+    """The text for `key` in `lang` (Spanish when the language is unknown), filled in."""
+    texts = TEXTS[key]
+    return texts.get(lang, texts["es"]).format(**values)
+
+
+def name_of(table: dict[Any, dict[str, str]], key: Any, lang: str) -> str:
+    """A status, priority, category or level name in the customer's language."""
+    names = table.get(key)
+    if names is None:
+        return str(key)
+    return names.get(lang, names["es"])
+
+
+def numbered(options: list[str]) -> str:
+    return "\n".join(f"{index}. {option}" for index, option in enumerate(options, start=1))

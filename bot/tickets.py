@@ -1,0 +1,122 @@
+"""Ticket records: create, append, reopen, escalate, change status; each change is an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
+from bot.triage import subject_from
+
+MAX_LEVEL = 4
+REOPEN_ESCALATION_THRESHOLD = 3
+
+
+def record_event(session: Session, *, actor: str, action: str, at: datetime,
+                 ticket: Ticket | None = None, conversation_id: int | None = None,
+                 before: object = None, after: object = None, detail: str | None = None) -> None:
+    """Append one audit row: who did what, the value before and after, and when."""
+    session.add(TicketEvent(
+        ticket_id=ticket.id if ticket else None,
+        conversation_id=conversation_id if conversation_id else (
+            ticket.conversation_id if ticket else None),
+        actor=actor, action=action, at=at, detail=detail,
+        before=None if before is None else str(before),
+        after=None if after is None else str(after),
+    ))
+
+
+def create_ticket(session: Session, *, contact: Contact, channel: str, conversation_id: int | None,
+                  text: str, category: str | None, priority: str, language: str, actor: str,
+                  now: datetime) -> Ticket:
+    ticket = Ticket(
+        contact_id=contact.id, conversation_id=conversation_id, channel=channel,
+        subject=subject_from(text), description=text, category=category, priority=priority,
+        status="open", level=1, vip=bool(contact.vip), language=language,
+        created_at=now, updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    ticket.number = ticket.id
+    record_event(session, ticket=ticket, actor=actor, action="created", at=now, after="open",
+                 detail=f"category={category or 'unknown'} priority={priority}")
+    return ticket
+
+
+def attach_message(session: Session, ticket: Ticket, message: Message, actor: str,
+                   now: datetime) -> None:
+    """Link a customer message to the ticket; a ticket waiting on the customer becomes open."""
+    message.ticket_id = ticket.id
+    ticket.updated_at = now
+    record_event(session, ticket=ticket, actor=actor, action="customer_message", at=now,
+                 detail=f"message {message.id}")
+    if ticket.status == "waiting_customer":
+        set_status(session, ticket, "open", actor, now, reason="customer replied")
+
+
+def set_status(session: Session, ticket: Ticket, status: str, actor: str, now: datetime,
+               reason: str | None = None) -> None:
+    before = ticket.status
+    if before == status:
+        return
+    ticket.status = status
+    ticket.updated_at = now
+    if status == "resolved":
+        ticket.resolved_at = now
+    elif status == "closed":
+        ticket.closed_at = now
+    record_event(session, ticket=ticket, actor=actor, action="status_changed", at=now,
+                 before=before, after=status, detail=reason)
+
+
+def set_category(session: Session, ticket: Ticket, category: str, actor: str,
+                 now: datetime) -> None:
+    before = ticket.category
+    ticket.category = category
+    ticket.updated_at = now
+    record_event(session, ticket=ticket, actor=actor, action="category_changed", at=now,
+                 before=before, after=category)
+
+
+def escalate(session: Session, ticket: Ticket, actor: str, now: datetime, reason: str) -> bool:
+    """Raise the level by one; False when already at the top (the event is still written)."""
+    before = ticket.level
+    raised = before < MAX_LEVEL
+    ticket.level = min(MAX_LEVEL, before + 1)
+    ticket.updated_at = now
+    record_event(session, ticket=ticket, actor=actor, action="escalated", at=now,
+                 before=before, after=ticket.level, detail=reason)
+    return raised
+
+
+def reopen(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
+    """Back to open from resolved; more than three reopenings escalate."""
+    ticket.reopen_count += 1
+    ticket.resolved_at = None
+    set_status(session, ticket, "open", actor, now, reason=f"reopen #{ticket.reopen_count}")
+    if ticket.reopen_count > REOPEN_ESCALATION_THRESHOLD:
+        escalate(session, ticket, "bot", now, f"reopened {ticket.reopen_count} times")
+
+
+def find_open_ticket(session: Session, contact_id: int) -> Ticket | None:
+    stmt = (select(Ticket).where(Ticket.contact_id == contact_id,
+                                 Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+    return session.scalars(stmt).first()
+
+
+def find_latest_ticket(session: Session, contact_id: int) -> Ticket | None:
+    stmt = (select(Ticket).where(Ticket.contact_id == contact_id)
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+    return session.scalars(stmt).first()
+
+
+def find_contact_ticket(session: Session, contact_id: int, number: int) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.contact_id == contact_id, Ticket.number == number)
+    return session.scalars(stmt).first()
+
+
+def find_ticket(session: Session, ticket_id: int | None) -> Ticket | None:
+    return session.get(Ticket, ticket_id) if ticket_id is not None else None

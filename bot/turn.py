@@ -1,0 +1,65 @@
+"""One turn of the dialogue: the inbound message, who sent it, and the replies it causes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.config import AtiendeConfig
+from bot.models import Contact, Conversation, Message, Ticket
+from bot.replies import render
+from bot.tickets import record_event
+from kb.loader import Article
+from kb.matcher import KbIndex
+from scheduler.clock import Clock
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What the engine needs besides the database session: config, KB and the clock."""
+
+    config: AtiendeConfig
+    kb_index: KbIndex
+    articles: dict[str, Article]
+    clock: Clock
+
+
+@dataclass
+class Turn:
+    session: Session
+    ctx: EngineContext
+    message: Message
+    contact: Contact
+    conversation: Conversation
+    lang: str
+    now: datetime
+    outbox_ids: list[int] = field(default_factory=list)
+    ticket: Ticket | None = None
+
+    @property
+    def text(self) -> str:
+        return self.message.text or ""
+
+    @property
+    def actor(self) -> str:
+        return f"customer:{self.message.sender}"
+
+    def say(self, key: str, buttons: tuple[str, ...] = (), **values: object) -> None:
+        """Queue the reply `key` in the customer's language, in this transaction."""
+        self.say_text(render(key, self.lang, **values), buttons)
+
+    def say_text(self, text: str, buttons: tuple[str, ...] = ()) -> None:
+        item = outbox.enqueue(
+            self.session, channel=self.conversation.channel, recipient=self.conversation.address,
+            text=text, buttons=buttons, now=self.now, conversation_id=self.conversation.id,
+            ticket_id=self.ticket.id if self.ticket else None, in_reply_to=self.message.id,
+        )
+        self.outbox_ids.append(item.id)
+
+    def decide(self, action: str, detail: str | None = None, ticket: Ticket | None = None) -> None:
+        """Write the audit row for a decision the bot made on this turn."""
+        record_event(self.session, actor="bot", action=action, at=self.now, ticket=ticket,
+                     conversation_id=self.conversation.id, detail=detail)

@@ -1,0 +1,27 @@
+"""The console channel: the terminal is the customer's chat; delivery hands text to a sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from channels.base import DeliveryReceipt, OutboundMessage
+
+CHANNEL = "console"
+
+
+def console_address(name: str) -> str:
+    """`ana` → `console:ana`; an address that already has the prefix is kept."""
+    return name if name.startswith(f"{CHANNEL}:") else f"{CHANNEL}:{name}"
+
+
+class ConsoleChannel:
+    """Delivers by calling `sink` with each message (print it, or collect it in batch mode)."""
+
+    name = CHANNEL
+
+    def __init__(self, sink: Callable[[OutboundMessage], None]) -> None:
+        self.sink = sink
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        self.sink(message)
+        return DeliveryReceipt(provider_message_id=f"console-out-{message.outbox_id}")

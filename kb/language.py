@@ -1,0 +1,48 @@
+"""Detect whether a customer message is Spanish or English; grammar words decide Spanglish."""
+
+from __future__ import annotations
+
+import threading
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+from kb.normalize import tokenize
+from kb.stopwords import EN_FUNCTION, ES_FUNCTION
+
+_ES_ONLY = ES_FUNCTION - EN_FUNCTION
+_EN_ONLY = EN_FUNCTION - ES_FUNCTION
+_LOCK = threading.Lock()
+_DETECTOR: list[LanguageDetector] = []
+MIN_MARGIN = 0.25
+
+
+def _detector() -> LanguageDetector:
+    """The lingua detector, restricted to Spanish and English, built once on first use."""
+    with _LOCK:
+        if not _DETECTOR:
+            _DETECTOR.append(
+                LanguageDetectorBuilder.from_languages(Language.SPANISH, Language.ENGLISH).build()
+            )
+    return _DETECTOR[0]
+
+
+def function_word_balance(tokens: list[str]) -> int:
+    """Spanish-only grammar words minus English-only grammar words among `tokens`."""
+    return sum(t in _ES_ONLY for t in tokens) - sum(t in _EN_ONLY for t in tokens)
+
+
+def _lingua_balance(text: str) -> float:
+    """lingua's Spanish confidence minus its English confidence, in -1..1."""
+    values = {v.language: v.value for v in _detector().compute_language_confidence_values(text)}
+    return values.get(Language.SPANISH, 0.0) - values.get(Language.ENGLISH, 0.0)
+
+
+def detect_language(text: str, default: str = "es") -> str:
+    """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`."""
+    tokens = tokenize(text)
+    if not any(len(t) > 1 for t in tokens):
+        return default
+    balance = function_word_balance(tokens) + _lingua_balance(text)
+    if abs(balance) < MIN_MARGIN:
+        return default
+    return "es" if balance > 0 else "en"

@@ -1,0 +1,186 @@
+"""Match a customer message to a knowledge-base article, or abstain when unsure."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.language import detect_language
+from kb.loader import Article
+from kb.normalize import stem_words, strip_quoted, tokenize
+from kb.spelling import SpellIndex
+from kb.stopwords import is_function_word
+
+FIELD_WEIGHTS = {"title": 0.7, "questions": 0.7, "tags": 0.6, "body": 0.3}
+UNKNOWN_WEIGHT = 0.6
+ANSWER_AT = 0.32
+MARGIN = 0.13
+AMBIGUOUS_AT = ANSWER_AT
+MAX_CANDIDATES = 5
+_LANG_SUFFIX = re.compile(r"-(es|en)$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article the message may be about, with its score in 0..1."""
+
+    article_id: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """The matcher's decision for one message."""
+
+    answered: bool
+    article_id: str | None
+    score: float
+    lang: str
+    candidates: tuple[Candidate, ...]
+    ambiguous: bool
+
+
+@dataclass(frozen=True)
+class KbIndex:
+    """Immutable search structures over one loaded knowledge base."""
+
+    articles: tuple[Article, ...]
+    topics: tuple[str, ...]
+    postings: dict[str, tuple[tuple[int, float], ...]]
+    idf: dict[str, float]
+    unknown_idf: float
+    spelling: SpellIndex
+
+
+def topic_of(article: Article) -> str:
+    """Translations share a topic: ids that differ only in a trailing -es/-en."""
+    return _LANG_SUFFIX.sub("", article.id)
+
+
+def content_words(text: str) -> list[str]:
+    """Normalised words of `text` that are not grammar words or fillers."""
+    return [t for t in tokenize(text) if not is_function_word(t) and (len(t) > 1 or t.isdigit())]
+
+
+def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
+    """Each stem of the article with its strongest field weight, and its surface words."""
+    fields = {
+        "title": article.title,
+        "questions": " ".join(article.questions),
+        "tags": " ".join(article.tags),
+        "body": article.body,
+    }
+    miss: dict[str, float] = {}
+    surface: list[str] = []
+    for field, text in fields.items():
+        words = content_words(text)
+        surface += words
+        for term in set(stem_words(words, article.lang)):
+            miss[term] = miss.get(term, 1.0) * (1.0 - FIELD_WEIGHTS[field])
+    return {term: 1.0 - m for term, m in miss.items()}, surface
+
+
+
+def build_index(articles: Sequence[Article]) -> KbIndex:
+    """Build the search index once per knowledge-base load."""
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    vocabulary: set[str] = set()
+    for number, article in enumerate(articles):
+        strength, surface = _article_terms(article)
+        vocabulary.update(surface)
+        for stem, weight in strength.items():
+            postings[stem].append((number, weight))
+    n = len(articles)
+    idf = {stem: _idf(n, len(p)) for stem, p in postings.items()}
+    return KbIndex(
+        articles=tuple(articles),
+        topics=tuple(topic_of(a) for a in articles),
+        postings={stem: tuple(p) for stem, p in postings.items()},
+        idf=idf,
+        unknown_idf=_idf(n, 0),
+        spelling=SpellIndex.build(vocabulary),
+    )
+
+
+def _idf(n: int, df: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def _query_terms(index: KbIndex, text: str) -> list[tuple[frozenset[str], float]]:
+    """Each content word of the message as (alternative stems, weight)."""
+    terms = []
+    words = list(dict.fromkeys(content_words(text)))
+    alternatives = [_alternatives(index, word) for word in words]
+    for alts in alternatives:
+        known = [index.idf[a] for a in alts if a in index.idf]
+        weight = max(known) if known else index.unknown_idf * UNKNOWN_WEIGHT
+        terms.append((alts, weight))
+    return terms
+
+
+def _alternatives(index: KbIndex, word: str) -> frozenset[str]:
+    stems = {stem_words([word], lang)[0] for lang in ("es", "en")}
+    if any(s in index.idf for s in stems):
+        return frozenset(stems)
+    for fixed in index.spelling.corrections(word):
+        stems.update(stem_words([fixed], lang)[0] for lang in ("es", "en"))
+    return frozenset(stems)
+
+
+def _article_scores(index: KbIndex, terms: list[tuple[frozenset[str], float]]) -> dict[int, float]:
+    """Share of the message's weight that each article explains, in 0..1."""
+    total = sum(weight for _, weight in terms)
+    if not total:
+        return {}
+    scores: dict[int, float] = defaultdict(float)
+    for alternatives, weight in terms:
+        best: dict[int, float] = {}
+        for stem in alternatives:
+            for number, strength in index.postings.get(stem, ()):
+                best[number] = max(best.get(number, 0.0), strength)
+        for number, strength in best.items():
+            scores[number] += weight * strength / total
+    return {number: min(score, 1.0) for number, score in scores.items()}
+
+
+def _ranked_topics(index: KbIndex, scores: dict[int, float], lang: str) -> list[tuple[int, float]]:
+    """(article number, topic score) best first, one per topic, in `lang` when it exists."""
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for number in scores:
+        by_topic[index.topics[number]].append(number)
+    ranked = []
+    for numbers in by_topic.values():
+        top = max(scores[n] for n in numbers)
+        same_lang = [n for n in numbers if index.articles[n].lang == lang]
+        pick = max(same_lang or numbers, key=lambda n: scores[n])
+        ranked.append((pick, top))
+    ranked.sort(key=lambda item: -item[1])
+    return ranked
+
+
+def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
+    """Decide whether to answer `text` from the KB, and with which article."""
+    message = strip_quoted(text)
+    lang = lang or detect_language(message)
+    scores = _article_scores(index, _query_terms(index, message))
+    ranked = _ranked_topics(index, scores, lang)[:MAX_CANDIDATES]
+    candidates = tuple(
+        Candidate(index.articles[n].id, index.articles[n].title, round(s, 4)) for n, s in ranked
+    )
+    return _decide(candidates, lang)
+
+
+def _decide(candidates: tuple[Candidate, ...], lang: str) -> Match:
+    if not candidates:
+        return Match(False, None, 0.0, lang, (), False)
+    best = candidates[0].score
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    answered = best >= ANSWER_AT and best - runner_up >= MARGIN
+    close = [c for c in candidates[:3] if c.score >= AMBIGUOUS_AT and best - c.score < MARGIN]
+    ambiguous = not answered and len(close) >= 2
+    article_id = candidates[0].article_id if answered else None
+    return Match(answered, article_id, best, lang, candidates, ambiguous)

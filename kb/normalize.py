@@ -1,0 +1,70 @@
+"""Text normalisation for matching: case, accents, emojis, quoted email, tokens and stems."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+import Stemmer
+
+_STEMMER_NAMES = {"es": "spanish", "en": "english"}
+_QUOTE_HEADER = re.compile(
+    r"^\s*(on\b.*\bwrote:?|el\b.*\bescribi[oó]:?|-+\s*original message\s*-+|"
+    r"-+\s*mensaje original\s*-+|(from|de):\s.*)\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^\s*--\s*$")
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase, strip accents, drop emojis and punctuation, collapse whitespace."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = [ch if _is_word_char(ch) else " " for ch in decomposed if not _is_mark(ch)]
+    return " ".join("".join(kept).split())
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def tokenize(text: str) -> list[str]:
+    """The normalised words of `text`, in order."""
+    return normalize_text(text).split()
+
+
+def strip_quoted(text: str) -> str:
+    """Keep only the new text of an email or chat message: no quoted thread, no signature."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if _QUOTE_HEADER.match(line) or _SIGNATURE.match(line):
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    return "\n".join(kept).strip() or text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a message into sentences and lines (questions keep their '?')."""
+    parts = re.split(r"(?<=[.!?¿¡])\s+|\n+", text)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+_local = threading.local()
+
+
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    """One stemmer per thread and language: PyStemmer objects are not thread-safe."""
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if lang not in stemmers:
+        stemmers[lang] = Stemmer.Stemmer(_STEMMER_NAMES[lang])
+    return stemmers[lang]
+
+
+def stem_words(words: list[str], lang: str) -> list[str]:
+    """Snowball stems of already-normalised `words` in language `lang` ("es" or "en")."""
+    return _stemmer(lang).stemWords(words)
