@@ -12,6 +12,7 @@ from bot import answers, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
 from bot.models import Contact, Message
+from bot.triage import infer_category
 from bot.turn import EngineContext, Turn
 from kb.language import detect_language
 from kb.normalize import normalize_text
@@ -73,11 +74,20 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     if reopen_resolved(turn):
         return
+    if is_emergency(turn.text):
+        turn.decide("emergency_detected")
+        ticket_flow.open_or_append(turn, turn.text)
+        return
     if answers.try_knowledge_base(turn):
         return
     answers.record_unanswered(turn)
     turn.decide("kb_no_answer")
     ticket_flow.open_or_append(turn, turn.text)
+
+
+def is_emergency(text: str) -> bool:
+    """Outages and "we cannot sell" go straight to a person, never to an article."""
+    return infer_category(text) == "emergency"
 
 
 def handle_intent(turn: Turn, intent: Intent) -> bool:
@@ -110,9 +120,9 @@ def reopen_resolved(turn: Turn) -> bool:
 
 
 def on_feedback(turn: Turn, intent: Intent) -> bool:
+    question = turn.conversation.context.get("question") or turn.text
     outcome = answers.take_feedback(turn, intent)
     if outcome == "not_helpful":
-        question = turn.conversation.context.get("question") or turn.text
         ticket_flow.open_or_append(turn, question)
     return outcome is not None
 

@@ -116,7 +116,7 @@ def _field_problems(parsed: _Parsed) -> list[tuple[int, str]]:
         ("questions", _is_text_list, "questions must be a non-empty list of strings"),
         ("tags", lambda v: _is_text_list(v, allow_empty=True), "tags must be a list of strings"),
     ]
-    found += [(line_of(key, 1), msg) for key, ok, msg in checks if key in meta and not ok(meta[key])]
+    found += [(line_of(k, 1), msg) for k, ok, msg in checks if k in meta and not ok(meta[k])]
     if not parsed.body:
         found.append((parsed.body_line, "empty answer: write the answer below the front matter"))
     return found
@@ -135,27 +135,34 @@ def _to_article(parsed: _Parsed, source: str) -> Article:
     )
 
 
+def _duplicate(parsed: _Parsed, path: Path, seen: dict[str, str]) -> KbProblem | None:
+    """A problem when this file's id was already used; otherwise remember where it is."""
+    article_id = parsed.meta.get("id")
+    if not isinstance(article_id, str):
+        return None
+    line = parsed.key_lines.get("id", 1)
+    if article_id in seen:
+        message = f"duplicate id '{article_id}' (also in {seen[article_id]})"
+        return KbProblem(str(path), line, message)
+    seen[article_id] = f"{path}:{line}"
+    return None
+
+
 def _scan(folder: Path) -> tuple[list[Article], list[KbProblem]]:
     """Every article that parses cleanly, and every problem found, file by file."""
     articles: list[Article] = []
     problems: list[KbProblem] = []
-    seen: dict[str, tuple[str, int]] = {}
+    seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.md")):
         try:
             parsed = _parse_file(path)
         except _FileError as err:
             problems.append(KbProblem(str(path), err.line, err.message))
             continue
-        found = _field_problems(parsed)
-        problems += [KbProblem(str(path), line, msg) for line, msg in found]
-        article_id, id_line = parsed.meta.get("id"), parsed.key_lines.get("id", 1)
-        if isinstance(article_id, str) and article_id in seen:
-            first, first_line = seen[article_id]
-            problems.append(KbProblem(str(path), id_line,
-                                      f"duplicate id '{article_id}' (also in {first}:{first_line})"))
-        elif isinstance(article_id, str):
-            seen[article_id] = (str(path), id_line)
-        if not found:
+        found = [KbProblem(str(path), line, msg) for line, msg in _field_problems(parsed)]
+        duplicate = _duplicate(parsed, path, seen)
+        problems += found + ([duplicate] if duplicate else [])
+        if not found and not duplicate:
             articles.append(_to_article(parsed, str(path)))
     return articles, problems
 

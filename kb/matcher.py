@@ -16,10 +16,11 @@ from kb.stopwords import is_function_word
 
 FIELD_WEIGHTS = {"title": 0.7, "questions": 0.7, "tags": 0.6, "body": 0.3}
 UNKNOWN_WEIGHT = 0.6
-ANSWER_AT = 0.32
-MARGIN = 0.13
+ANSWER_AT = 0.30
+MARGIN = 0.12
 AMBIGUOUS_AT = ANSWER_AT
 MAX_CANDIDATES = 5
+MIN_STEM = 4
 _LANG_SUFFIX = re.compile(r"-(es|en)$")
 
 
@@ -66,6 +67,18 @@ def content_words(text: str) -> list[str]:
     return [t for t in tokenize(text) if not is_function_word(t) and (len(t) > 1 or t.isdigit())]
 
 
+def stems(words: list[str], lang: str) -> list[str]:
+    """Snowball stems, except that a stem under 4 letters keeps the word (mesa is not mes)."""
+    return [
+        stem if len(stem) >= MIN_STEM else _singular(word)
+        for word, stem in zip(words, stem_words(words, lang), strict=True)
+    ]
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > MIN_STEM and word.endswith("s") else word
+
+
 def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
     """Each stem of the article with its strongest field weight, and its surface words."""
     fields = {
@@ -79,7 +92,7 @@ def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
     for field, text in fields.items():
         words = content_words(text)
         surface += words
-        for term in set(stem_words(words, article.lang)):
+        for term in set(stems(words, article.lang)):
             miss[term] = miss.get(term, 1.0) * (1.0 - FIELD_WEIGHTS[field])
     return {term: 1.0 - m for term, m in miss.items()}, surface
 
@@ -123,12 +136,12 @@ def _query_terms(index: KbIndex, text: str) -> list[tuple[frozenset[str], float]
 
 
 def _alternatives(index: KbIndex, word: str) -> frozenset[str]:
-    stems = {stem_words([word], lang)[0] for lang in ("es", "en")}
-    if any(s in index.idf for s in stems):
-        return frozenset(stems)
+    found = {stems([word], lang)[0] for lang in ("es", "en")}
+    if any(s in index.idf for s in found):
+        return frozenset(found)
     for fixed in index.spelling.corrections(word):
-        stems.update(stem_words([fixed], lang)[0] for lang in ("es", "en"))
-    return frozenset(stems)
+        found.update(stems([fixed], lang)[0] for lang in ("es", "en"))
+    return frozenset(found)
 
 
 def _article_scores(index: KbIndex, terms: list[tuple[frozenset[str], float]]) -> dict[int, float]:

@@ -11,7 +11,12 @@ from functools import cache
 
 from kb.normalize import stem_words
 
-ES_FUNCTION = frozenset("""
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ES_FUNCTION = _word_set("""
 a al algo alguien algun alguna algunas alguno algunos ante antes aqui asi aun aunque cada
 como con contra cual cuales cualquier cuando cuanta cuantas cuanto cuantos de del desde donde
 durante e el ella ellas ellos en entre era eran es esa esas ese eso esos esta estaba estamos
@@ -23,9 +28,9 @@ toda todas todo todos tu tus u un una unas uno unos usted ustedes va vamos van v
 puedo puede pueden podemos hago hace hacen hacer quiero quiere queremos necesito necesita
 debo deberia tendria seria estoy alla aca ahi ahora entonces luego mas menos otro vez veces
 cosa cosas mio mia tuyo dice dicen sigue mismo misma mismos mismas
-""".split())
+""")
 
-EN_FUNCTION = frozenset("""
+EN_FUNCTION = _word_set("""
 a about after again all am an and any are as at be because been before being both but by can
 could did do does doing done don down during each either every for from had has have having
 he her here hers him his how i if in into is it its itself just let me might mine more most
@@ -35,14 +40,14 @@ to too under until up us very was we were what when where which while who whom w
 with would you your yours yourself yourselves im ive id dont doesnt cant isnt wont didnt
 whats thats theres hows u ur get got getting want wanna need make way thing things still also
 anyone someone something anything really already even ever much many else maybe please
-""".split())
+""")
 
-FILLERS = frozenset("""
+FILLERS = _word_set("""
 hola buenas buenos tardes noches gracias porfa porfavor favor xfa plis pls please hi
 hello hey thanks thank thx ty saludos cordial cordialmente atentamente regards cheers
 jaja jajaja jajajaja jeje lol ok okay listo vale bueno oye mira pues q xq pq k pa tb tmb
 ud uds dear team equipo señores senores estimado estimados bendiciones
-""".split())
+""")
 
 
 @cache

@@ -1,0 +1,38 @@
+# Atiende — `make run` to start, `make test` to check everything. Needs python3 >= 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= config.yaml
+
+.PHONY: install run chat test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Atiende needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/atiende db upgrade --config $(CONFIG)
+	$(BIN)/atiende serve --config $(CONFIG)
+
+chat: install
+	$(BIN)/atiende chat --config $(CONFIG)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/kb_quality.py
+	$(BIN)/python bench/kb_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis atiende.db atiende.db-wal atiende.db-shm

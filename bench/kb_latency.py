@@ -1,0 +1,86 @@
+"""Benchmark: load + index time for 5,000 synthetic articles and per-query latency, one line."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from kb.loader import load_kb
+from kb.matcher import best_match, build_index
+
+SYLLABLES = ("ta ti to pa pe po ra re ri ro la le lo ma me mi na ne ni sa se si ca co cu "
+             "ve va de do gu ga fi fe bra tri pro con des men ción dad mente ing er ly").split()
+FUNCTION = {
+    "es": "cómo el la de que en para por con mi los las un una se puedo qué dónde".split(),
+    "en": "how do i the to my a an for in of can what where is with".split(),
+}
+
+
+def make_vocabulary(rng: random.Random, size: int) -> list[str]:
+    """Pseudo-words of 2–4 syllables: a large, realistic-sized vocabulary."""
+    return ["".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))) for _ in range(size)]
+
+
+def sentence(rng: random.Random, vocab: list[str], lang: str, words: int) -> str:
+    picked = [rng.choice(vocab) if rng.random() < 0.6 else rng.choice(FUNCTION[lang])
+              for _ in range(words)]
+    return " ".join(picked).capitalize()
+
+
+def write_articles(folder: Path, rng: random.Random, count: int) -> list[list[str]]:
+    """Write `count` articles as Markdown; return each article's questions."""
+    vocab = {lang: make_vocabulary(rng, 12_000) for lang in ("es", "en")}
+    all_questions = []
+    for number in range(count):
+        lang = "es" if number % 2 else "en"
+        questions = [sentence(rng, vocab[lang], lang, rng.randint(5, 10)) + "?" for _ in range(3)]
+        body = ". ".join(sentence(rng, vocab[lang], lang, 12) for _ in range(rng.randint(4, 8)))
+        tags = ", ".join(rng.sample(vocab[lang], 3))
+        lines = ["---", f"id: topic-{number // 2}-{lang}", f"lang: {lang}",
+                 f"title: {sentence(rng, vocab[lang], lang, 4)}", "questions:"]
+        lines += [f'  - "{q}"' for q in questions] + [f"tags: [{tags}]", "---", body, ""]
+        (folder / f"a{number:05}.md").write_text("\n".join(lines), encoding="utf-8")
+        all_questions.append(questions)
+    return all_questions
+
+
+def make_query(rng: random.Random, questions: list[list[str]]) -> str:
+    """A question reworded: some words dropped, one typo, sometimes a long chatty message."""
+    words = rng.choice(rng.choice(questions)).split()
+    kept = [w for w in words if rng.random() > 0.25] or words
+    i = rng.randrange(len(kept))
+    kept[i] = kept[i][:-1] if len(kept[i]) > 4 else kept[i]
+    text = " ".join(kept)
+    return f"Hola, buenas tardes. {text} {rng.choice(rng.choice(questions))} gracias" \
+        if rng.random() < 0.1 else text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=5_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        questions = write_articles(Path(tmp), rng, args.articles)
+        start = time.perf_counter()
+        index = build_index(load_kb(tmp))
+        load_s = time.perf_counter() - start
+    queries = [make_query(rng, questions) for _ in range(args.queries)]
+    best_match(index, queries[0])  # builds the language detector once
+    times = []
+    for query in queries:
+        start = time.perf_counter()
+        best_match(index, query)
+        times.append((time.perf_counter() - start) * 1000)
+    p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
+    print(f"kb_latency articles={args.articles} load_index_s={load_s:.2f} "
+          f"queries={args.queries} p50_ms={p50:.2f} p95_ms={p95:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Language detection: Spanish or English, grammar words decide Spanglish."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.language import detect_language
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("¿Cuánto cuesta el plan anual?", "es"),
+    ("How much is the yearly plan?", "en"),
+    ("my tienda is still set to privada, how do I make it public?", "en"),
+    ("quiero hacer un payment link", "es"),
+    ("I want to cancel mi suscripción, where's the button?", "en"),
+    ("como activo el whatsapp button para recibir las orders?", "es"),
+    ("forgot my password again 🙃", "en"),
+    ("olvide la contrasena y no puedo entrar", "es"),
+])
+def test_detects_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?", "👍", "¿?"])
+def test_empty_or_tiny_text_gives_the_default(text: str) -> None:
+    assert detect_language(text, default="en") == "en"
+    assert detect_language(text) == "es"
