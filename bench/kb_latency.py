@@ -12,12 +12,14 @@ from pathlib import Path
 from kb.loader import load_kb
 from kb.matcher import best_match, build_index
 
-SYLLABLES = ("ta ti to pa pe po ra re ri ro la le lo ma me mi na ne ni sa se si ca co cu "
-             "ve va de do gu ga fi fe bra tri pro con des men ción dad mente ing er ly").split()
-FUNCTION = {
-    "es": "cómo el la de que en para por con mi los las un una se puedo qué dónde".split(),
-    "en": "how do i the to my a an for in of can what where is with".split(),
+SYLLABLE_TEXT = "ta ti to pa pe po ra re ri ro la le lo ma me mi na ne ni sa se si ca co cu " \
+    "ve va de do gu ga fi fe bra tri pro con des men ción dad mente ing er ly"
+FUNCTION_TEXT = {
+    "es": "cómo el la de que en para por con mi los las un una se puedo qué dónde",
+    "en": "how do i the to my a an for in of can what where is with",
 }
+SYLLABLES = tuple(SYLLABLE_TEXT.split())
+FUNCTION = {lang: tuple(text.split()) for lang, text in FUNCTION_TEXT.items()}
 
 
 def make_vocabulary(rng: random.Random, size: int) -> list[str]:

@@ -6,12 +6,18 @@ import re
 from dataclasses import dataclass
 
 from kb.normalize import normalize_text
+from kb.stopwords import is_function_word
 
 GREETINGS = {
     "hola", "holi", "hello", "hi", "hey", "buenas", "buenos dias", "buenas tardes",
     "buenas noches", "good morning", "good afternoon", "good evening", "que tal", "saludos",
     "buen dia", "hola buenas", "hola buenos dias", "hola buenas tardes", "hi there", "alo",
     "start", "hola que tal",
+}
+GREETING_COMPANIONS = {
+    "there", "everyone", "all", "team", "equipo", "a", "todos", "buenas", "buenos", "dias",
+    "tardes", "noches", "good", "morning", "afternoon", "evening", "que", "tal", "como", "estan",
+    "estas", "how", "are", "you", "soporte", "support", "folks", "amigos",
 }
 THANKS = {
     "gracias", "muchas gracias", "mil gracias", "ok gracias", "listo gracias", "thanks",
@@ -66,7 +72,8 @@ def is_greeting_only(norm: str) -> bool:
 
 
 def _greeting_or_thanks(text: str, norm: str, words: list[str]) -> Intent | None:
-    if norm in GREETINGS or (words and words[0] in GREETINGS and " ".join(words[1:]) in THANKS):
+    if norm in GREETINGS or (words and words[0] in GREETINGS and (
+            " ".join(words[1:]) in THANKS or set(words[1:]) <= GREETING_COMPANIONS)):
         return Intent("greeting")
     if norm in THANKS:
         return Intent("thanks")
@@ -118,9 +125,10 @@ def find_ticket_ref(text: str) -> int | None:
     return int(found.group(1) or found.group(2))
 
 
-def has_substance(norm: str, min_words: int = 4) -> bool:
-    """Whether a message says enough to describe a problem on its own."""
-    return len(norm.split()) >= min_words
+def has_substance(norm: str, min_words: int = 2) -> bool:
+    """Whether a message says enough to describe a problem: content words, not grammar."""
+    content = [word for word in norm.split() if not is_function_word(word)]
+    return len(content) >= min_words
 
 
 def _contains(norm: str, phrase: str) -> bool:

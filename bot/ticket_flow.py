@@ -35,7 +35,7 @@ def open_or_append(turn: Turn, text: str) -> None:
     if current is not None and (category is None or current.category in (None, category)):
         append(turn, current)
         return
-    if not has_substance(without_agent_request(text), 3):
+    if not has_substance(without_agent_request(text)):
         set_state(turn.conversation, "awaiting_description", turn.now, request=text)
         turn.say("ask_description")
         turn.decide("asked_description")

@@ -15,6 +15,7 @@ LANGS = ("es", "en")
 REQUIRED = ("id", "lang", "title", "questions")
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE = "---"
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,17 @@ def _split_front_matter(text: str) -> tuple[str, str, int]:
 
 def _parse_yaml(front: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The front matter mapping and the file line of each top-level key."""
+    loader = _YamlLoader(front)
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(front)
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise _FileError(line, f"bad YAML front matter: {reason}") from None
+    finally:
+        loader.dispose()
     if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
         raise _FileError(2, "front matter must be a YAML mapping of keys to values")
     key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}

@@ -15,21 +15,14 @@ _QUOTE_HEADER = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE = re.compile(r"^\s*--\s*$")
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalize_text(text: str) -> str:
     """Lowercase, strip accents, drop emojis and punctuation, collapse whitespace."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = [ch if _is_word_char(ch) else " " for ch in decomposed if not _is_mark(ch)]
-    return " ".join("".join(kept).split())
-
-
-def _is_mark(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Mn", "Me")
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum()
+    return " ".join(_NOT_WORD.sub(" ", _MARKS.sub("", decomposed)).split())
 
 
 def tokenize(text: str) -> list[str]:

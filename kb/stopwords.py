@@ -7,7 +7,7 @@ vocabulary: the matcher ignores them and language detection counts them.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from kb.normalize import stem_words
 
@@ -56,6 +56,7 @@ def _spanish_function_stems() -> frozenset[str]:
     return frozenset(stem_words(sorted(w for w in ES_FUNCTION if len(w) > 3), "es"))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_function_word(token: str) -> bool:
     """True when the (normalised) token is a grammar word or filler in either language."""
     if token in ES_FUNCTION or token in EN_FUNCTION or token in FILLERS:
