@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -30,7 +31,8 @@ def db_upgrade(config_path: str | None) -> None:
 
 
 @click.command()
-@click.option("--as", "address", default="console:tú", show_default=True,
+@click.option("--as", "address", default=lambda: f"console:{getpass.getuser()}",
+              show_default="console:$USER",
               help="the customer's stable address, e.g. console:ana")
 @click.option("--name", default=None, help="the customer's display name")
 @click.option("--vip", is_flag=True, help="treat this customer as VIP")
