@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -60,7 +62,8 @@ class ChatSession:
                 "ticket": ticket, "ticket_status": status,
                 "lang": result.lang if result else None}
 
-    def current_ticket(self, number: int | None, status: str | None) -> tuple[int | None, str | None]:
+    def current_ticket(self, number: int | None,
+                       status: str | None) -> tuple[int | None, str | None]:
         if number is not None:
             return number, status
         from bot.contacts import find_contact
@@ -113,7 +116,8 @@ def show_turn(console: Any, result: dict[str, Any]) -> None:
     for reply in result["replies"]:
         console.print(f"[green]bot ›[/green] {escape(reply['text'])}")
         if reply["buttons"]:
-            console.print("      " + "  ".join(f"[reverse] {b} [/reverse]" for b in reply["buttons"]))
+            chips = "  ".join(f"[reverse] {button} [/reverse]" for button in reply["buttons"])
+            console.print(f"      {chips}")
     if result["ticket"]:
         console.print(f"[dim]      ticket #{result['ticket']} · {result['ticket_status']}[/dim]")
 
@@ -129,10 +133,7 @@ def enable_history() -> None:
         import readline
     except ImportError:  # not on every platform
         return
-    try:
+    with contextlib.suppress(OSError):
         readline.read_history_file(HISTORY_FILE)
-    except OSError:
-        pass
-    import atexit
 
     atexit.register(readline.write_history_file, HISTORY_FILE)

@@ -11,7 +11,7 @@ import click
 from bot.cli_base import config_option, fail, read_config, user_errors
 from kb.language import detect_language
 from kb.loader import check_kb, load_kb
-from kb.matcher import KbIndex, Match, build_index, best_match
+from kb.matcher import KbIndex, Match, best_match, build_index
 
 
 @click.group()

@@ -61,7 +61,8 @@ class BusinessHoursConfig(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/Bogota)")
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as America/Bogota)") from None
         return value
 
     @field_validator("weekly")
@@ -175,7 +176,8 @@ class AtiendeConfig(Section):
         return address.lower() in {item.lower() for item in self.vip.contacts}
 
 
-def load_config(path: str | Path = "config.yaml", environ: dict[str, str] | None = None) -> AtiendeConfig:
+def load_config(path: str | Path = "config.yaml",
+                environ: dict[str, str] | None = None) -> AtiendeConfig:
     """Read, override from the environment and validate; raise ConfigError with one line."""
     env = os.environ if environ is None else environ
     data = read_yaml_mapping(Path(path))
@@ -194,7 +196,8 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = getattr(exc, "problem", None) or exc
+        raise ConfigError(f"{path}:{where} not valid YAML ({problem})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -38,7 +38,8 @@ def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    base = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    base = [Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"])]
     return Starlette(routes=[*base, *routes], lifespan=lifespan or no_lifespan)
 
 
