@@ -15,6 +15,7 @@ from bot.migrate import is_up_to_date, upgrade
 from bot.turn import EngineContext
 from kb.loader import load_kb
 from kb.matcher import build_index
+from scheduler.business_hours import calendar_from_config
 from scheduler.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
     articles = load_kb(path)
     return EngineContext(config=config, kb_index=build_index(articles),
                          articles={article.id: article for article in articles},
-                         clock=clock or SystemClock())
+                         clock=clock or SystemClock(),
+                         calendar=calendar_from_config(config.business_hours))
 
 
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,

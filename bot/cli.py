@@ -8,6 +8,8 @@ import click
 
 from bot.cli_kb import kb
 from bot.cli_ops import chat, db, serve
+from bot.cli_tickets import contacts, tickets
+from bot.cli_time import hours, sla
 
 
 @click.group()
@@ -18,5 +20,5 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (db, kb, chat, serve):
+for command in (db, kb, chat, serve, hours, sla, tickets, contacts):
     main.add_command(command)

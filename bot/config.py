@@ -20,6 +20,14 @@ RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 Priority = Literal["low", "medium", "high", "critical"]
 
 
+def check_ranges(where: str, ranges: list[str]) -> list[str]:
+    """Ranges are "HH:MM-HH:MM"; an end at or before the start crosses midnight."""
+    for item in ranges:
+        if not RANGE_RE.match(item):
+            raise ValueError(f"{where}: {item!r} is not a range like 08:00-17:00")
+    return ranges
+
+
 class Section(BaseModel):
     """Base of every config section: unknown keys are typos, so they are errors."""
 
@@ -40,11 +48,32 @@ class KbConfig(Section):
     path: str = "kb/articles"
 
 
+class ExtraOpenDay(Section):
+    """A date the desk opens although it is a holiday or a closed weekday."""
+
+    date: date
+    hours: list[str] = []
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: list[str]) -> list[str]:
+        return check_ranges("hours", value)
+
+
 class HolidaysConfig(Section):
     country: str | None = "CO"
     subdivision: str | None = None
     extra_closed: list[date] = []
-    extra_open: list[date] = []
+    extra_open: list[date | ExtraOpenDay] = []
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        import holidays
+
+        if value is not None and value.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"unknown country code {value!r} (ISO 3166 alpha-2, e.g. CO)")
+        return value.upper() if value else None
 
 
 class BusinessHoursConfig(Section):
@@ -71,9 +100,7 @@ class BusinessHoursConfig(Section):
         for day, ranges in value.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown day {day!r} (use {', '.join(WEEKDAYS)})")
-            for item in ranges:
-                if not RANGE_RE.match(item):
-                    raise ValueError(f"{day}: {item!r} is not a range like 08:00-17:00")
+            check_ranges(day, ranges)
         return value
 
 
@@ -82,6 +109,8 @@ class AgentConfig(Section):
     email: str
     level: int = Field(1, ge=1, le=4)
     supervisor: bool = False
+    whatsapp: str | None = None   # "whatsapp:+57…", for on-call pages
+    telegram: str | None = None   # "telegram:<chat id>", for on-call pages
 
 
 class VipConfig(Section):
@@ -100,9 +129,50 @@ class FirstResponseConfig(Section):
     vip: SlaTable = SlaTable(critical=30, high=60, medium=120, low=240)
 
 
+class ResolutionConfig(Section):
+    regular: SlaTable = SlaTable(critical=480, high=1440, medium=2880, low=5760)
+    vip: SlaTable = SlaTable(critical=240, high=480, medium=1440, low=2880)
+
+
 class SlaConfig(Section):
     first_response: FirstResponseConfig = FirstResponseConfig()
+    resolution: ResolutionConfig = ResolutionConfig()
     vip_emergency_24x7: bool = True
+
+
+class LadderStep(Section):
+    """After `after_minutes` without agent activity, `from_` becomes `to`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: Priority = Field(alias="from")
+    to: Priority
+    after_minutes: int = Field(gt=0)
+    clock: Literal["business", "wall"] = "business"
+
+
+class EscalationConfig(Section):
+    warn_before_minutes: int = Field(15, ge=0)
+    priority_ladder: list[LadderStep] = [
+        LadderStep(from_="low", to="medium", after_minutes=3 * 24 * 60, clock="wall"),
+        LadderStep(from_="medium", to="high", after_minutes=8 * 60),
+        LadderStep(from_="high", to="critical", after_minutes=2 * 60),
+    ]
+    unanswered_minutes: int = Field(24 * 60, gt=0)   # wall-clock, any ticket
+    reopen_limit: int = Field(3, ge=1)
+    waiting_reminder_minutes: int = Field(48 * 60, gt=0)
+    auto_close_minutes: int = Field(48 * 60, gt=0)
+
+
+class OnCallConfig(Section):
+    channel: Literal["email", "whatsapp", "telegram"] = "email"
+    rotation: list[str] = []            # agent emails, one per week in turn
+    rotation_start: date = date(2026, 1, 5)  # a Monday: week 0 of the rotation
+    repage_minutes: int = Field(15, gt=0)
+    supervisor_after_minutes: int = Field(30, gt=0)
+    emergency_words: list[str] = [
+        "sistema caido", "urgente", "no podemos vender", "no podemos facturar", "system down",
+        "urgent", "cannot sell", "emergency", "emergencia",
+    ]
 
 
 class WhatsAppConfig(Section):
@@ -145,10 +215,7 @@ class BotConfig(Section):
     default_language: Literal["es", "en"] = "es"
     company_name: str = "Atiende"
     conversation_timeout_hours: int = Field(24, gt=0)
-    response_promise: dict[str, str] = {
-        "es": "Un agente te responderá en horario de atención.",
-        "en": "An agent will answer you during office hours.",
-    }
+    timezone_label: dict[str, str] = {"es": "hora de Colombia", "en": "Colombia time"}
 
 
 class AtiendeConfig(Section):
@@ -161,6 +228,8 @@ class AtiendeConfig(Section):
     agents: list[AgentConfig] = []
     vip: VipConfig = VipConfig()
     sla: SlaConfig = SlaConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    on_call: OnCallConfig = OnCallConfig()
     channels: ChannelsConfig = ChannelsConfig()
     bot: BotConfig = BotConfig()
     source: str = Field("<defaults>", exclude=True)
@@ -174,6 +243,9 @@ class AtiendeConfig(Section):
 
     def is_vip_address(self, address: str) -> bool:
         return address.lower() in {item.lower() for item in self.vip.contacts}
+
+    def find_agent(self, email: str) -> AgentConfig | None:
+        return next((a for a in self.agents if a.email.lower() == email.lower()), None)
 
 
 def load_config(path: str | Path = "config.yaml",

@@ -34,5 +34,17 @@ def find_or_create_contact(session: Session, config: AtiendeConfig, channel: str
     return contact
 
 
-def is_vip(contact: Contact) -> bool:
-    return bool(contact.vip)
+def channel_of(address: str) -> str:
+    """The channel an address belongs to: 'whatsapp:+57…' → whatsapp, 'a@b.co' → email."""
+    prefix, sep, _ = address.partition(":")
+    if sep and prefix in ("whatsapp", "telegram", "console"):
+        return prefix
+    return "email"
+
+
+def set_vip(session: Session, config: AtiendeConfig, address: str, vip: bool,
+            now: datetime) -> Contact:
+    """Flag the contact behind `address` (created if new); its open tickets follow."""
+    contact = find_or_create_contact(session, config, channel_of(address), address, None, now)
+    contact.vip = vip
+    return contact

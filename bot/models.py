@@ -81,6 +81,7 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(30), default="idle")
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     resolved_by_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    out_of_hours_notice_on: Mapped[str | None] = mapped_column(String(10))
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -132,6 +133,29 @@ class Ticket(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # SLA bookkeeping (scheduler): each marker makes its action happen exactly once.
+    business_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    resolution_due_at: Mapped[datetime | None]
+    priority_changed_at: Mapped[datetime | None]
+    last_agent_activity_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]
+    sla_paused_minutes: Mapped[float] = mapped_column(default=0.0)
+    first_response_warned_at: Mapped[datetime | None]
+    first_response_breached_at: Mapped[datetime | None]
+    resolution_warned_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
+    unanswered_escalated_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    on_call_agent: Mapped[str | None] = mapped_column(String(320))
+    paged_at: Mapped[datetime | None]
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_page_at: Mapped[datetime | None]
+    page_acked_at: Mapped[datetime | None]
+    supervisor_paged_at: Mapped[datetime | None]
+    first_response_minutes: Mapped[float | None]
+    first_response_business_minutes: Mapped[float | None]
+    resolution_minutes: Mapped[float | None]
+    resolution_business_minutes: Mapped[float | None]
 
 
 class TicketEvent(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -42,6 +43,38 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Creé tu ticket #{number} (categoría: {category}, prioridad: {priority}). {promise}",
         "en": "I opened ticket #{number} for you (category: {category}, priority: {priority}). "
               "{promise}",
+    },
+    "promise_due": {
+        "es": "Un agente te responderá a más tardar {when} ({zone}).",
+        "en": "An agent will answer you by {when} ({zone}) at the latest.",
+    },
+    "promise_on_call": {
+        "es": "Es una emergencia: ya avisamos al agente de guardia, que te contactará de "
+              "inmediato.",
+        "en": "This is an emergency: we have paged the on-call agent, who will contact you "
+              "right away.",
+    },
+    "out_of_hours": {
+        "es": "Nuestro equipo responde {week} ({zone}). Te responderemos {when}.",
+        "en": "Our team answers {week} ({zone}). We will get back to you {when}.",
+    },
+    "waiting_reminder": {
+        "es": "Hola, seguimos esperando tu respuesta en el ticket #{number} ({subject}). "
+              "¿Nos cuentas cómo va?",
+        "en": "Hi, we are still waiting for your reply on ticket #{number} ({subject}). "
+              "How is it going?",
+    },
+    "ticket_resolved": {
+        "es": "Marcamos tu ticket #{number} ({subject}) como resuelto. Si algo sigue igual, "
+              "respóndenos aquí y lo reabrimos.",
+        "en": "We marked ticket #{number} ({subject}) as resolved. If something is still "
+              "wrong, reply here and we will reopen it.",
+    },
+    "auto_closed": {
+        "es": "Cerramos el ticket #{number} porque lo resolvimos y no recibimos más mensajes. "
+              "Si necesitas algo más, escríbenos.",
+        "en": "We closed ticket #{number} as it was resolved and we heard nothing more. "
+              "Write to us if you need anything else.",
     },
     "ticket_updated": {
         "es": "Agregué tu mensaje al ticket #{number}. El agente lo verá junto con el resto.",
@@ -90,6 +123,33 @@ TEXTS: dict[str, dict[str, str]] = {
               "as a priority.",
     },
     "unassigned": {"es": "sin asignar", "en": "unassigned"},
+    # To agents (in the desk's language, bot.default_language).
+    "agent_escalated": {
+        "es": "[#{number}] Ticket escalado al nivel {level} (prioridad {priority}): {subject}\n"
+              "Motivo: {reason}",
+        "en": "[#{number}] Ticket escalated to level {level} (priority {priority}): {subject}\n"
+              "Reason: {reason}",
+    },
+    "agent_sla_warning": {
+        "es": "[#{number}] Quedan {minutes} minutos para incumplir el SLA de {target}: {subject}",
+        "en": "[#{number}] {minutes} minutes left before the {target} SLA is breached: "
+              "{subject}",
+    },
+    "agent_priority_raised": {
+        "es": "[#{number}] La prioridad subió a {priority} por falta de respuesta: {subject}",
+        "en": "[#{number}] Priority raised to {priority} for lack of response: {subject}",
+    },
+    "page_on_call": {
+        "es": "EMERGENCIA VIP [#{number}]: {subject}\nResponde #ack para confirmar que la "
+              "atiendes.",
+        "en": "VIP EMERGENCY [#{number}]: {subject}\nReply #ack to confirm you are on it.",
+    },
+    "page_supervisor": {
+        "es": "EMERGENCIA VIP sin confirmar [#{number}]: {subject}\nEl agente de guardia no "
+              "ha respondido.",
+        "en": "Unacknowledged VIP EMERGENCY [#{number}]: {subject}\nThe on-call agent has "
+              "not answered.",
+    },
 }
 
 STATUS_NAMES = {
@@ -140,3 +200,59 @@ def name_of(table: dict[Any, dict[str, str]], key: Any, lang: str) -> str:
 
 def numbered(options: list[str]) -> str:
     return "\n".join(f"{index}. {option}" for index, option in enumerate(options, start=1))
+
+
+DAY_NAMES = {
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTH_NAMES = {
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+JOINERS = {"es": (" y ", "de {first} a {last}", "{first} y {last}", "de {start} a {end}"),
+           "en": (" and ", "{first} to {last}", "{first} and {last}", "{start}–{end}")}
+
+
+def clock_time(value: time | datetime) -> str:
+    """8:00, 17:30 — no leading zero, 24-hour clock."""
+    return f"{value.hour}:{value.minute:02d}"
+
+
+def render_days(days: tuple[int, ...], lang: str) -> str:
+    names = DAY_NAMES.get(lang, DAY_NAMES["es"])
+    _, span, pair, _ = JOINERS.get(lang, JOINERS["es"])
+    if len(days) == 1:
+        return names[days[0]]
+    template = pair if len(days) == 2 else span
+    return template.format(first=names[days[0]], last=names[days[-1]])
+
+
+def render_week(groups: list[tuple[tuple[int, ...], tuple[tuple[time, time], ...]]],
+                lang: str) -> str:
+    """[((0,1,2,3), ((8:00, 17:00),)), ((4,), …)] → 'de lunes a jueves de 8:00 a 17:00 y …'."""
+    joiner, _, _, span = JOINERS.get(lang, JOINERS["es"])
+    parts = []
+    for days, ranges in groups:
+        hours = joiner.join(span.format(start=clock_time(a), end=clock_time(b))
+                            for a, b in ranges)
+        parts.append(f"{render_days(days, lang)} {hours}")
+    return joiner.join(parts)
+
+
+def render_when(at: datetime, now: datetime, lang: str) -> str:
+    """'hoy a las 14:00', 'mañana a las 8:00', 'el lunes a las 8:00', or with the date."""
+    days = (at.date() - now.date()).days
+    hour = clock_time(at)
+    if lang == "en":
+        day = ("today" if days == 0 else "tomorrow" if days == 1 else
+               f"on {DAY_NAMES['en'][at.weekday()]}" if days < 7 else
+               f"on {DAY_NAMES['en'][at.weekday()]}, {MONTH_NAMES['en'][at.month - 1]} {at.day}")
+        return f"{day} at {hour}"
+    article = "a la" if at.hour == 1 else "a las"
+    day = ("hoy" if days == 0 else "mañana" if days == 1 else
+           f"el {DAY_NAMES['es'][at.weekday()]}" if days < 7 else
+           f"el {DAY_NAMES['es'][at.weekday()]} {at.day} de {MONTH_NAMES['es'][at.month - 1]}")
+    return f"{day} {article} {hour}"

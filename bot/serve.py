@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -14,11 +12,10 @@ from starlette.applications import Starlette
 from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.outbox import Dispatcher
-from bot.web import create_web_app
+from bot.web import Lifespan, create_web_app
 from channels.base import Channel
 
 log = logging.getLogger(__name__)
-DISPATCH_INTERVAL = 1.0
 
 
 def channel_status(config: AtiendeConfig) -> dict[str, str]:
@@ -42,25 +39,17 @@ def banner(config: AtiendeConfig, runtime: Runtime, status: Mapping[str, str]) -
     return "\n".join(lines)
 
 
-async def dispatch_forever(dispatcher: Dispatcher, runtime: Runtime) -> None:
-    while True:
-        try:
-            await dispatcher.deliver_due(runtime.clock.now())
-        except Exception:
-            log.exception("outbox dispatch failed; retrying")
-        await asyncio.sleep(DISPATCH_INTERVAL)
+def make_lifespan(runtime: Runtime, channels: Mapping[str, Channel]) -> Lifespan:
+    """Start the scheduler (SLA sweep, outbox delivery) with the app; stop it cleanly."""
 
-
-def make_lifespan(runtime: Runtime, channels: Mapping[str, Channel]):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        dispatcher = Dispatcher(runtime.factory, channels)
-        task = asyncio.create_task(dispatch_forever(dispatcher, runtime))
+        from scheduler.runner import SchedulerRunner
+
+        runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
+        runner.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await dispatcher.deliver_due(runtime.clock.now())  # flush what is due before exiting
+        await runner.stop()
 
     return lifespan
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import tickets
+from bot import oncall, tickets
 from bot.conversations import reset_state, set_state
 from bot.intents import HUMAN_PHRASES, Intent, has_substance
 from bot.models import CATEGORIES, Ticket
@@ -17,15 +17,33 @@ from bot.replies import (
     name_of,
     numbered,
     render,
+    render_week,
+    render_when,
 )
 from bot.triage import infer_category, infer_priority
 from bot.turn import Turn
 from kb.normalize import normalize_text
+from scheduler.business_hours import describe_week, is_open, next_opening
 
 
 def promise(turn: Turn, ticket: Ticket) -> str:
-    texts = turn.ctx.config.bot.response_promise
-    return texts.get(turn.lang) or texts.get("es") or ""
+    """When a human will answer: the on-call page, or the first-response due time."""
+    if ticket.paged_at is not None:
+        return render("promise_on_call", turn.lang)
+    if ticket.first_response_due_at is None:
+        return ""
+    return render("promise_due", turn.lang, when=local_when(turn, ticket.first_response_due_at),
+                  zone=zone_label(turn))
+
+
+def zone_label(turn: Turn) -> str:
+    labels = turn.ctx.config.bot.timezone_label
+    return labels.get(turn.lang) or turn.ctx.config.business_hours.timezone
+
+
+def local_when(turn: Turn, at: datetime) -> str:
+    zone = ZoneInfo(turn.ctx.config.business_hours.timezone)
+    return render_when(at.astimezone(zone), turn.now.astimezone(zone), turn.lang)
 
 
 def open_or_append(turn: Turn, text: str) -> None:
@@ -52,12 +70,16 @@ def without_agent_request(text: str) -> str:
 
 def create(turn: Turn, text: str, category: str | None) -> Ticket:
     ticket = tickets.create_ticket(
-        turn.session, contact=turn.contact, channel=turn.conversation.channel,
+        turn.session, turn.desk, contact=turn.contact, channel=turn.conversation.channel,
         conversation_id=turn.conversation.id, text=text, category=category,
         priority=infer_priority(text, category), language=turn.lang, actor=turn.actor,
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
+    if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
+        oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
+    else:
+        out_of_hours_notice(turn)
     turn.say("ticket_created", number=ticket.number,
              category=name_of(CATEGORY_NAMES, category, turn.lang) if category else "—",
              priority=name_of(PRIORITY_NAMES, ticket.priority, turn.lang),
@@ -78,8 +100,25 @@ def ask_category(turn: Turn, ticket: Ticket) -> None:
 
 def append(turn: Turn, ticket: Ticket) -> None:
     turn.ticket = ticket
-    tickets.attach_message(turn.session, ticket, turn.message, turn.actor, turn.now)
+    tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
+    out_of_hours_notice(turn)
     turn.say("ticket_updated", number=ticket.number)
+
+
+def out_of_hours_notice(turn: Turn) -> None:
+    """Outside office hours, say once a day per conversation when agents will answer."""
+    calendar, zone = turn.ctx.calendar, ZoneInfo(turn.ctx.config.business_hours.timezone)
+    today = turn.now.astimezone(zone).date().isoformat()
+    if (is_open(calendar, turn.now) or turn.conversation.out_of_hours_notice_on == today
+            or turn.is_automated):
+        return
+    opening = next_opening(calendar, turn.now)
+    if opening is None:
+        return
+    turn.conversation.out_of_hours_notice_on = today
+    turn.say("out_of_hours", week=render_week(describe_week(calendar), turn.lang),
+             zone=zone_label(turn), when=local_when(turn, opening))
+    turn.decide("out_of_hours_notice", detail=opening.isoformat())
 
 
 def take_description(turn: Turn, intent: Intent) -> bool:
@@ -102,7 +141,7 @@ def take_category(turn: Turn, intent: Intent) -> bool:
         return False
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    tickets.set_category(turn.session, ticket, category, turn.actor, turn.now)
+    tickets.set_category(turn.session, turn.desk, ticket, category, turn.actor, turn.now)
     turn.say("ticket_category_set", number=ticket.number,
              category=name_of(CATEGORY_NAMES, category, turn.lang), promise=promise(turn, ticket))
     return True
@@ -154,7 +193,7 @@ def escalate_by_customer(turn: Turn, number: int | None) -> None:
         return
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    raised = tickets.escalate(turn.session, ticket, turn.actor, turn.now,
+    raised = tickets.escalate(turn.session, turn.desk, ticket, turn.actor, turn.now,
                               reason=f"customer request: {turn.text}")
     key = "escalated" if raised else "escalated_max"
     turn.say(key, number=ticket.number, level=ticket.level,
@@ -163,6 +202,6 @@ def escalate_by_customer(turn: Turn, number: int | None) -> None:
 
 def reopen_with_message(turn: Turn, ticket: Ticket) -> None:
     turn.ticket = ticket
-    tickets.reopen(turn.session, ticket, turn.actor, turn.now)
-    tickets.attach_message(turn.session, ticket, turn.message, turn.actor, turn.now)
+    tickets.reopen(turn.session, turn.desk, ticket, turn.actor, turn.now)
+    tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
     turn.say("ticket_reopened", number=ticket.number)

@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import notify
+from bot.deadlines import Desk
 from bot.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
 from bot.triage import subject_from
+from scheduler.business_hours import business_minutes_between
 
 MAX_LEVEL = 4
-REOPEN_ESCALATION_THRESHOLD = 3
 
 
 def record_event(session: Session, *, actor: str, action: str, at: datetime,
@@ -28,9 +30,9 @@ def record_event(session: Session, *, actor: str, action: str, at: datetime,
     ))
 
 
-def create_ticket(session: Session, *, contact: Contact, channel: str, conversation_id: int | None,
-                  text: str, category: str | None, priority: str, language: str, actor: str,
-                  now: datetime) -> Ticket:
+def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: str,
+                  conversation_id: int | None, text: str, category: str | None, priority: str,
+                  language: str, actor: str, now: datetime) -> Ticket:
     ticket = Ticket(
         contact_id=contact.id, conversation_id=conversation_id, channel=channel,
         subject=subject_from(text), description=text, category=category, priority=priority,
@@ -42,10 +44,11 @@ def create_ticket(session: Session, *, contact: Contact, channel: str, conversat
     ticket.number = ticket.id
     record_event(session, ticket=ticket, actor=actor, action="created", at=now, after="open",
                  detail=f"category={category or 'unknown'} priority={priority}")
+    desk.refresh(ticket)
     return ticket
 
 
-def attach_message(session: Session, ticket: Ticket, message: Message, actor: str,
+def attach_message(session: Session, desk: Desk, ticket: Ticket, message: Message, actor: str,
                    now: datetime) -> None:
     """Link a customer message to the ticket; a ticket waiting on the customer becomes open."""
     message.ticket_id = ticket.id
@@ -53,11 +56,11 @@ def attach_message(session: Session, ticket: Ticket, message: Message, actor: st
     record_event(session, ticket=ticket, actor=actor, action="customer_message", at=now,
                  detail=f"message {message.id}")
     if ticket.status == "waiting_customer":
-        set_status(session, ticket, "open", actor, now, reason="customer replied")
+        set_status(session, desk, ticket, "open", actor, now, reason="customer replied")
 
 
-def set_status(session: Session, ticket: Ticket, status: str, actor: str, now: datetime,
-               reason: str | None = None) -> None:
+def set_status(session: Session, desk: Desk, ticket: Ticket, status: str, actor: str,
+               now: datetime, reason: str | None = None) -> None:
     before = ticket.status
     if before == status:
         return
@@ -65,39 +68,82 @@ def set_status(session: Session, ticket: Ticket, status: str, actor: str, now: d
     ticket.updated_at = now
     if status == "resolved":
         ticket.resolved_at = now
+        record_resolution_time(desk, ticket, now)
     elif status == "closed":
         ticket.closed_at = now
     record_event(session, ticket=ticket, actor=actor, action="status_changed", at=now,
                  before=before, after=status, detail=reason)
+    desk.on_status_change(ticket, before, status, now)
 
 
-def set_category(session: Session, ticket: Ticket, category: str, actor: str,
+def record_resolution_time(desk: Desk, ticket: Ticket, now: datetime) -> None:
+    """Wall-clock and business minutes from creation to resolution."""
+    ticket.resolution_minutes = (now - ticket.created_at).total_seconds() / 60
+    ticket.resolution_business_minutes = business_minutes_between(desk.calendar,
+                                                                   ticket.created_at, now)
+
+
+def record_agent_response(session: Session, desk: Desk, ticket: Ticket, agent: str,
+                          now: datetime) -> None:
+    """An agent answered: the first time sets first response (wall and business minutes)."""
+    ticket.last_agent_activity_at = now
+    ticket.updated_at = now
+    ticket.assignee = ticket.assignee or agent
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        ticket.first_response_minutes = (now - ticket.created_at).total_seconds() / 60
+        ticket.first_response_business_minutes = business_minutes_between(
+            desk.calendar, ticket.created_at, now)
+        record_event(session, ticket=ticket, actor=f"agent:{agent}", action="first_response",
+                     at=now, detail=f"{ticket.first_response_minutes:.1f} min")
+    desk.refresh(ticket)
+
+
+def set_priority(session: Session, desk: Desk, ticket: Ticket, priority: str, actor: str,
+                 now: datetime, reason: str | None = None) -> None:
+    before = ticket.priority
+    if before == priority:
+        return
+    ticket.priority = priority
+    ticket.priority_changed_at = now
+    ticket.updated_at = now
+    record_event(session, ticket=ticket, actor=actor, action="priority_changed", at=now,
+                 before=before, after=priority, detail=reason)
+    desk.refresh(ticket)
+
+
+def set_category(session: Session, desk: Desk, ticket: Ticket, category: str, actor: str,
                  now: datetime) -> None:
     before = ticket.category
     ticket.category = category
     ticket.updated_at = now
     record_event(session, ticket=ticket, actor=actor, action="category_changed", at=now,
                  before=before, after=category)
+    desk.refresh(ticket)
 
 
-def escalate(session: Session, ticket: Ticket, actor: str, now: datetime, reason: str) -> bool:
-    """Raise the level by one; False when already at the top (the event is still written)."""
+def escalate(session: Session, desk: Desk, ticket: Ticket, actor: str, now: datetime,
+             reason: str) -> bool:
+    """Raise the level by one and tell that level; at the top, tell the supervisors."""
     before = ticket.level
     raised = before < MAX_LEVEL
     ticket.level = min(MAX_LEVEL, before + 1)
     ticket.updated_at = now
     record_event(session, ticket=ticket, actor=actor, action="escalated", at=now,
                  before=before, after=ticket.level, detail=reason)
+    agents = (notify.agents_at_level(desk.config, ticket.level) if raised
+              else notify.supervisors(desk.config))
+    notify.notify(session, desk.config, ticket, agents, "agent_escalated", now, reason=reason)
     return raised
 
 
-def reopen(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
-    """Back to open from resolved; more than three reopenings escalate."""
+def reopen(session: Session, desk: Desk, ticket: Ticket, actor: str, now: datetime) -> None:
+    """Back to open from resolved; reopened more than the limit escalates."""
     ticket.reopen_count += 1
     ticket.resolved_at = None
-    set_status(session, ticket, "open", actor, now, reason=f"reopen #{ticket.reopen_count}")
-    if ticket.reopen_count > REOPEN_ESCALATION_THRESHOLD:
-        escalate(session, ticket, "bot", now, f"reopened {ticket.reopen_count} times")
+    set_status(session, desk, ticket, "open", actor, now, reason=f"reopen #{ticket.reopen_count}")
+    if ticket.reopen_count > desk.config.escalation.reopen_limit:
+        escalate(session, desk, ticket, "bot", now, f"reopened {ticket.reopen_count} times")
 
 
 def find_open_ticket(session: Session, contact_id: int) -> Ticket | None:

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.config import AtiendeConfig
+from bot.deadlines import Desk
 from bot.models import Contact, Conversation, Message, Ticket
 from bot.replies import render
 from bot.tickets import record_event
 from kb.loader import Article
 from kb.matcher import KbIndex
+from scheduler.business_hours import BusinessCalendar
 from scheduler.clock import Clock
 
 
@@ -25,6 +27,11 @@ class EngineContext:
     kb_index: KbIndex
     articles: dict[str, Article]
     clock: Clock
+    calendar: BusinessCalendar
+
+    @property
+    def desk(self) -> Desk:
+        return Desk(self.calendar, self.config)
 
 
 @dataclass
@@ -40,8 +47,17 @@ class Turn:
     ticket: Ticket | None = None
 
     @property
+    def desk(self) -> Desk:
+        return self.ctx.desk
+
+    @property
     def text(self) -> str:
         return self.message.text or ""
+
+    @property
+    def is_automated(self) -> bool:
+        """An auto-reply or bulk mail, as the channel adapter judged it: never auto-answered."""
+        return bool((self.message.raw or {}).get("_atiende", {}).get("is_automated"))
 
     @property
     def actor(self) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kb.language import detect_language
 from kb.loader import Article
-from kb.normalize import stem_words, strip_quoted, tokenize
+from kb.normalize import split_sentences, stem_words, strip_quoted, tokenize
 from kb.spelling import SpellIndex
 from kb.stopwords import is_function_word
 
@@ -21,6 +21,9 @@ MARGIN = 0.12
 AMBIGUOUS_AT = ANSWER_AT
 MAX_CANDIDATES = 5
 MIN_STEM = 4
+FOCUS = 2.0
+SIGN_OFF_WORDS = 3
+SIGNATURE_WORDS = 6
 _LANG_SUFFIX = re.compile(r"-(es|en)$")
 
 
@@ -126,13 +129,27 @@ def _idf(n: int, df: int) -> float:
 def _query_terms(index: KbIndex, text: str) -> list[tuple[frozenset[str], float]]:
     """Each content word of the message as (alternative stems, weight)."""
     terms = []
-    words = list(dict.fromkeys(content_words(text)))
-    alternatives = [_alternatives(index, word) for word in words]
-    for alts in alternatives:
+    focus = _focus_words(text)
+    for word in dict.fromkeys(content_words(text)):
+        alts = _alternatives(index, word)
         known = [index.idf[a] for a in alts if a in index.idf]
         weight = max(known) if known else index.unknown_idf * UNKNOWN_WEIGHT
-        terms.append((alts, weight))
+        terms.append((alts, weight * (FOCUS if word in focus else 1.0)))
     return terms
+
+
+def _focus_words(text: str) -> set[str]:
+    """Content words of the questions in a message that also has other sentences.
+
+    In an email or long chat the question sentences, and the sentence that leads into each
+    one ("...just sends a link. How does that work?"), say what is asked; the rest is context.
+    """
+    sentences = split_sentences(text)
+    asked = [i for i, sentence in enumerate(sentences) if "?" in sentence]
+    if not asked or len(asked) == len(sentences):
+        return set()
+    chosen = {j for i in asked for j in (i - 1, i) if j >= 0}
+    return {word for j in chosen for word in content_words(sentences[j])}
 
 
 def _alternatives(index: KbIndex, word: str) -> frozenset[str]:
@@ -175,9 +192,35 @@ def _ranked_topics(index: KbIndex, scores: dict[int, float], lang: str) -> list[
     return ranked
 
 
+def drop_signature(text: str) -> str:
+    """Cut a sign-off line ("Gracias,", "Best regards,") and the short lines after it.
+
+    Only after a body with at least one long line: a chat message split over short lines
+    ("como hago / para / cambiar la clave") keeps every line.
+    """
+    lines = text.splitlines()
+    for number in range(1, len(lines)):
+        if all(_is_short(line) for line in lines[:number]):
+            continue
+        if _is_sign_off(lines[number]) and all(_is_short(line) for line in lines[number:]):
+            return "\n".join(lines[:number])
+    return text
+
+
+def _is_sign_off(line: str) -> bool:
+    """A short line made only of fillers and grammar words, not a question."""
+    words = tokenize(line)
+    return 0 < len(words) <= SIGN_OFF_WORDS and "?" not in line and all(
+        is_function_word(word) for word in words)
+
+
+def _is_short(line: str) -> bool:
+    return len(tokenize(line)) <= SIGNATURE_WORDS and "?" not in line
+
+
 def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
     """Decide whether to answer `text` from the KB, and with which article."""
-    message = strip_quoted(text)
+    message = drop_signature(strip_quoted(text))
     lang = lang or detect_language(message)
     scores = _article_scores(index, _query_terms(index, message))
     ranked = _ranked_topics(index, scores, lang)[:MAX_CANDIDATES]

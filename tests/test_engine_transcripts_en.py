@@ -35,7 +35,9 @@ def test_english_problem_becomes_a_technical_ticket(chat: ChatSession, runtime: 
     result = chat.send(TECH_PROBLEM)
     assert "I opened ticket #1 for you (category: technical, priority: medium)" in (
         result["replies"][0]["text"])
-    assert "office hours" in result["replies"][0]["text"]
+    # Tuesday 10:00 + 8 business hours (medium) = Wednesday 9:00
+    assert "An agent will answer you by tomorrow at 9:00 (Colombia time) at the latest." in (
+        result["replies"][0]["text"])
     assert ticket(runtime, 1).language == "en"
 
 

@@ -53,7 +53,8 @@ def test_problem_the_kb_cannot_answer_becomes_a_ticket(chat: ChatSession,
     result = chat.send(BILLING_PROBLEM)
     text = result["replies"][0]["text"]
     assert "Creé tu ticket #1 (categoría: facturación, prioridad: media)" in text
-    assert "horario de atención" in text  # the configured response promise
+    # Tuesday 10:00 + 8 business hours (medium) = Wednesday 9:00
+    assert "Un agente te responderá a más tardar mañana a las 9:00 (hora de Colombia)." in text
     created = ticket(runtime, 1)
     assert (created.category, created.priority, created.status, created.level) == (
         "billing", "medium", "open", 1)
@@ -128,8 +129,8 @@ def test_escalation_without_a_ticket(chat: ChatSession) -> None:
 def resolve(runtime: Runtime, number: int) -> None:
     with transaction(runtime.factory) as session:
         found = session.scalars(select(Ticket).where(Ticket.number == number)).one()
-        tickets.set_status(session, found, "resolved", "agent:ana@example.com",
-                           runtime.clock.now())
+        tickets.set_status(session, runtime.ctx.desk, found, "resolved",
+                           "agent:ana@example.com", runtime.clock.now())
 
 
 def test_message_after_resolved_reopens_and_fourth_reopen_escalates(chat: ChatSession,

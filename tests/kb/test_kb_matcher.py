@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.matcher import KbIndex, best_match
+from kb.matcher import KbIndex, best_match, drop_signature
 from kb.normalize import normalize_text, strip_quoted
 
 
@@ -86,3 +86,22 @@ def test_quoted_thread_does_not_steer_the_answer(sample_index: KbIndex) -> None:
             "> On Monday you wrote:\n> I forgot my password, reset password please\n"
             "> password password password\n")
     assert answer(sample_index, text) == "staff-roles-en"
+
+
+def test_sign_off_and_signature_are_dropped() -> None:
+    text = ("Hola, quiero saber cómo cambio la clave de mi tienda, no me acuerdo.\n\n"
+            "Gracias,\nSebas\nCafé Tinto & Pan")
+    assert drop_signature(text) == \
+        "Hola, quiero saber cómo cambio la clave de mi tienda, no me acuerdo.\n"
+
+
+def test_chat_message_split_over_short_lines_is_kept_whole() -> None:
+    text = "como hago\npara\ncambiar la clave"
+    assert drop_signature(text) == text
+
+
+def test_the_question_outweighs_the_context(sample_index: KbIndex) -> None:
+    text = ("Tenemos un restaurante con menú QR y carta digital. Nos va muy bien. "
+            "¿Me devuelven el dinero si cancelo?")
+    match = best_match(sample_index, text)
+    assert match.candidates[0].article_id == "refund-policy-es"

@@ -1,0 +1,67 @@
+"""Messages to agents: SLA warnings, escalations, supervisor notices and on-call pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.config import AgentConfig, AtiendeConfig
+from bot.models import Conversation, Ticket
+from bot.replies import render
+
+AGENT_CHANNEL = "email"
+
+
+def agents_at_level(config: AtiendeConfig, level: int) -> list[AgentConfig]:
+    """Agents of exactly this level; else the nearest level above; else the supervisors."""
+    for wanted in range(level, 5):
+        found = [agent for agent in config.agents if agent.level == wanted]
+        if found:
+            return found
+    return supervisors(config)
+
+
+def supervisors(config: AtiendeConfig) -> list[AgentConfig]:
+    return [agent for agent in config.agents if agent.supervisor]
+
+
+def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[AgentConfig],
+           key: str, now: datetime, **values: object) -> int:
+    """One outbox email per agent, in the desk's language; returns how many were queued."""
+    text = render(key, config.bot.default_language, number=ticket.number,
+                  subject=ticket.subject, priority=ticket.priority, level=ticket.level,
+                  **values)
+    for agent in agents:
+        outbox.enqueue(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
+                       kind="agent_notice", ticket_id=ticket.id, now=now)
+    return len(agents)
+
+
+def page_address(config: AtiendeConfig, agent: AgentConfig) -> tuple[str, str]:
+    """(channel, address) to page an agent on, falling back to email."""
+    channel = config.on_call.channel
+    address = getattr(agent, channel, None) if channel != "email" else agent.email
+    return (channel, address) if address else (AGENT_CHANNEL, agent.email)
+
+
+def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[AgentConfig],
+         key: str, now: datetime) -> None:
+    text = render(key, config.bot.default_language, number=ticket.number,
+                  subject=ticket.subject)
+    for agent in agents:
+        channel, address = page_address(config, agent)
+        outbox.enqueue(session, channel=channel, recipient=address, text=text, kind="page",
+                       ticket_id=ticket.id, now=now)
+
+
+def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> None:
+    """A message to the customer on the conversation the ticket came from."""
+    conversation = session.get(Conversation, ticket.conversation_id)
+    if conversation is None:
+        return
+    outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
+                   text=render(key, ticket.language, number=ticket.number,
+                               subject=ticket.subject),
+                   kind=key, conversation_id=conversation.id, ticket_id=ticket.id, now=now)

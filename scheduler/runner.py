@@ -1,0 +1,55 @@
+"""APScheduler inside `atiende serve`: the SLA sweep and outbox delivery (the only import)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import Runtime
+from bot.outbox import Dispatcher
+from scheduler.jobs import sweep
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 30
+DISPATCH_SECONDS = 1
+
+
+class SchedulerRunner:
+    """Periodic jobs; state lives in the database, so a restart loses nothing."""
+
+    def __init__(self, runtime: Runtime, dispatcher: Dispatcher) -> None:
+        self.runtime = runtime
+        self.dispatcher = dispatcher
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        common = {"max_instances": 1, "coalesce": True, "next_run_time": now}
+        self.scheduler.add_job(self.run_sweep, "interval", seconds=SWEEP_SECONDS,
+                               id="sla_sweep", **common)
+        self.scheduler.add_job(self.run_dispatch, "interval", seconds=DISPATCH_SECONDS,
+                               id="outbox_dispatch", **common)
+        self.scheduler.start()
+
+    async def run_sweep(self) -> int:
+        """Catch up every due deadline (the first run after downtime handles the backlog)."""
+        try:
+            return await asyncio.to_thread(sweep, self.runtime.factory, self.runtime.ctx.desk,
+                                           self.runtime.clock.now())
+        except Exception:
+            log.exception("SLA sweep failed; the next run retries")
+            return 0
+
+    async def run_dispatch(self) -> int:
+        try:
+            return await self.dispatcher.deliver_due(self.runtime.clock.now())
+        except Exception:
+            log.exception("outbox dispatch failed; the next run retries")
+            return 0
+
+    async def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        await self.run_dispatch()  # flush what is due before exiting
