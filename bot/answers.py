@@ -12,13 +12,17 @@ from kb.matcher import Match, best_match
 MAX_CHOICES = 3
 
 
-def try_knowledge_base(turn: Turn) -> bool:
-    """Answer from the KB or offer choices; False when the KB has nothing to say."""
+def try_knowledge_base(turn: Turn, has_open_ticket: bool) -> bool:
+    """Answer from the KB or offer choices; False when the KB has nothing to say.
+
+    With a ticket open, only a confident answer interrupts: an unclear follow-up belongs to
+    the ticket, not to a menu of articles.
+    """
     match: Match = best_match(turn.ctx.kb_index, turn.text, turn.lang)
     if match.answered and match.article_id in turn.ctx.articles:
         answer_article(turn, match.article_id, question=turn.text)
         return True
-    if match.ambiguous and len(match.candidates) >= 2:
+    if match.ambiguous and len(match.candidates) >= 2 and not has_open_ticket:
         offer_choices(turn, [c.article_id for c in match.candidates[:MAX_CHOICES]])
         return True
     return False

@@ -78,7 +78,8 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         turn.decide("emergency_detected")
         ticket_flow.open_or_append(turn, turn.text)
         return
-    if answers.try_knowledge_base(turn):
+    open_ticket = tickets.find_open_ticket(turn.session, turn.contact.id)
+    if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
         return
     answers.record_unanswered(turn)
     turn.decide("kb_no_answer")

@@ -199,11 +199,12 @@ def drop_signature(text: str) -> str:
     ("como hago / para / cambiar la clave") keeps every line.
     """
     lines = text.splitlines()
-    for number in range(1, len(lines)):
-        if all(_is_short(line) for line in lines[:number]):
-            continue
-        if _is_sign_off(lines[number]) and all(_is_short(line) for line in lines[number:]):
+    short = [_is_short(line) for line in lines]
+    body_seen = False
+    for number, line in enumerate(lines):
+        if body_seen and _is_sign_off(line) and all(short[number:]):
             return "\n".join(lines[:number])
+        body_seen = body_seen or not short[number]
     return text
 
 

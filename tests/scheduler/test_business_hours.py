@@ -1,4 +1,4 @@
-"""Business calendar examples: Bogotá office hours, holidays, lunch breaks, midnight, Santiago DST."""
+"""Business calendar examples: Bogotá hours, holidays, lunch breaks, midnight, Santiago DST."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ def test_open_now_next_opening_is_after_the_current_interval() -> None:
 def test_results_come_back_in_the_calendar_zone() -> None:
     due = add_business_time(DESK, datetime(2026, 2, 6, 18, 55, tzinfo=UTC), 120)
     assert due.tzinfo == BOGOTA and due == bogota(2026, 2, 9, 9, 55)
-    assert next_opening(DESK, datetime(2026, 2, 7, 8, tzinfo=UTC)).utcoffset() == timedelta(hours=-5)
+    opening = next_opening(DESK, datetime(2026, 2, 7, 8, tzinfo=UTC))
+    assert opening is not None and opening.utcoffset() == timedelta(hours=-5)
 
 
 def test_zero_minutes_while_closed_is_the_next_opening() -> None:

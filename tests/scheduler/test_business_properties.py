@@ -1,8 +1,9 @@
-"""Business calendar properties (hypothesis): round trips, open results, monotonicity, additivity."""
+"""Business calendar properties (hypothesis): round trips, open results, monotony, additivity."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,10 +83,11 @@ def test_a_later_start_never_comes_due_earlier(cal, t1, t2, minutes) -> None:
 
 @PROPERTY
 @given(calendars, moments, moments, moments)
-def test_business_minutes_add_up(cal, *points) -> None:
-    a, b, c = sorted(points)
+def test_business_minutes_add_up(cal, t1, t2, t3) -> None:
+    a, b, c = sorted((t1, t2, t3))
     whole = business_minutes_between(cal, a, c)
-    assert abs(whole - business_minutes_between(cal, a, b) - business_minutes_between(cal, b, c)) < 1e-6
+    parts = business_minutes_between(cal, a, b) + business_minutes_between(cal, b, c)
+    assert abs(whole - parts) < 1e-6
     assert business_minutes_between(cal, c, a) == -whole
     assert 0 <= whole <= (c - a).total_seconds() / 60
 
@@ -118,4 +120,4 @@ def test_next_closing_ends_an_open_stretch(cal, t) -> None:
 def test_is_open_agrees_with_open_intervals(cal, t) -> None:
     window = list(open_intervals(cal, t - timedelta(days=3), t + timedelta(days=3)))
     assert is_open(cal, t) == any(start <= t < end for start, end in window)
-    assert all(end < following for (_, end), (following, _) in zip(window, window[1:]))
+    assert all(end < following for (_, end), (following, _) in pairwise(window))
