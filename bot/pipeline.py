@@ -2,30 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bot import metrics
 from bot.db import transaction
 from bot.engine import RouteResult, route_message
-from bot.inbox import accept_inbound
+from bot.inbox import Accepted, accept_inbound
 from bot.models import Message
 from bot.turn import EngineContext
 from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
+BACKGROUND: set[asyncio.Task[object]] = set()
+RETRY_BATCH = 50
+
+
+async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
+                            inbound: InboundMessage) -> bool:
+    """For protocol hooks: store (durable before we acknowledge), route in the background.
+
+    Returns False for a provider retry already stored. Routing failures stay stored as
+    `failed` and are retried by the scheduler.
+    """
+    accepted = await run_in_threadpool(store, factory, ctx, inbound)
+    if accepted.is_new:
+        task = asyncio.create_task(run_in_threadpool(process_message, factory, ctx,
+                                                     accepted.message_id))
+        BACKGROUND.add(task)
+        task.add_done_callback(BACKGROUND.discard)
+    return accepted.is_new
+
+
+def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage) -> Accepted:
+    with factory() as session:
+        accepted = accept_inbound(session, ctx.config, inbound)
+    counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
+    counter.labels(inbound.channel).inc()
+    return accepted
+
+
+async def drain_background() -> None:
+    """Wait for routing still in flight (graceful shutdown)."""
+    if BACKGROUND:
+        await asyncio.gather(*list(BACKGROUND), return_exceptions=True)
 
 
 def receive(factory: sessionmaker[Session], ctx: EngineContext,
             inbound: InboundMessage) -> RouteResult | None:
     """Store the message, then handle it; None when it is a provider retry seen before."""
-    with factory() as session:
-        accepted = accept_inbound(session, ctx.config, inbound)
+    accepted = store(factory, ctx, inbound)
     if not accepted.is_new:
-        metrics.DUPLICATE_MESSAGES.labels(inbound.channel).inc()
         return None
-    metrics.INBOUND_MESSAGES.labels(inbound.channel).inc()
     return process_message(factory, ctx, accepted.message_id)
 
 
@@ -47,3 +79,21 @@ def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
         message = session.get(Message, message_id)
         if message is not None:
             message.status = "failed"
+
+
+def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
+    """Route stored messages whose routing never ran (the process stopped in between)."""
+    with factory() as session:
+        stmt = (select(Message.id).where(Message.direction == "in",
+                                         Message.status == "received",
+                                         Message.created_at < older_than)
+                .order_by(Message.id).limit(RETRY_BATCH))
+        pending = list(session.scalars(stmt))
+    done = 0
+    for message_id in pending:
+        try:
+            process_message(factory, ctx, message_id)
+            done += 1
+        except Exception:  # logged and marked failed by process_message
+            continue
+    return done

@@ -1,9 +1,9 @@
-"""`atiende serve`: one asyncio process with uvicorn, the outbox dispatcher and the banner."""
+"""`atiende serve`: one asyncio process with uvicorn, the channels, the scheduler and a banner."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -12,52 +12,61 @@ from starlette.applications import Starlette
 from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.outbox import Dispatcher
+from bot.pipeline import drain_background
 from bot.web import Lifespan, create_web_app
-from channels.base import Channel
+from channels.registry import ChannelPlugin, build_plugins
 
 log = logging.getLogger(__name__)
 
 
-def channel_status(config: AtiendeConfig) -> dict[str, str]:
-    """Which channels run and why the others do not (filled in by the channel modules)."""
-    status = {}
-    for name in ("whatsapp", "telegram", "email"):
-        section = getattr(config.channels, name)
-        status[name] = "off: no section in config" if section is None else "off: not built yet"
-    return status
-
-
-def banner(config: AtiendeConfig, runtime: Runtime, status: Mapping[str, str]) -> str:
+def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]) -> str:
     lines = [
         f"Atiende is listening on http://{config.http.host}:{config.http.port}"
         f"  (health: /healthz, metrics: /metrics)",
         f"  database: {config.database.url}",
         f"  knowledge base: {config.kb_path()} ({len(runtime.ctx.articles)} articles)",
-        *(f"  {name}: {state}" for name, state in status.items()),
-        "Try it now: run `make chat` in another terminal and write ¿Cuál es el horario?",
+        *(f"  {plugin.name}: {plugin.status}" for plugin in plugins),
+        "Try it now: run `make chat` in another terminal and write: ¿Cuál es el horario?",
     ]
+    email = config.channels.email
+    if email is not None:
+        lines.append(f"  or mail {email.support_address} through "
+                     f"{email.smtp_inbound.host}:{email.smtp_inbound.port} (SMTP)")
     return "\n".join(lines)
 
 
-def make_lifespan(runtime: Runtime, channels: Mapping[str, Channel]) -> Lifespan:
-    """Start the scheduler (SLA sweep, outbox delivery) with the app; stop it cleanly."""
+def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin]) -> Lifespan:
+    """Start channel services and the scheduler with the app; stop them cleanly, in reverse."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from scheduler.runner import SchedulerRunner
 
+        channels = {p.name: p.channel for p in plugins if p.channel is not None}
         runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
+        for plugin in plugins:
+            for hook in plugin.startup:
+                await hook()
         runner.start()
         yield
+        await drain_background()  # finish routing what was acknowledged
         await runner.stop()
+        for plugin in reversed(plugins):
+            for hook in reversed(plugin.shutdown):
+                await hook()
 
     return lifespan
 
 
+def create_server_app(runtime: Runtime) -> tuple[Starlette, list[ChannelPlugin]]:
+    plugins = build_plugins(runtime)
+    routes = [route for plugin in plugins for route in plugin.routes]
+    return create_web_app(runtime, routes, make_lifespan(runtime, plugins)), plugins
+
+
 def run_server(config: AtiendeConfig) -> None:
     runtime = build_runtime(config)
-    channels: dict[str, Channel] = {}
-    app = create_web_app(runtime, lifespan=make_lifespan(runtime, channels))
-    print(banner(config, runtime, channel_status(config)), flush=True)
+    app, plugins = create_server_app(runtime)
+    print(banner(config, runtime, plugins), flush=True)
     uvicorn.run(app, host=config.http.host, port=config.http.port, log_level="info",
                 timeout_graceful_shutdown=10)

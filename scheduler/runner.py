@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Runtime
 from bot.outbox import Dispatcher
+from bot.pipeline import retry_unrouted
 from scheduler.jobs import sweep
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
 DISPATCH_SECONDS = 1
+RETRY_SECONDS = 60
 
 
 class SchedulerRunner:
@@ -32,6 +34,8 @@ class SchedulerRunner:
                                id="sla_sweep", **common)
         self.scheduler.add_job(self.run_dispatch, "interval", seconds=DISPATCH_SECONDS,
                                id="outbox_dispatch", **common)
+        self.scheduler.add_job(self.run_retry_unrouted, "interval", seconds=RETRY_SECONDS,
+                               id="retry_unrouted", **common)
         self.scheduler.start()
 
     async def run_sweep(self) -> int:
@@ -48,6 +52,16 @@ class SchedulerRunner:
             return await self.dispatcher.deliver_due(self.runtime.clock.now())
         except Exception:
             log.exception("outbox dispatch failed; the next run retries")
+            return 0
+
+    async def run_retry_unrouted(self) -> int:
+        """Messages stored but never routed (the process stopped in between) get routed."""
+        cutoff = self.runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)
+        try:
+            return await asyncio.to_thread(retry_unrouted, self.runtime.factory,
+                                           self.runtime.ctx, cutoff)
+        except Exception:
+            log.exception("retrying unrouted messages failed")
             return 0
 
     async def stop(self) -> None:
