@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.config import AgentConfig, AtiendeConfig
-from bot.models import Conversation, Ticket
-from bot.replies import render
+from bot.models import Conversation, Message, Ticket
+from bot.replies import PRIORITY_NAMES, name_of, render
 
 AGENT_CHANNEL = "email"
 
@@ -30,13 +31,41 @@ def supervisors(config: AtiendeConfig) -> list[AgentConfig]:
 def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[AgentConfig],
            key: str, now: datetime, **values: object) -> int:
     """One outbox email per agent, in the desk's language; returns how many were queued."""
-    text = render(key, config.bot.default_language, number=ticket.number,
-                  subject=ticket.subject, priority=ticket.priority, level=ticket.level,
+    lang = config.bot.default_language
+    text = render(key, lang, number=ticket.number, subject=ticket.subject,
+                  priority=name_of(PRIORITY_NAMES, ticket.priority, lang), level=ticket.level,
                   **values)
     for agent in agents:
         outbox.enqueue(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
-                       kind="agent_notice", ticket_id=ticket.id, now=now)
+                       kind="agent_notice", ticket_id=ticket.id, now=now,
+                       subject=f"[#{ticket.number}] {ticket.subject}")
     return len(agents)
+
+
+def transcript(session: Session, ticket: Ticket, limit: int = 20) -> str:
+    """The customer's messages on this ticket's conversation, oldest first, for agents."""
+    stmt = (select(Message).where(Message.direction == "in",
+                                  (Message.ticket_id == ticket.id)
+                                  | (Message.conversation_id == ticket.conversation_id))
+            .order_by(Message.id.desc()).limit(limit))
+    lines = [f"> {message.text}" for message in reversed(list(session.scalars(stmt)))]
+    return "\n".join(lines)
+
+
+def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, contact: str,
+               now: datetime) -> None:
+    """Every new ticket is mailed to the agents of its level, with the conversation so far."""
+    notify(session, config, ticket, agents_at_level(config, ticket.level), "agent_new_ticket",
+           now, contact=contact, category=ticket.category or "?", channel=ticket.channel,
+           conversation=transcript(session, ticket))
+
+
+def customer_follow_up(session: Session, config: AtiendeConfig, ticket: Ticket, contact: str,
+                       text: str, now: datetime) -> None:
+    agents = ([found] if (found := config.find_agent(ticket.assignee or "")) else
+              agents_at_level(config, ticket.level))
+    notify(session, config, ticket, agents, "agent_customer_message", now, contact=contact,
+           message=text)
 
 
 def page_address(config: AtiendeConfig, agent: AgentConfig) -> tuple[str, str]:

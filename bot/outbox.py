@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import DeliveryError
-from bot.models import OutboxItem
+from bot.models import OutboxItem, Ticket
 from channels.base import Channel, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -21,11 +21,15 @@ MAX_BACKOFF = timedelta(hours=1)
 
 def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
             buttons: tuple[str, ...] = (), kind: str = "reply", conversation_id: int | None = None,
-            ticket_id: int | None = None, in_reply_to: int | None = None) -> OutboxItem:
-    """Add one outbound message to the caller's transaction."""
+            ticket_id: int | None = None, in_reply_to: int | None = None,
+            subject: str | None = None) -> OutboxItem:
+    """Add one outbound message to the caller's transaction (`subject` is for email)."""
+    payload: dict[str, object] = {"text": text, "buttons": list(buttons), "kind": kind}
+    if subject:
+        payload["subject"] = subject
     item = OutboxItem(
         channel=channel, recipient=recipient, status="pending", attempts=0, next_attempt_at=now,
-        payload={"text": text, "buttons": list(buttons), "kind": kind},
+        payload=payload,
         conversation_id=conversation_id, ticket_id=ticket_id, in_reply_to=in_reply_to,
         created_at=now,
     )
@@ -35,10 +39,14 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
 
 
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
+    extra = {key: value for key, value in item.payload.items()
+             if key not in ("text", "buttons", "kind")}
     return OutboundMessage(
         channel=item.channel, recipient=item.recipient, text=item.payload.get("text", ""),
         buttons=tuple(item.payload.get("buttons", ())), kind=item.payload.get("kind", "reply"),
         ticket_number=ticket_number, outbox_id=item.id,
+        metadata={**extra, "ticket_id": item.ticket_id, "conversation_id": item.conversation_id,
+                  "in_reply_to": item.in_reply_to},
     )
 
 
@@ -72,10 +80,18 @@ class Dispatcher:
                 sent += await self.deliver_one(item, now)
         return sent
 
+    def ticket_number(self, item: OutboxItem) -> int | None:
+        if item.ticket_id is None:
+            return None
+        with self.factory() as session:
+            ticket = session.get(Ticket, item.ticket_id)
+            return ticket.number if ticket else None
+
     async def deliver_one(self, item: OutboxItem, now: datetime) -> int:
         item.attempts += 1
         try:
-            receipt = await self.channels[item.channel].send(to_outbound(item))
+            receipt = await self.channels[item.channel].send(to_outbound(item, self.ticket_number(
+                item)))
         except DeliveryError as exc:
             self.record_failure(item, exc, now)
             return 0

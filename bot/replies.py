@@ -124,6 +124,21 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "unassigned": {"es": "sin asignar", "en": "unassigned"},
     # To agents (in the desk's language, bot.default_language).
+    "agent_new_ticket": {
+        "es": "Nuevo ticket #{number} de {contact} por {channel} (prioridad {priority}, "
+              "categoría {category}, nivel {level}).\n\n{conversation}\n\nResponde a este "
+              "correo para contestarle al cliente. Comandos en líneas propias: #resolve, "
+              "#close, #priority high, #assign correo, #note texto, #category billing, #ack.",
+        "en": "New ticket #{number} from {contact} via {channel} (priority {priority}, "
+              "category {category}, level {level}).\n\n{conversation}\n\nReply to this "
+              "email to answer the customer. Commands on their own lines: #resolve, #close, "
+              "#priority high, #assign email, #note text, #category billing, #ack.",
+    },
+    "agent_customer_message": {
+        "es": "El cliente {contact} escribió en el ticket #{number} ({subject}):\n\n"
+              "{message}",
+        "en": "Customer {contact} wrote on ticket #{number} ({subject}):\n\n{message}",
+    },
     "agent_escalated": {
         "es": "[#{number}] Ticket escalado al nivel {level} (prioridad {priority}): {subject}\n"
               "Motivo: {reason}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import oncall, tickets
+from bot import notify, oncall, tickets
 from bot.conversations import reset_state, set_state
 from bot.intents import HUMAN_PHRASES, Intent, has_substance
 from bot.models import CATEGORIES, Ticket
@@ -76,6 +76,8 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
+    turn.session.flush()
+    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message.sender, turn.now)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
         oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
     else:
@@ -101,6 +103,8 @@ def ask_category(turn: Turn, ticket: Ticket) -> None:
 def append(turn: Turn, ticket: Ticket) -> None:
     turn.ticket = ticket
     tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
+    notify.customer_follow_up(turn.session, turn.ctx.config, ticket, turn.message.sender,
+                              turn.text, turn.now)
     out_of_hours_notice(turn)
     turn.say("ticket_updated", number=ticket.number)
 

@@ -151,7 +151,14 @@ def test_every_reply_is_an_outbox_row_delivered_to_the_console(chat: ChatSession
     chat.send("Hola")
     chat.send(BILLING_PROBLEM)
     with runtime.factory() as session:
-        rows = list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.channel == "console")
+                                    .order_by(OutboxItem.id)))
+        notices = list(session.scalars(select(OutboxItem).where(OutboxItem.channel == "email")))
     assert [row.status for row in rows] == ["sent", "sent"]
+    # the new ticket is mailed to the level-1 agent; it waits for the email channel
+    assert [(n.recipient, n.status, n.payload["kind"]) for n in notices] == [
+        ("ana@example.com", "pending", "agent_notice")]
+    assert notices[0].payload["subject"].startswith("[#1] Nos debitaron")
+    assert "> " + BILLING_PROBLEM in notices[0].payload["text"]
     assert {row.recipient for row in rows} == {"console:ana"}
     assert rows[1].ticket_id is not None and rows[1].provider_message_id.startswith("console-out")

@@ -143,7 +143,9 @@ def test_medium_ticket_untouched_for_8_business_hours_becomes_high(
     assert ticket(runtime, 1).next_deadline_at == at("2026-11-25T08:45")  # warning first
     run_sweep(runtime, clock, at("2026-11-25T08:45"))
     assert actions(runtime, 1)[-1] == "sla_warning"
-    assert len(outbox_rows(runtime, "agent_notice")) == 1
+    warnings = [row for row in outbox_rows(runtime, "agent_notice")
+                if "Quedan 15 minutos para incumplir" in row.payload["text"]]
+    assert [row.recipient for row in warnings] == ["ana@example.com"]
     run_sweep(runtime, clock, at("2026-11-25T08:59"))
     assert ticket(runtime, 1).priority == "medium"
     run_sweep(runtime, clock, at("2026-11-25T09:00"))  # 8 business hours later

@@ -1,0 +1,199 @@
+"""The outbox dispatcher: deliver due rows, retry transient errors with backoff, give up on others."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.db import transaction
+from bot.errors import DeliveryError
+from bot.models import OutboxItem
+from bot.outbox import BASE_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, Dispatcher, backoff, enqueue
+from channels.base import DeliveryReceipt, OutboundMessage
+from scheduler.clock import FixedClock
+
+
+class FlakyChannel:
+    """Our own Channel protocol, in process: fails `failures` times, then delivers."""
+
+    def __init__(self, name: str = "flaky", failures: int = 0, transient: bool = True,
+                 retry_after: float | None = None) -> None:
+        self.name = name
+        self.failures = failures
+        self.transient = transient
+        self.retry_after = retry_after
+        self.calls = 0
+        self.delivered: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise DeliveryError("503 provider busy", transient=self.transient,
+                                retry_after=self.retry_after)
+        self.delivered.append(message)
+        return DeliveryReceipt(provider_message_id=f"{self.name}-{len(self.delivered)}")
+
+
+class CrashingChannel:
+    """An adapter with a bug: it raises something other than DeliveryError."""
+
+    name = "crashing"
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        raise RuntimeError("bug in adapter")
+
+
+def put(runtime: Runtime, text: str = "Hola Ana", channel: str = "flaky",
+        buttons: tuple[str, ...] = ()) -> int:
+    with transaction(runtime.factory) as session:
+        item = enqueue(session, channel=channel, recipient=f"{channel}:ana", text=text,
+                       now=runtime.clock.now(), buttons=buttons)
+        return item.id
+
+
+def row(runtime: Runtime, item_id: int) -> OutboxItem:
+    with runtime.factory() as session:
+        found = session.get(OutboxItem, item_id)
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def dispatch(runtime: Runtime, at: datetime, *channels: object) -> int:
+    dispatcher = Dispatcher(runtime.factory, {c.name: c for c in channels})  # type: ignore[attr-defined]
+    return asyncio.run(dispatcher.deliver_due(at))
+
+
+def test_a_due_row_is_delivered_once(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel()
+    item_id = put(runtime, "¿Te ayudó?", buttons=("Sí", "No"))
+    assert dispatch(runtime, clock.now(), channel) == 1
+    assert [(m.recipient, m.text, m.buttons) for m in channel.delivered] == [
+        ("flaky:ana", "¿Te ayudó?", ("Sí", "No"))]
+    sent = row(runtime, item_id)
+    assert (sent.status, sent.attempts, sent.provider_message_id) == ("sent", 1, "flaky-1")
+    assert sent.sent_at == clock.now()
+    assert dispatch(runtime, clock.now() + timedelta(hours=1), channel) == 0
+    assert len(channel.delivered) == 1
+
+
+def test_a_row_queued_for_later_waits(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel()
+    put(runtime)
+    assert dispatch(runtime, clock.now() - timedelta(seconds=1), channel) == 0
+    assert channel.calls == 0
+
+
+def test_transient_failures_back_off_then_deliver(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel(failures=2)
+    item_id = put(runtime)
+    start = clock.now()
+
+    assert dispatch(runtime, start, channel) == 0
+    first = row(runtime, item_id)
+    assert (first.status, first.attempts, first.last_error) == ("pending", 1, "503 provider busy")
+    assert first.next_attempt_at == start + BASE_BACKOFF
+
+    assert dispatch(runtime, first.next_attempt_at - timedelta(seconds=1), channel) == 0
+    assert channel.calls == 1
+
+    assert dispatch(runtime, first.next_attempt_at, channel) == 0
+    second = row(runtime, item_id)
+    assert (second.status, second.attempts) == ("pending", 2)
+    assert second.next_attempt_at == first.next_attempt_at + 2 * BASE_BACKOFF
+
+    assert dispatch(runtime, second.next_attempt_at, channel) == 1
+    done = row(runtime, item_id)
+    assert (done.status, done.attempts, done.last_error) == ("sent", 3, None)
+    assert done.sent_at == second.next_attempt_at
+    assert [m.text for m in channel.delivered] == ["Hola Ana"]
+
+
+def test_retry_after_from_the_provider_is_respected(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel(failures=1, retry_after=600)
+    item_id = put(runtime)
+    dispatch(runtime, clock.now(), channel)
+    assert row(runtime, item_id).next_attempt_at == clock.now() + timedelta(seconds=600)
+
+
+def test_a_permanent_error_fails_the_row_for_good(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel(failures=1, transient=False)
+    item_id = put(runtime)
+    assert dispatch(runtime, clock.now(), channel) == 0
+    failed = row(runtime, item_id)
+    assert (failed.status, failed.attempts, failed.last_error) == (
+        "failed", 1, "503 provider busy")
+    assert dispatch(runtime, clock.now() + timedelta(days=1), channel) == 0
+    assert channel.calls == 1
+
+
+def test_transient_errors_give_up_after_max_attempts(runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel(failures=1000)
+    item_id = put(runtime)
+    at = clock.now()
+    for _ in range(MAX_ATTEMPTS):
+        dispatch(runtime, at, channel)
+        at = row(runtime, item_id).next_attempt_at
+    failed = row(runtime, item_id)
+    assert (failed.status, failed.attempts) == ("failed", MAX_ATTEMPTS)
+    dispatch(runtime, at + timedelta(days=1), channel)
+    assert channel.calls == MAX_ATTEMPTS
+
+
+def test_rows_for_unregistered_channels_stay_pending(runtime: Runtime, clock: FixedClock) -> None:
+    whatsapp = FlakyChannel(name="whatsapp")
+    item_id = put(runtime, channel="whatsapp")
+    assert dispatch(runtime, clock.now(), FlakyChannel()) == 0
+    waiting = row(runtime, item_id)
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert dispatch(runtime, clock.now(), whatsapp) == 1
+    assert row(runtime, item_id).status == "sent"
+
+
+def test_rows_are_delivered_in_the_order_they_were_queued(
+        runtime: Runtime, clock: FixedClock) -> None:
+    channel = FlakyChannel()
+    for text in ("uno", "dos", "tres"):
+        put(runtime, text)
+    assert dispatch(runtime, clock.now(), channel) == 3
+    assert [m.text for m in channel.delivered] == ["uno", "dos", "tres"]
+
+
+def test_a_crashing_adapter_does_not_resend_the_rest_of_the_batch(
+        runtime: Runtime, clock: FixedClock) -> None:
+    good = FlakyChannel()
+    first = put(runtime, "Hola Ana")
+    broken = put(runtime, "Hola Luis", channel="crashing")
+    for minutes in (0, 5):
+        with contextlib.suppress(RuntimeError):
+            dispatch(runtime, clock.now() + timedelta(minutes=minutes), good, CrashingChannel())
+    assert [m.text for m in good.delivered] == ["Hola Ana"]
+    assert row(runtime, first).status == "sent"
+    assert row(runtime, broken).attempts >= 1
+
+
+def test_backoff_doubles_from_thirty_seconds() -> None:
+    assert [backoff(n) for n in (1, 2, 3, 4)] == [
+        timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120),
+        timedelta(seconds=240)]
+
+
+def test_backoff_never_shrinks_and_is_capped_at_an_hour() -> None:
+    delays = [backoff(n) for n in range(1, MAX_ATTEMPTS + 10)]
+    assert delays == sorted(delays)
+    assert max(delays) == MAX_BACKOFF == timedelta(hours=1)
+    assert backoff(12) == MAX_BACKOFF
+
+
+def test_backoff_stays_capped_for_any_attempt_count() -> None:
+    assert backoff(100) == MAX_BACKOFF
+
+
+def test_backoff_waits_at_least_what_the_provider_asked() -> None:
+    assert backoff(1, retry_after=90) == timedelta(seconds=90)
+    assert backoff(3, retry_after=5) == timedelta(seconds=120)
+    assert backoff(20, retry_after=7200) == timedelta(hours=2)

@@ -1,0 +1,138 @@
+"""The HTTP app over real sockets: /healthz, /metrics and 404s, in-thread and via `atiende serve`."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+
+from bot.app import Runtime, build_context
+from bot.chat import ChatSession
+from bot.config import AtiendeConfig
+from bot.db import make_engine, make_session_factory
+from bot.web import create_web_app
+
+REPO = Path(__file__).resolve().parents[1]
+ATIENDE = REPO / ".venv" / "bin" / "atiende"
+KB_ARTICLES = len(list((REPO / "kb" / "articles").glob("*.md")))
+
+
+def serve_in_thread(runtime: Runtime) -> Iterator[str]:
+    """uvicorn on an already-listening 127.0.0.1 socket, so requests queue until it is up."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    config = uvicorn.Config(create_web_app(runtime), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert not thread.is_alive(), "uvicorn did not shut down"
+
+
+@pytest.fixture
+def base_url(runtime: Runtime) -> Iterator[str]:
+    yield from serve_in_thread(runtime)
+
+
+def test_healthz_reports_database_and_kb(base_url: str) -> None:
+    response = httpx.get(f"{base_url}/healthz", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"status": "ok", "database": "ok", "kb_articles": KB_ARTICLES}
+    assert KB_ARTICLES > 0
+
+
+def test_metrics_is_prometheus_text_with_our_counters(base_url: str, chat: ChatSession) -> None:
+    chat.send("¿Cuál es el horario de atención?")
+    response = httpx.get(f"{base_url}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE atiende_inbound_messages counter" in response.text
+    assert 'atiende_inbound_messages_total{channel="console"}' in response.text
+
+
+def test_an_unknown_route_is_404(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/nope", timeout=10).status_code == 404
+
+
+def test_healthz_only_answers_get(base_url: str) -> None:
+    assert httpx.post(f"{base_url}/healthz", timeout=10).status_code == 405
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(config: AtiendeConfig) -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
+    runtime = Runtime(config, engine, make_session_factory(engine), build_context(config))
+    for url in serve_in_thread(runtime):
+        response = httpx.get(f"{url}/healthz", timeout=10)
+        assert response.status_code == 503
+        assert response.json() == {"status": "degraded", "database": "unreachable",
+                                   "kb_articles": KB_ARTICLES}
+
+
+# --- the same routes from the real `atiende serve` process -----------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_line(stream: queue.Queue[str], needle: str) -> None:
+    """Read the server's log until `needle`; a silent 30 s or an exit fails the test."""
+    while True:
+        line = stream.get(timeout=30)
+        if line == "":
+            pytest.fail(f"atiende serve exited before logging {needle!r}")
+        if needle in line:
+            return
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    data["database"]["url"] = db_url
+    data["kb"]["path"] = str(REPO / "kb" / "articles")
+    data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
+    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in [*proc.stderr, ""]],
+                     daemon=True).start()
+    try:
+        wait_for_line(lines, "Application startup complete")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_serve_answers_healthz(served: str) -> None:
+    response = httpx.get(f"{served}/healthz", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "kb_articles": KB_ARTICLES}
+
+
+def test_serve_exposes_our_counters_before_any_message(served: str) -> None:
+    response = httpx.get(f"{served}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert "atiende_inbound_messages" in response.text
