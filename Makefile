@@ -33,6 +33,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/kb_quality.py
 	$(BIN)/python bench/kb_latency.py
+	$(BIN)/python bench/business_time.py
+	$(BIN)/python bench/sla_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis atiende.db atiende.db-wal atiende.db-shm

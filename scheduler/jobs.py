@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import notify, oncall, tickets
@@ -19,12 +20,15 @@ SWEEP_BATCH = 200
 Action = Callable[[Session, Desk, Ticket, datetime], None]
 
 
-def claim_due_tickets(session: Session, now: datetime, limit: int = SWEEP_BATCH) -> list[Ticket]:
-    """Due tickets, locked; other workers skip them (PostgreSQL SKIP LOCKED)."""
-    stmt = (select(Ticket).where(Ticket.next_deadline_at <= now)
+def due_tickets_query(now: datetime, limit: int, *columns: Any) -> Select[Any]:
+    """The indexed selection of due tickets, locked; other workers skip them (SKIP LOCKED)."""
+    return (select(*(columns or (Ticket,))).where(Ticket.next_deadline_at <= now)
             .order_by(Ticket.next_deadline_at).limit(limit)
             .with_for_update(skip_locked=True))
-    return list(session.scalars(stmt))
+
+
+def claim_due_tickets(session: Session, now: datetime, limit: int = SWEEP_BATCH) -> list[Ticket]:
+    return list(session.scalars(due_tickets_query(now, limit)))
 
 
 def sweep(factory: sessionmaker[Session], desk: Desk, now: datetime) -> int:

@@ -1,0 +1,77 @@
+"""The scheduler runner inside `serve`: jobs registered, sweep and delivery driven by the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.chat import ChatSession
+from bot.models import Contact, OutboxItem, Ticket
+from bot.outbox import Dispatcher
+from channels.console import ConsoleChannel
+from scheduler.clock import FixedClock
+from scheduler.runner import SchedulerRunner
+from tests.conftest import BOGOTA, REPO
+from tests.transcript import ticket
+
+BILLING = ("Nos debitaron dos veces la mensualidad y necesitamos la devolución del dinero, "
+           "ya revisamos el extracto")
+
+
+def test_runner_registers_jobs_and_sweeps_with_the_injected_clock(
+        chat: ChatSession, runtime: Runtime, clock: FixedClock) -> None:
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=BOGOTA))
+    chat.send(BILLING)
+    delivered: list[str] = []
+    dispatcher = Dispatcher(runtime.factory, {"email": ConsoleChannel(
+        lambda message: delivered.append(message.recipient))})
+    runner = SchedulerRunner(runtime, dispatcher)
+
+    async def scenario() -> tuple[list[str], int, int]:
+        runner.start()
+        jobs = sorted(job.id for job in runner.scheduler.get_jobs())
+        clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=BOGOTA))
+        handled = await runner.run_sweep()
+        sent = await runner.run_dispatch()
+        await runner.stop()
+        return jobs, handled, sent
+
+    jobs, handled, sent = asyncio.run(scenario())
+    assert jobs == ["outbox_dispatch", "retry_unrouted", "sla_sweep"]
+    assert handled == 1
+    assert ticket(runtime, 1).priority == "high"
+    assert sent >= 2 and set(delivered) == {"ana@example.com", "luis@example.com"}
+
+
+def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: FixedClock) -> None:
+    from bot.pipeline import store
+    from channels.base import InboundMessage
+
+    inbound = InboundMessage(channel="console", provider_message_id="stranded-1",
+                             sender="console:eva", text=BILLING, received_at=clock.now())
+    store(runtime.factory, runtime.ctx, inbound)  # the process stopped before routing
+    runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, {}))
+    clock.set(datetime(2026, 11, 24, 10, 5, tzinfo=BOGOTA))
+    assert asyncio.run(runner.run_retry_unrouted()) == 1
+    with runtime.factory() as session:
+        assert session.scalars(select(Ticket.number)).all() == [1]
+        assert session.scalars(select(OutboxItem).where(OutboxItem.channel == "console")).all()
+
+
+def test_contacts_vip_add_cli(tmp_path, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    env = {"ATIENDE__DATABASE__URL": db_url, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([str(REPO / ".venv/bin/atiende"), "contacts", "vip", "add",
+                           "whatsapp:+573009998877", "--config", str(REPO / "config.yaml")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "whatsapp:+573009998877 is VIP" in done.stdout
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        assert connection.execute(select(Contact.vip)).scalars().all() == [True]
+    engine.dispose()
