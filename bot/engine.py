@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import answers, ticket_flow, tickets
+from bot import agent_chat, answers, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
 from bot.models import Contact, Message
@@ -67,6 +67,8 @@ def choose_language(message: Message, contact: Contact, default: str) -> str:
 
 
 def dispatch(turn: Turn, intent: Intent) -> None:
+    if agent_chat.handle_agent_command(turn):
+        return
     handler = STATE_HANDLERS.get(turn.conversation.state)
     if handler is not None and handler(turn, intent):
         return

@@ -82,7 +82,8 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
     for agent in agents:
         channel, address = page_address(config, agent)
         outbox.enqueue(session, channel=channel, recipient=address, text=text, kind="page",
-                       ticket_id=ticket.id, now=now)
+                       ticket_id=ticket.id, now=now, buttons=(f"#ack {ticket.number}",),
+                       subject=f"[#{ticket.number}] {ticket.subject}")
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> None:

@@ -155,9 +155,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "[#{number}] Priority raised to {priority} for lack of response: {subject}",
     },
     "page_on_call": {
-        "es": "EMERGENCIA VIP [#{number}]: {subject}\nResponde #ack para confirmar que la "
-              "atiendes.",
-        "en": "VIP EMERGENCY [#{number}]: {subject}\nReply #ack to confirm you are on it.",
+        "es": "EMERGENCIA VIP [#{number}]: {subject}\nResponde #ack (o #ack {number} "
+              "desde el chat) para confirmar que la atiendes.",
+        "en": "VIP EMERGENCY [#{number}]: {subject}\nReply #ack (or #ack {number} from a chat) "
+              "to confirm you are on it.",
     },
     "page_supervisor": {
         "es": "EMERGENCIA VIP sin confirmar [#{number}]: {subject}\nEl agente de guardia no "

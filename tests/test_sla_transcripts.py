@@ -232,3 +232,33 @@ def test_first_response_is_recorded_in_wall_and_business_minutes(
 
 def test_sla_sweep_module_path_is_ours() -> None:
     assert Path(sweep.__code__.co_filename).resolve().is_relative_to(REPO)
+
+
+def test_on_call_agent_acknowledges_from_a_chat(config, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import build_runtime
+    from bot.pipeline import receive
+    from channels.base import InboundMessage
+
+    agents = [agent.model_copy(update={"whatsapp": "whatsapp:+573000000001"})
+              if agent.email == "ana@example.com" else agent for agent in config.agents]
+    runtime = build_runtime(config.model_copy(update={"agents": agents}), clock)
+    clock.set(at("2026-11-28T03:00"))
+    vip = ChatSession(runtime, "console:vip", "Valentina")
+    vip.mark_vip()
+    vip.send(OUTAGE)
+    page = outbox_rows(runtime, "page")[0]
+    assert (page.channel, page.recipient) == ("email", "ana@example.com")
+    assert page.payload["buttons"] == ["#ack 1"]
+    clock.set(at("2026-11-28T03:04"))
+    result = receive(runtime.factory, runtime.ctx, InboundMessage(
+        channel="whatsapp", provider_message_id="SMack1", sender="whatsapp:+573000000001",
+        text="#ack 1", received_at=clock.now()))
+    assert result is not None and result.ticket_number == 1
+    acked = ticket(runtime, 1)
+    assert acked.page_acked_at == at("2026-11-28T03:04") and acked.assignee == "ana@example.com"
+    with runtime.factory() as session:
+        confirmation = session.scalars(select(OutboxItem).where(
+            OutboxItem.recipient == "whatsapp:+573000000001")).one()
+    assert confirmation.payload["text"].startswith("✓ #ack → ticket #1")
+    run_sweep(runtime, clock, at("2026-11-28T04:00"))
+    assert len(outbox_rows(runtime, "page")) == 1
