@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, DeliveryHeld
 from bot.models import OutboxItem, Ticket
 from channels.base import Channel, OutboundMessage
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmetic small
 
 
 def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
@@ -38,6 +39,15 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
     return item
 
 
+def release_held(session: Session, channel: str, recipient: str, now: datetime) -> int:
+    """Held rows for this recipient become due again (e.g. the customer wrote back)."""
+    stmt = (update(OutboxItem)
+            .where(OutboxItem.channel == channel, OutboxItem.recipient == recipient,
+                   OutboxItem.status == "held")
+            .values(status="pending", next_attempt_at=now))
+    return session.execute(stmt).rowcount or 0
+
+
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
     extra = {key: value for key, value in item.payload.items()
              if key not in ("text", "buttons", "kind")}
@@ -52,7 +62,8 @@ def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundM
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     """Exponential delay before the next try, at least what the provider asked for."""
-    delay = min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    doublings = min(max(attempts - 1, 0), MAX_DOUBLINGS)
+    delay = min(BASE_BACKOFF * (2 ** doublings), MAX_BACKOFF)
     if retry_after is not None:
         delay = max(delay, timedelta(seconds=retry_after))
     return delay
@@ -95,6 +106,10 @@ class Dispatcher:
         except DeliveryError as exc:
             self.record_failure(item, exc, now)
             return 0
+        except Exception as exc:  # an adapter bug must not roll back the rest of the batch
+            log.exception("outbox %s: channel %s crashed", item.id, item.channel)
+            self.record_failure(item, DeliveryError(f"{type(exc).__name__}: {exc}"), now)
+            return 0
         item.status = receipt.status if receipt.status != "sent" else "sent"
         item.provider_message_id = receipt.provider_message_id
         item.sent_at = now
@@ -103,6 +118,10 @@ class Dispatcher:
 
     def record_failure(self, item: OutboxItem, exc: DeliveryError, now: datetime) -> None:
         item.last_error = str(exc)
+        if isinstance(exc, DeliveryHeld):
+            item.status = "held"  # until release_held(): the channel said why
+            log.info("outbox %s held: %s", item.id, exc)
+            return
         if not exc.transient or item.attempts >= MAX_ATTEMPTS:
             item.status = "failed"
             log.warning("outbox %s failed for good after %s attempts: %s", item.id,

@@ -20,6 +20,7 @@ from channels.base import InboundMessage
 log = logging.getLogger(__name__)
 BACKGROUND: set[asyncio.Task[object]] = set()
 RETRY_BATCH = 50
+MAX_ROUTE_FAILURES = 5
 
 
 async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
@@ -75,20 +76,30 @@ def process_message(factory: sessionmaker[Session], ctx: EngineContext,
 
 
 def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
+    """Keep the message, count the failure; the retry job tries again a few times."""
     with transaction(factory) as session:
         message = session.get(Message, message_id)
         if message is not None:
             message.status = "failed"
+            raw = dict(message.raw or {})
+            meta = dict(raw.get("_atiende", {}))
+            meta["route_failures"] = route_failures(message) + 1
+            raw["_atiende"] = meta
+            message.raw = raw
+
+
+def route_failures(message: Message) -> int:
+    return int((message.raw or {}).get("_atiende", {}).get("route_failures", 0))
 
 
 def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
-    """Route stored messages whose routing never ran (the process stopped in between)."""
+    """Route stored messages whose routing never ran or failed (up to MAX_ROUTE_FAILURES)."""
     with factory() as session:
-        stmt = (select(Message.id).where(Message.direction == "in",
-                                         Message.status == "received",
-                                         Message.created_at < older_than)
+        stmt = (select(Message).where(Message.direction == "in",
+                                      Message.status.in_(("received", "failed")),
+                                      Message.created_at < older_than)
                 .order_by(Message.id).limit(RETRY_BATCH))
-        pending = list(session.scalars(stmt))
+        pending = [m.id for m in session.scalars(stmt) if route_failures(m) < MAX_ROUTE_FAILURES]
     done = 0
     for message_id in pending:
         try:

@@ -58,6 +58,7 @@ class KbIndex:
     idf: dict[str, float]
     unknown_idf: float
     spelling: SpellIndex
+    by_topic_lang: dict[tuple[str, str], int]  # (topic, lang) → article number
 
 
 def topic_of(article: Article) -> str:
@@ -115,6 +116,7 @@ def build_index(articles: Sequence[Article]) -> KbIndex:
     return KbIndex(
         articles=tuple(articles),
         topics=tuple(topic_of(a) for a in articles),
+        by_topic_lang={(topic_of(a), a.lang): n for n, a in enumerate(articles)},
         postings={stem: tuple(p) for stem, p in postings.items()},
         idf=idf,
         unknown_idf=_idf(n, 0),
@@ -183,10 +185,10 @@ def _ranked_topics(index: KbIndex, scores: dict[int, float], lang: str) -> list[
     for number in scores:
         by_topic[index.topics[number]].append(number)
     ranked = []
-    for numbers in by_topic.values():
+    for topic, numbers in by_topic.items():
         top = max(scores[n] for n in numbers)
-        same_lang = [n for n in numbers if index.articles[n].lang == lang]
-        pick = max(same_lang or numbers, key=lambda n: scores[n])
+        translation = index.by_topic_lang.get((topic, lang))
+        pick = translation if translation is not None else max(numbers, key=lambda n: scores[n])
         ranked.append((pick, top))
     ranked.sort(key=lambda item: -item[1])
     return ranked

@@ -1,12 +1,10 @@
-"""The outbox dispatcher: deliver due rows, retry transient errors with backoff, give up on others."""
+"""The outbox dispatcher: deliver due rows, retry transient errors with backoff, give up."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
-
-from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.db import transaction
