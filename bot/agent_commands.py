@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import notify, oncall, tickets
+from bot import notify, oncall, ratings, tickets
 from bot.deadlines import Desk
 from bot.errors import AtiendeError
 from bot.models import CATEGORIES, PRIORITIES, Ticket
@@ -55,6 +55,7 @@ def resolve(session: Session, desk: Desk, ticket: Ticket, agent: str, note: str,
     add_note(session, desk, ticket, agent, note, now)
     tickets.set_status(session, desk, ticket, "resolved", f"agent:{agent}", now)
     notify.tell_customer(session, ticket, "ticket_resolved", now)
+    ratings.request_rating(session, desk, ticket, now)
 
 
 def close(session: Session, desk: Desk, ticket: Ticket, agent: str, note: str,

@@ -8,6 +8,9 @@ import click
 
 from bot.cli_kb import kb
 from bot.cli_ops import chat, db, serve
+from bot.cli_quarantine import quarantine
+from bot.cli_report import report
+from bot.cli_telegram import telegram
 from bot.cli_tickets import contacts, tickets
 from bot.cli_time import hours, sla
 
@@ -20,5 +23,6 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for command in (db, kb, chat, serve, hours, sla, tickets, contacts):
+for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
+                quarantine):
     main.add_command(command)

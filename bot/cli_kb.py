@@ -97,3 +97,52 @@ def describe(result: dict[str, Any]) -> str:
             if result["answered"] else f"no answer (best score {result['score']:.2f})")
     rows = [f"  {c['article_id']}  {c['score']:.2f}" for c in result["candidates"]]
     return "\n".join([head, *rows])
+
+
+@kb.command("stats")
+@click.option("--since", default=None, metavar="AGE", help="only the last 30d, 12w… (default: all)")
+@click.option("--limit", default=10, show_default=True, help="how many unanswered questions")
+@click.option("--kb", "kb_dir", default=None, metavar="DIR", help="KB folder (overrides kb.path)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object on stdout")
+@config_option
+@user_errors
+def kb_stats(since: str | None, limit: int, kb_dir: str | None, as_json: bool,
+             config_path: str | None) -> None:
+    """Articles by views with helpful %, and the top questions no article answered."""
+    from bot import kb_stats as stats
+    from bot.cli_report import open_factory
+    from bot.report_period import parse_since
+    from scheduler.clock import SystemClock
+
+    config = read_config(config_path)
+    articles = {a.id: a for a in load_kb(kb_dir or config.kb_path())}
+    start = SystemClock().now() - parse_since(since) if since else None
+    with open_factory(config)() as session:
+        rows = stats.article_stats(session, articles, start)
+        questions = stats.top_unanswered(session, start, limit)
+    if as_json:
+        click.echo(json.dumps({"articles": [row.to_json() for row in rows],
+                               "unanswered": [q.to_json() for q in questions]},
+                              ensure_ascii=False))
+        return
+    show_stats(rows, questions)
+
+
+def show_stats(rows: list[Any], questions: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    articles = Table(title="Articles by views", title_justify="left")
+    for header in ("Article", "Lang", "Title", "Views", "Yes", "No", "Helpful"):
+        articles.add_column(header)
+    for row in rows:
+        rate = "—" if row.helpful_rate is None else f"{row.helpful_rate * 100:.0f} %"
+        articles.add_row(row.article_id, row.lang or "—", row.title or "(not in the KB)",
+                         str(row.views), str(row.helpful), str(row.not_helpful), rate)
+    unanswered = Table(title="Top unanswered questions", title_justify="left")
+    for header in ("Times", "Lang", "Question", "Last asked"):
+        unanswered.add_column(header)
+    for question in questions:
+        unanswered.add_row(str(question.count), question.lang, question.question,
+                           question.last_at.strftime("%Y-%m-%d"))
+    Console().print(articles, unanswered)

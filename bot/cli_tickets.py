@@ -26,7 +26,8 @@ def open_runtime(config_path: str | None):  # type: ignore[no-untyped-def]
 def ticket_row(ticket: Ticket) -> dict[str, Any]:
     return {"number": ticket.number, "status": ticket.status, "priority": ticket.priority,
             "category": ticket.category, "level": ticket.level, "vip": ticket.vip,
-            "assignee": ticket.assignee, "subject": ticket.subject,
+            "assignee": ticket.assignee, "subject": ticket.subject, "rating": ticket.rating,
+            "rating_comment": ticket.rating_comment,
             "created_at": ticket.created_at.isoformat(),
             "first_response_due_at": ticket.first_response_due_at.isoformat()
             if ticket.first_response_due_at else None}

@@ -261,7 +261,7 @@ class EmailConfig(Section):
     smtp_outbound: SmtpOutboundConfig = SmtpOutboundConfig(port=25)
     imap: ImapConfig = ImapConfig()
     auto_reply_limit: AutoReplyLimit = AutoReplyLimit()
-    max_text_chars: int = Field(100_000, gt=0)   # body text kept for the engine; raw mail kept whole
+    max_text_chars: int = Field(100_000, gt=0)   # text for the engine; the raw mail is kept whole
 
 
 class ChannelsConfig(Section):

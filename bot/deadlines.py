@@ -57,12 +57,26 @@ def pending_events(ticket: Ticket, calendar: BusinessCalendar,
     if ticket.status == "closed":
         return []
     if ticket.status == "resolved":
-        return [ticket.resolved_at + timedelta(minutes=config.escalation.auto_close_minutes)] if (
-            ticket.resolved_at) else []
+        due = close_due(ticket, config)
+        return [due] if due else []
     events = page_events(ticket, config)
     if ticket.status == "waiting_customer":
         return events + reminder_events(ticket, config)
     return events + response_events(ticket, config) + ladder_events(ticket, calendar, config)
+
+
+def close_due(ticket: Ticket, config: AtiendeConfig) -> datetime | None:
+    """When a resolved ticket closes by itself: after resolution when unrated, after a good
+    score when the customer stays silent, never after a low score (a supervisor decides)."""
+    if ticket.status != "resolved" or ticket.resolved_at is None:
+        return None
+    rules = config.ratings
+    if ticket.rating is not None and ticket.rated_at is not None:
+        if ticket.rating <= rules.low_score:
+            return None
+        if ticket.rating >= rules.close_score:
+            return ticket.rated_at + timedelta(minutes=rules.close_after_minutes)
+    return ticket.resolved_at + timedelta(minutes=config.escalation.auto_close_minutes)
 
 
 def response_events(ticket: Ticket, config: AtiendeConfig) -> list[datetime]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import agent_chat, answers, ticket_flow, tickets
+from bot import agent_chat, answers, ratings, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
 from bot.models import Contact, Message
@@ -143,4 +143,7 @@ STATE_HANDLERS: dict[str, Callable[[Turn, Intent], bool]] = {
     "awaiting_choice": on_choice,
     "awaiting_description": ticket_flow.take_description,
     "awaiting_category": ticket_flow.take_category,
+    "awaiting_rating": ratings.on_rating,
+    "awaiting_rating_comment": ratings.on_comment,
+    "idle": ratings.on_idle,  # a late rating, or a change within ratings.change_days
 }

@@ -39,3 +39,13 @@ class DeliveryError(AtiendeError):
         self.transient = transient
         self.retry_after = retry_after
         super().__init__(reason)
+
+
+class DeliveryHeld(DeliveryError):
+    """The channel may not deliver this message now (e.g. outside WhatsApp's 24 h window).
+
+    The outbox keeps the row as `held` with the reason, until the channel can send it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, transient=False)

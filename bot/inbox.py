@@ -31,15 +31,19 @@ def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMess
     existing = find_message(session, inbound.channel, inbound.provider_message_id)
     if existing is not None:
         return Accepted(existing.id, False)
-    try:
-        with session.begin_nested():
-            row = build_message_row(session, config, inbound)
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # another worker stored the same provider id first
-        existing = find_message(session, inbound.channel, inbound.provider_message_id)
-        assert existing is not None
+    try:  # no SAVEPOINT: on SQLite it reads before writing and fails at once with "locked"
+        return insert_message(session, config, inbound)
+    except IntegrityError:  # another worker stored this id (or this new contact) first
+        session.rollback()
+    existing = find_message(session, inbound.channel, inbound.provider_message_id)
+    if existing is not None:
         return Accepted(existing.id, False)
+    return insert_message(session, config, inbound)   # the contact exists now
+
+
+def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMessage) -> Accepted:
+    row = build_message_row(session, config, inbound)
+    session.add(row)
     session.commit()
     return Accepted(row.id, True)
 

@@ -83,6 +83,8 @@ class Conversation(Base):
     resolved_by_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     out_of_hours_notice_on: Mapped[str | None] = mapped_column(String(10))
     last_inbound_at: Mapped[datetime | None]
+    # The provider said the free-text window was closed (WhatsApp error 63016) at this time.
+    template_required_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -91,6 +93,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("channel", "provider_message_id", name="uq_message_provider_id"),
+        Index("ix_messages_conversation_ticket", "conversation_id", "ticket_id"),  # reports
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -131,6 +134,7 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]  # the current resolution's score (bot/ratings.py)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # SLA bookkeeping (scheduler): each marker makes its action happen exactly once.
@@ -190,6 +194,24 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
 
 
+class DeliveryStatus(Base):
+    """A provider's delivery report for one sent message, kept once per (message, status)."""
+
+    __tablename__ = "delivery_statuses"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id", "status",
+                         name="uq_delivery_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime]
+
+
 class QuarantineItem(Base):
     __tablename__ = "quarantine"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,6 +231,31 @@ class KbFeedback(Base):
     question: Mapped[str] = mapped_column(Text, default="")
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     at: Mapped[datetime]
+
+
+class Rating(Base):
+    """One satisfaction rating per resolution of a ticket: asked, then scored and commented."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "resolution", name="uq_rating_ticket_resolution"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    resolution: Mapped[int] = mapped_column(Integer)  # the ticket's reopen_count when resolved
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    agent: Mapped[str | None] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    request_status: Mapped[str] = mapped_column(String(20), default="queued")  # or not_sent
+    not_sent_reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+    changed_at: Mapped[datetime | None]
+    change_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None]
 
 
 class Setting(Base):

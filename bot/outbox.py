@@ -41,11 +41,14 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
 
 def release_held(session: Session, channel: str, recipient: str, now: datetime) -> int:
     """Held rows for this recipient become due again (e.g. the customer wrote back)."""
-    stmt = (update(OutboxItem)
-            .where(OutboxItem.channel == channel, OutboxItem.recipient == recipient,
-                   OutboxItem.status == "held")
-            .values(status="pending", next_attempt_at=now))
-    return session.execute(stmt).rowcount or 0
+    held = list(session.scalars(select(OutboxItem.id).where(
+        OutboxItem.channel == channel, OutboxItem.recipient == recipient,
+        OutboxItem.status == "held")))
+    if held:  # the common case writes nothing (SQLite: no write lock taken)
+        session.execute(update(OutboxItem)
+                        .where(OutboxItem.id.in_(held), OutboxItem.status == "held")
+                        .values(status="pending", next_attempt_at=now))
+    return len(held)
 
 
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:

@@ -122,6 +122,41 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You have no open tickets to escalate. Tell me the problem and I'll open one "
               "as a priority.",
     },
+    "rating_request": {
+        "es": "¿Cómo calificarías la atención de tu ticket #{number} ({subject})? Responde con un "
+              "número del 1 al 5:\n1 = muy mala · 2 = mala · 3 = regular · 4 = buena · "
+              "5 = excelente",
+        "en": "How would you rate the help with ticket #{number} ({subject})? Reply with a "
+              "number from 1 to 5:\n1 = very poor · 2 = poor · 3 = fair · 4 = good · "
+              "5 = excellent",
+    },
+    "rating_thanks": {
+        "es": "¡Gracias por calificar el ticket #{number} con {stars} ({score}/5)!",
+        "en": "Thank you for rating ticket #{number} {stars} ({score}/5)!",
+    },
+    "rating_sorry": {
+        "es": "Gracias por contarnos, y lamentamos que el ticket #{number} no haya quedado bien "
+              "({score}/5). Un supervisor lo va a revisar.",
+        "en": "Thank you for telling us, and we are sorry ticket #{number} did not go well "
+              "({score}/5). A supervisor will review it.",
+    },
+    "rating_changed": {
+        "es": "Listo, cambié la calificación del ticket #{number} a {stars} ({score}/5).",
+        "en": "Done, I changed the rating of ticket #{number} to {stars} ({score}/5).",
+    },
+    "rating_ask_comment": {
+        "es": "¿Qué podemos mejorar? Escríbelo en un mensaje (opcional; responde \"no\" para "
+              "omitir).",
+        "en": "What could we improve? Tell us in a message (optional; reply \"no\" to skip).",
+    },
+    "rating_comment_thanks": {
+        "es": "Gracias por tu comentario: lo compartiremos con el equipo.",
+        "en": "Thank you for your comment: we will share it with the team.",
+    },
+    "rating_done": {
+        "es": "Entendido. ¡Gracias por calificarnos!",
+        "en": "Got it. Thank you for rating us!",
+    },
     "unassigned": {"es": "sin asignar", "en": "unassigned"},
     # To agents (in the desk's language, bot.default_language).
     "agent_new_ticket": {
@@ -153,6 +188,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "agent_priority_raised": {
         "es": "[#{number}] La prioridad subió a {priority} por falta de respuesta: {subject}",
         "en": "[#{number}] Priority raised to {priority} for lack of response: {subject}",
+    },
+    "agent_low_rating": {
+        "es": "[#{number}] Calificación baja del cliente: {score}/5 ({subject}). Atendió: "
+              "{agent}. El ticket quedó escalado (nivel {level}).",
+        "en": "[#{number}] Low customer rating: {score}/5 ({subject}). Handled by: {agent}. "
+              "The ticket was escalated (level {level}).",
+    },
+    "agent_rating_comment": {
+        "es": "[#{number}] Comentario del cliente con la calificación {score}/5 ({subject}):\n\n"
+              "{comment}",
+        "en": "[#{number}] Customer comment with the {score}/5 rating ({subject}):\n\n{comment}",
     },
     "page_on_call": {
         "es": "EMERGENCIA VIP [#{number}]: {subject}\nResponde #ack (o #ack {number} "

@@ -185,7 +185,7 @@ def report_status(turn: Turn, number: int | None) -> None:
 
 def local_time(turn: Turn, at: datetime) -> str:
     zone = ZoneInfo(turn.ctx.config.business_hours.timezone)
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{at.astimezone(zone).strftime('%Y-%m-%d %H:%M')} ({zone_label(turn)})"
 
 
 def escalate_by_customer(turn: Turn, number: int | None) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import notify, oncall, tickets
-from bot.deadlines import Desk, is_reminded, untouched_since
+from bot.deadlines import Desk, close_due, is_reminded, untouched_since
 from bot.models import Ticket
 from scheduler.sla import ladder_due, ladder_step
 
@@ -157,11 +157,12 @@ def waiting_reminder(session: Session, desk: Desk, ticket: Ticket, now: datetime
 
 
 def auto_close(session: Session, desk: Desk, ticket: Ticket, now: datetime) -> None:
-    wait = timedelta(minutes=desk.config.escalation.auto_close_minutes)
-    if ticket.status != "resolved" or ticket.resolved_at is None or now < ticket.resolved_at + wait:
+    due = close_due(ticket, desk.config)
+    if due is None or now < due:
         return
-    tickets.set_status(session, desk, ticket, "closed", "bot", now,
-                       reason="resolved without confirmation")
+    reason = (f"rated {ticket.rating}/5, no reply since" if ticket.rating is not None
+              else "resolved without confirmation")
+    tickets.set_status(session, desk, ticket, "closed", "bot", now, reason=reason)
     notify.tell_customer(session, ticket, "auto_closed", now)
 
 

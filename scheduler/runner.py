@@ -26,6 +26,7 @@ class SchedulerRunner:
         self.runtime = runtime
         self.dispatcher = dispatcher
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.dispatching = asyncio.Lock()   # one outbox pass at a time
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -48,11 +49,12 @@ class SchedulerRunner:
             return 0
 
     async def run_dispatch(self) -> int:
-        try:
-            return await self.dispatcher.deliver_due(self.runtime.clock.now())
-        except Exception:
-            log.exception("outbox dispatch failed; the next run retries")
-            return 0
+        async with self.dispatching:
+            try:
+                return await self.dispatcher.deliver_due(self.runtime.clock.now())
+            except Exception:
+                log.exception("outbox dispatch failed; the next run retries")
+                return 0
 
     async def run_retry_unrouted(self) -> int:
         """Messages stored but never routed (the process stopped in between) get routed."""
@@ -65,5 +67,10 @@ class SchedulerRunner:
             return 0
 
     async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
-        await self.run_dispatch()  # flush what is due before exiting
+        """No new runs; let the outbox pass under way finish (shutdown would cancel it midway,
+        losing or repeating its sends), flush what is due, then stop the scheduler."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        await self.run_dispatch()  # waits for the pass under way, then flushes
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

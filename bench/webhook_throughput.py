@@ -1,0 +1,193 @@
+"""Benchmark: signed WhatsApp webhooks through the full path vs a bare Starlette route, one line.
+
+The full path is `atiende`'s app with the WhatsApp plugin on SQLite and one uvicorn worker:
+verify the signature, store, then (in the background) KB match, ticket, outbox rows. A message
+counts when it is stored *and* routed. The bare route parses the form and answers empty TwiML.
+Each server runs in its own process; the load comes from this one over keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+PATH = "/webhooks/whatsapp"
+ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token"}
+QUESTIONS = ["¿Cuál es el horario de atención?", "How do I export my data?",
+             "Nos debitaron dos veces la mensualidad, necesitamos la devolución",
+             "The app crashes every time I save a work order, error 500"]
+TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(folder: Path, port: int) -> Path:
+    data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    data["database"]["url"] = f"sqlite:///{folder / 'bench.db'}"
+    data["kb"]["path"] = str(REPO / "kb" / "articles")
+    data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
+    data["channels"] = {"whatsapp": {"api_base_url": "http://127.0.0.1:9"}}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def serve(kind: str, config_path: str, port: int) -> None:
+    """Child process: the full app or the bare route, one uvicorn worker."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    if kind == "bare":
+        async def bare(request: Request) -> Response:
+            parse_qsl((await request.body()).decode(), keep_blank_values=True)
+            return Response(TWIML, media_type="text/xml")
+        app = Starlette(routes=[Route(PATH, bare, methods=["POST"])])
+    else:
+        from bot.app import build_runtime
+        from bot.config import load_config
+        from bot.web import create_web_app
+        from channels.whatsapp import build_plugin
+
+        runtime = build_runtime(load_config(config_path))
+        app = create_web_app(runtime, build_plugin(runtime, ENV).routes)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start(kind: str, config_path: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(config_path),
+                             str(port)], env={**os.environ, **ENV})
+    for _ in range(600):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"{kind} server did not start")
+
+
+def signed_requests(port: int, count: int) -> list[tuple[dict[str, str], str]]:
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(ENV["TWILIO_AUTH_TOKEN"])
+    url = f"http://127.0.0.1:{port}{PATH}"
+    batch = []
+    for n in range(count):
+        sid = f"SM{n:032x}"
+        params = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ENV["TWILIO_ACCOUNT_SID"],
+                  "From": f"whatsapp:+57300{n:07d}", "To": "whatsapp:+14155238886",
+                  "Body": QUESTIONS[n % len(QUESTIONS)], "NumMedia": "0", "ProfileName": "Ana",
+                  "WaId": f"57300{n:07d}", "ButtonPayload": ""}
+        batch.append((params, validator.compute_signature(url, params)))
+    return batch
+
+
+def raw_request(port: int, params: dict[str, str], signature: str) -> bytes:
+    """One keep-alive HTTP/1.1 POST, encoded once up front so the client costs ~nothing."""
+    body = urlencode(params).encode()
+    head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nX-Twilio-Signature: {signature}\r\n\r\n")
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    await reader.readexactly(length)
+    return status
+
+
+async def fire(port: int, batch: list[tuple[dict[str, str], str]], concurrency: int) -> int:
+    """POST every request over `concurrency` keep-alive connections; returns the failures."""
+    requests = [raw_request(port, params, signature) for params, signature in batch]
+    requests.reverse()
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while requests:
+            writer.write(requests.pop())
+            failures += await read_response(reader) != 200
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return failures
+
+
+def routed(db_path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=30) as connection:
+        return connection.execute("SELECT count(*) FROM messages WHERE direction = 'in' "
+                                  "AND status = 'processed'").fetchone()[0]
+
+
+def measure(kind: str, folder: Path, count: int,
+            concurrency: int) -> tuple[float, float, int]:
+    """(acknowledged/s, handled/s, failures): handled = stored and routed for the full app."""
+    port = free_port()
+    config = write_config(folder, port)
+    proc = start(kind, config, port)
+    try:
+        batch = signed_requests(port, count)
+        began = time.perf_counter()
+        failures = asyncio.run(fire(port, batch, concurrency))
+        acked = time.perf_counter() - began
+        if kind == "full":
+            deadline = time.monotonic() + 600
+            while routed(folder / "bench.db") < count - failures and time.monotonic() < deadline:
+                time.sleep(0.01)
+        handled = time.perf_counter() - began
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return count / acked, count / handled, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "CONFIG", "PORT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], args.serve[1], int(args.serve[2]))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        _, bare, _ = measure("bare", Path(tmp), args.messages, args.concurrency)
+        acked, full, failed = measure("full", Path(tmp), args.messages, args.concurrency)
+    ratio = full / bare
+    verdict = "PASS" if full >= 400 and ratio >= 0.35 and not failed else "FAIL"
+    print(f"webhook_throughput: full path {full:.0f} msg/s stored+routed (acknowledged "
+          f"{acked:.0f} msg/s; SQLite, 1 worker, {args.messages} signed webhooks, "
+          f"{args.concurrency} connections, {failed} failed), bare route {bare:.0f} msg/s, "
+          f"ratio {ratio:.2f} (targets >= 400 msg/s and >= 0.35x) {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""One inbound mail (SMTP or IMAP): parse; then quarantine, flag, relay or hand to the engine."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot import relay, tickets
+from bot.db import transaction
+from bot.errors import UnparseableEmail
+from bot.inbox import build_message_row, find_message
+from bot.models import Message, QuarantineItem
+from bot.relay import AgentMail
+from channels.base import InboundMessage
+from channels.email.addresses import SUBJECT_TAG, find_reply_claim, is_own_address, redact
+from channels.email.parse import ParsedEmail, parse_email
+from channels.email.threading import CHANNEL, customer_thread, thread_tickets
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+SHORT_BODY_WORDS = 4  # "Hola, ayuda" alone says little: the subject holds the question
+REPLY_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|rv|sv|wg|fw|fwd|tr|r)\s*(?:\[\d+\])?\s*:\s*)+",
+                           re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What SMTP said beside the message: MAIL FROM ('' is the null sender) and RCPT TO."""
+
+    mail_from: str | None = None
+    rcpt_tos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """quarantined | duplicate | customer | automated | agent_relayed | agent_flagged."""
+
+    kind: str
+    detail: str = ""
+    inbound: InboundMessage | None = field(default=None, repr=False)
+    record_id: int | None = None
+
+
+class EmailIngest:
+    """Everything but the engine: the engine gets only customers' mail (see `Outcome.inbound`)."""
+
+    def __init__(self, runtime: Runtime, key: bytes) -> None:
+        self.runtime = runtime
+        self.key = key
+        self.email = runtime.config.channels.email
+        assert self.email is not None, "the email channel needs its config section"
+
+    def prepare(self, raw: bytes, envelope: Envelope, source: str,
+                keep_failures: bool = True) -> Outcome:
+        """Store what is not a customer's mail; return customers' mail for the pipeline."""
+        try:
+            parsed = self.parse(raw, envelope)
+        except UnparseableEmail as exc:
+            if not keep_failures:
+                raise
+            return self.quarantine(raw, source, str(exc))
+        return self.classify(parsed, raw, envelope)
+
+    def parse(self, raw: bytes, envelope: Envelope) -> ParsedEmail:
+        support = self.email.support_address
+        return parse_email(raw, lambda address: is_own_address(address, support),
+                           envelope_sender=envelope.mail_from,
+                           max_bytes=self.email.smtp_inbound.max_message_bytes,
+                           max_text_chars=self.email.max_text_chars)
+
+    def classify(self, parsed: ParsedEmail, raw: bytes, envelope: Envelope) -> Outcome:
+        claim = find_reply_claim((*envelope.rcpt_tos, *parsed.recipients),
+                                 self.email.support_address)
+        if parsed.automated:
+            return self.store_automated(parsed, raw)
+        if claim is not None or self.runtime.config.find_agent(parsed.sender):
+            mail = AgentMail(sender=parsed.sender, text=parsed.reply_text,
+                             claimed_ticket=claim.ticket_number if claim else None,
+                             signature=claim.signature if claim else "", thread_tickets=())
+            return self.store_agent_mail(parsed, raw, mail)
+        with self.runtime.factory() as session:
+            thread = customer_thread(session, parsed)
+        return Outcome("customer", inbound=self.to_inbound(parsed, raw, thread))
+
+    def store_automated(self, parsed: ParsedEmail, raw: bytes) -> Outcome:
+        """Kept and linked to its ticket when it continues one; never routed, never answered."""
+        now = self.runtime.clock.now()
+        with transaction(self.runtime.factory) as session:
+            row = self.new_row(session, self.to_inbound(parsed, raw, {}), "automated")
+            if row is None:
+                return Outcome("duplicate", parsed.dedupe_key)
+            thread = customer_thread(session, parsed)
+            ticket = relay.find_by_number(session, int(thread.get("ticket") or 0))
+            if ticket is not None:
+                row.ticket_id = ticket.id
+                tickets.record_event(session, ticket=ticket, actor=f"email:{parsed.sender}",
+                                     action="automated_mail", at=now,
+                                     detail=f"message {row.id}: {'; '.join(parsed.automated)}")
+            log.info("automated mail from %s kept, not answered: %s", redact(parsed.sender),
+                     ", ".join(parsed.automated))
+            return Outcome("automated", "; ".join(parsed.automated), record_id=row.id)
+
+    def store_agent_mail(self, parsed: ParsedEmail, raw: bytes, mail: AgentMail) -> Outcome:
+        """Stored and judged in one transaction: relayed to the customer, or flagged."""
+        now = self.runtime.clock.now()
+        with transaction(self.runtime.factory) as session:
+            row = self.new_row(session, self.to_inbound(parsed, raw, {}), "received")
+            if row is None:
+                return Outcome("duplicate", parsed.dedupe_key)
+            mail = AgentMail(mail.sender, mail.text, mail.claimed_ticket, mail.signature,
+                             thread_tickets(session, parsed))
+            verdict = relay.handle_agent_mail(session, self.runtime.ctx.desk, self.key, row,
+                                              mail, now)
+            kind = "agent_relayed" if verdict.relay else "agent_flagged"
+            return Outcome(kind, verdict.reason, record_id=row.id)
+
+    def new_row(self, session: Session, inbound: InboundMessage, status: str) -> Message | None:
+        if find_message(session, CHANNEL, inbound.provider_message_id) is not None:
+            return None
+        row = build_message_row(session, self.runtime.config, inbound)
+        row.status = status
+        session.add(row)
+        session.flush()
+        return row
+
+    def quarantine(self, raw: bytes, source: str, reason: str) -> Outcome:
+        with transaction(self.runtime.factory) as session:
+            item = QuarantineItem(source=source, reason=reason[:2000], raw=raw,
+                                  at=self.runtime.clock.now())
+            session.add(item)
+            session.flush()
+            log.warning("quarantined mail %s from %s: %s", item.id, source, reason)
+            return Outcome("quarantined", reason, record_id=item.id)
+
+    def to_inbound(self, parsed: ParsedEmail, raw: bytes,
+                   thread: dict[str, object]) -> InboundMessage:
+        return InboundMessage(
+            channel=CHANNEL, provider_message_id=parsed.dedupe_key, sender=parsed.sender,
+            text=customer_text(parsed), received_at=self.runtime.clock.now(),
+            sender_name=parsed.sender_name, attachments=parsed.attachments,
+            reply_to=parsed.reply_to, is_automated=bool(parsed.automated),
+            subject=parsed.subject or None, raw=raw_payload(parsed, raw, thread))
+
+
+def customer_text(parsed: ParsedEmail) -> str:
+    """The new part of the mail; a near-empty fresh mail is read with its subject."""
+    body = parsed.reply_text.strip()
+    subject = SUBJECT_TAG.sub("", parsed.subject).strip()
+    if (len(body.split()) >= SHORT_BODY_WORDS or not subject or REPLY_SUBJECT.match(subject)
+            or subject.lower() in body.lower()):
+        return body or subject
+    return f"{subject}\n\n{body}".strip()
+
+
+def raw_payload(parsed: ParsedEmail, raw: bytes, thread: dict[str, object]) -> dict[str, object]:
+    """What is kept beside the message: headers that matter, the whole text, the exact bytes."""
+    return {
+        "message_id": parsed.message_id, "from": parsed.sender, "to": list(parsed.recipients),
+        "subject": parsed.subject, "in_reply_to": list(parsed.in_reply_to),
+        "references": list(parsed.references), "reply_to": parsed.reply_to,
+        "automated": list(parsed.automated), "html_only": parsed.html_only,
+        "full_text": parsed.text, "thread": thread, "size": parsed.size,
+        "rfc822_base64": base64.b64encode(raw).decode("ascii"),
+    }

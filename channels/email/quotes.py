@@ -1,0 +1,45 @@
+"""Strip quoted replies and signatures (mail-parser-reply) plus the Spanish "El … escribió:"."""
+
+from __future__ import annotations
+
+import re
+
+from mailparser_reply import EmailMessage
+
+LANGUAGES = ["es", "en", "de", "fr", "it", "nl", "pl", "sv", "da", "cs", "ja", "zh", "ko"]
+# Gmail/Outlook in Spanish, possibly wrapped: "El mar, 24 nov 2026 a las 10:00, Ana
+# <ana@x.co> escribió:" — the library's own Spanish pattern never matches it.
+SPANISH_HEADER = re.compile(
+    r"^[ \t>]*El\s[^\n]{1,200}?(?:\n[ \t>]*[^\n]{0,200}?)?\sescribi[oó]\s*:[ \t]*$",
+    re.MULTILINE | re.IGNORECASE)
+# Signatures are cut only at an explicit marker: the library's sign-off list ("Gracias,",
+# "Saludos,") also matches real sentences and would cut the customer's problem away.
+SIGNATURE = re.compile(r"^[ \t]*(?:-- ?|__|sent from my\b.*|enviado desde mi\b.*|"
+                       r"get outlook for\b.*|obtener outlook para\b.*)[ \t]*$",
+                       re.MULTILINE | re.IGNORECASE)
+
+
+def strip_spanish_header(text: str) -> str:
+    match = SPANISH_HEADER.search(text)
+    return text[:match.start()] if match else text
+
+
+def latest_reply(text: str) -> str:
+    """The newest part of a reply: quoted history and a marked signature removed.
+
+    Falls back to the full text when stripping would leave nothing (a reply that is all
+    quote, or a message that starts with a header-like line).
+    """
+    if not text.strip():
+        return ""
+    trimmed = strip_spanish_header(text)
+    message = EmailMessage(text=trimmed, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    if not message.replies:
+        return text.strip()
+    body = cut_signature(message.replies[0].full_body)
+    return body or text.strip()
+
+
+def cut_signature(text: str) -> str:
+    match = SIGNATURE.search(text)
+    return (text[:match.start()] if match and match.start() > 0 else text).strip()

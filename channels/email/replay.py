@@ -1,0 +1,29 @@
+"""Replay a quarantined mail through the email channel; mark it replayed when it went through."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.db import transaction
+from bot.models import QuarantineItem
+from bot.relay import signing_key
+from channels.email.ingest import Envelope
+from channels.email.service import EmailService
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+
+def replay_item(runtime: Runtime, item_id: int) -> str:
+    """The outcome kind ('customer', 'automated', 'duplicate', …); UnparseableEmail if still bad."""
+    with runtime.factory() as session:
+        item = session.get(QuarantineItem, item_id)
+        assert item is not None
+        raw, source = item.raw, item.source
+    service = EmailService(runtime, signing_key(runtime.factory))
+    outcome = service.receive_sync(raw, Envelope(), source, keep_failures=False)
+    with transaction(runtime.factory) as session:
+        stored = session.get(QuarantineItem, item_id)
+        assert stored is not None
+        stored.replayed_at = runtime.clock.now()
+    return outcome.kind

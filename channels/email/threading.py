@@ -1,0 +1,47 @@
+"""Which ticket a mail belongs to: References to our Message-IDs, then the [#123] subject tag."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Message, OutboxItem, Ticket
+from bot.relay import belongs_to, find_by_number
+from channels.email.addresses import subject_ticket
+from channels.email.parse import ParsedEmail
+
+CHANNEL = "email"
+MAX_REFERENCES = 50
+
+
+def thread_tickets(session: Session, parsed: ParsedEmail) -> tuple[int, ...]:
+    """Ticket numbers the mail points at: through its references first, then its subject tag."""
+    ids = list(dict.fromkeys((*parsed.in_reply_to, *reversed(parsed.references))))
+    numbers = referenced_tickets(session, ids[:MAX_REFERENCES])
+    tagged = subject_ticket(parsed.subject)
+    if tagged is not None:
+        numbers.append(tagged)
+    return tuple(dict.fromkeys(numbers))
+
+
+def referenced_tickets(session: Session, ids: list[str]) -> list[int]:
+    if not ids:
+        return []
+    ours = select(Ticket.number).join(OutboxItem, OutboxItem.ticket_id == Ticket.id).where(
+        OutboxItem.channel == CHANNEL, OutboxItem.provider_message_id.in_(ids))
+    stored = select(Ticket.number).join(Message, Message.ticket_id == Ticket.id).where(
+        Message.channel == CHANNEL, Message.provider_message_id.in_(ids))
+    found = [*session.scalars(ours), *session.scalars(stored)]
+    return [number for number in dict.fromkeys(found) if number is not None]
+
+
+def customer_thread(session: Session, parsed: ParsedEmail) -> dict[str, object]:
+    """The thread a customer's mail continues, kept only when the sender belongs to it."""
+    for number in thread_tickets(session, parsed):
+        ticket = find_by_number(session, number)
+        if ticket is None:
+            continue
+        if belongs_to(session, ticket, CHANNEL, parsed.sender):
+            return {"ticket": number}
+        return {"ignored_ticket": number, "reason": "sender does not belong to that ticket"}
+    return {}

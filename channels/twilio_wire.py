@@ -1,0 +1,140 @@
+"""Twilio's webhook wire format: signed form posts in, `InboundMessage` and status reports out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import RequestValidator
+
+from bot.errors import InvalidWebhook
+from channels.base import Attachment, InboundMessage
+
+CHANNEL = "whatsapp"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_MEDIA = 10
+STATUSES = ("accepted", "scheduled", "queued", "sending", "sent", "delivered", "read",
+            "failed", "undelivered", "canceled", "receiving", "received")
+
+Form = ImmutableMultiDict[str, str]
+
+
+def parse_form(content_type: str, body: bytes) -> Form:
+    """The posted parameters, blank ones included (Twilio signs them too)."""
+    if content_type.split(";")[0].strip().lower() != FORM_TYPE:
+        raise InvalidWebhook(f"expected {FORM_TYPE}, got {content_type or 'no content type'}")
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidWebhook("body is not a valid form") from None
+    return ImmutableMultiDict(pairs)
+
+
+def signed_url(public_url: str, path: str, query: str) -> str:
+    """The URL Twilio called: the public base from config, never the Host header."""
+    return public_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def check_signature(validator: RequestValidator, url: str, form: Form,
+                    signature: str | None) -> None:
+    if not signature:
+        raise InvalidWebhook("missing X-Twilio-Signature header", status=403)
+    if not validator.validate(url, form, signature):
+        raise InvalidWebhook(f"X-Twilio-Signature does not match a request to {url}",
+                             status=403)
+
+
+def require(form: Form, name: str) -> str:
+    value = form.get(name, "").strip()
+    if not value:
+        raise InvalidWebhook(f"missing {name}")
+    return value
+
+
+def parse_count(form: Form, name: str) -> int:
+    raw = form.get(name, "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > MAX_MEDIA:
+        raise InvalidWebhook(f"{name} must be a number from 0 to {MAX_MEDIA}, got {raw!r}")
+    return int(raw)
+
+
+def parse_media(form: Form) -> tuple[Attachment, ...]:
+    """MediaUrl{N}/MediaContentType{N} for N < NumMedia, as attachments still to download."""
+    items = []
+    for index in range(parse_count(form, "NumMedia")):
+        url = require(form, f"MediaUrl{index}")
+        if not url.startswith(("http://", "https://")):
+            raise InvalidWebhook(f"MediaUrl{index} is not an http(s) URL")
+        content_type = form.get(f"MediaContentType{index}", "") or "application/octet-stream"
+        items.append(Attachment(filename=f"{index}", content_type=content_type, url=url))
+    return tuple(items)
+
+
+def location_text(form: Form) -> str:
+    """A shared location as text the engine and agents can read: "📍 lat,lon address"."""
+    latitude, longitude = form.get("Latitude", ""), form.get("Longitude", "")
+    if not latitude or not longitude:
+        return ""
+    try:
+        float(latitude), float(longitude)
+    except ValueError:
+        raise InvalidWebhook("Latitude/Longitude are not numbers") from None
+    label = " ".join(filter(None, (form.get("Label", ""), form.get("Address", ""))))
+    return f"📍 {latitude},{longitude} {label}".strip()
+
+
+def message_text(form: Form) -> str:
+    """Body; else the tapped button's text or payload; else the shared location."""
+    for name in ("Body", "ButtonText", "ButtonPayload"):
+        value = form.get(name, "").strip()
+        if value:
+            return value
+    return location_text(form)
+
+
+def referral(form: Form) -> dict[str, str]:
+    """Click-to-WhatsApp ad details (Referral*), when the chat started from an ad."""
+    return {key: value for key, value in form.multi_items() if key.startswith("Referral")}
+
+
+def parse_inbound(form: Form, received_at: datetime) -> InboundMessage:
+    """One Twilio WhatsApp message; every posted parameter is kept in `raw`."""
+    message_sid = require(form, "MessageSid")
+    sender = require(form, "From")
+    require(form, "To")
+    raw: dict[str, object] = dict(form.multi_items())
+    if found := referral(form):
+        raw["_referral"] = found
+    location = location_text(form)
+    if location:
+        raw["_location"] = location
+    return InboundMessage(
+        channel=CHANNEL, provider_message_id=message_sid, sender=sender,
+        text=message_text(form), received_at=received_at,
+        sender_name=form.get("ProfileName", "").strip() or None,
+        attachments=parse_media(form),
+        reply_to=form.get("OriginalRepliedMessageSid", "").strip() or None,
+        raw=raw,
+    )
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """One status callback: which message, what happened, and Twilio's error code if any."""
+
+    message_sid: str
+    status: str
+    error_code: str | None
+    raw: dict[str, str]
+
+
+def parse_status(form: Form) -> StatusReport:
+    status = require(form, "MessageStatus").lower()
+    if status not in STATUSES:
+        raise InvalidWebhook(f"unknown MessageStatus {status!r}")
+    code = form.get("ErrorCode", "").strip() or None
+    return StatusReport(require(form, "MessageSid"), status, code, dict(form.multi_items()))

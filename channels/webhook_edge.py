@@ -1,0 +1,55 @@
+"""What every webhook shares at the edge: reasoned rejections, quarantine, body size limits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+
+from bot.errors import InvalidWebhook
+from bot.models import QuarantineItem
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def rejection(exc: InvalidWebhook) -> PlainTextResponse:
+    """403 for a bad signature or secret, 400 for a malformed body: one line, no trace."""
+    return PlainTextResponse(f"{exc.reason}\n", status_code=exc.status)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing more than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise InvalidWebhook(f"body larger than {limit} bytes", status=413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise InvalidWebhook(f"body larger than {limit} bytes", status=413)
+    return body
+
+
+def store_quarantine(factory: sessionmaker[Session], source: str, reason: str, raw: bytes,
+                     at: datetime) -> None:
+    with factory() as session, session.begin():
+        session.add(QuarantineItem(source=source, reason=reason, raw=raw, at=at))
+
+
+async def quarantine(factory: sessionmaker[Session], source: str, exc: InvalidWebhook,
+                     raw: bytes, at: datetime) -> PlainTextResponse:
+    """Keep an authentic but unusable request with its reason, then answer 400."""
+    log.warning("%s webhook quarantined: %s", source, exc.reason)
+    await run_in_threadpool(store_quarantine, factory, source, exc.reason, raw, at)
+    return rejection(exc)
+
+
+def redact(address: str) -> str:
+    """An address for the logs: the channel and the last three characters."""
+    channel, _, rest = address.rpartition(":")
+    return f"{channel + ':' if channel else ''}…{rest[-3:]}"

@@ -1,0 +1,164 @@
+"""Outbound WhatsApp through Twilio's Messages API: free text in the window, templates outside."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from twilio.base.exceptions import TwilioRestException
+
+from bot.config import WhatsAppConfig
+from bot.errors import DeliveryError
+from channels.base import DeliveryReceipt, OutboundMessage
+from channels.send_once import SendOnce
+from channels.text_split import split_text
+from channels.twilio_wire import CHANNEL
+from channels.webhook_edge import redact
+from channels.whatsapp_window import can_send_free_text, choose_template, find_last_inbound
+from kb.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+log = logging.getLogger(__name__)
+MAX_BODY_CHARS = 1600
+
+
+class Throttled(Exception):
+    """Twilio answered 429; `retry_after` is its Retry-After in seconds, if it sent one."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"Twilio rate limit (HTTP 429), retry after {retry_after} s")
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account_sid: str
+    auth_token: str
+
+
+def to_delivery_error(exc: Exception) -> DeliveryError:
+    """Twilio's answer as a DeliveryError: what to retry, when, and why."""
+    if isinstance(exc, Throttled):
+        return DeliveryError(str(exc), transient=True, retry_after=exc.retry_after)
+    if isinstance(exc, TwilioRestException):
+        reason = f"Twilio HTTP {exc.status} error {exc.code}: {exc.msg}"
+        if exc.status >= 500 or exc.status in (401, 403):  # outage or credentials being fixed
+            return DeliveryError(reason, transient=True)
+        return DeliveryError(reason, transient=False)
+    return DeliveryError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True)
+
+
+def degrade_buttons(text: str, buttons: tuple[str, ...]) -> str:
+    """WhatsApp free text has no buttons: name them unless the text already offers them."""
+    norm = f" {normalize_text(text)} "
+    missing = [label for label in buttons
+               if not (word := normalize_text(label)) or f" {word} " not in norm]
+    if not missing:
+        return text
+    return f"{text}\n\n" + " · ".join(buttons)
+
+
+class WhatsAppChannel:
+    """Channel.send for WhatsApp via `twilio.rest.Client` pointed at `api_base_url`."""
+
+    name = CHANNEL
+
+    def __init__(self, config: WhatsAppConfig, credentials: Credentials, public_url: str,
+                 factory: sessionmaker[Session], now: Callable[[], datetime],
+                 company: str) -> None:
+        self.config = config
+        self.credentials = credentials
+        self.public_url = public_url.rstrip("/")
+        self.factory = factory
+        self.now = now
+        self.company = company
+        self.clients: dict[asyncio.AbstractEventLoop, Client] = {}
+        self.sent_once = SendOnce()
+
+    def client(self) -> Client:
+        """One Twilio client per event loop (its aiohttp session belongs to that loop).
+
+        The REST client is imported here, on the first send: an idle server stays small.
+        """
+        from channels.twilio_client import make_client
+
+        loop = asyncio.get_running_loop()
+        if loop not in self.clients:
+            self.clients = {known: c for known, c in self.clients.items()
+                            if not known.is_closed()}
+            self.clients[loop] = make_client(self.credentials.account_sid,
+                                             self.credentials.auth_token,
+                                             self.config.api_base_url, self.now)
+        return self.clients[loop]
+
+    async def close(self) -> None:
+        client = self.clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.http_client.close()  # type: ignore[attr-defined]
+
+    def status_callback(self, message: OutboundMessage) -> str | None:
+        if not self.config.status_callbacks:
+            return None
+        query = f"?outbox={message.outbox_id}" if message.outbox_id is not None else ""
+        return f"{self.public_url}/webhooks/whatsapp/status{query}"
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        last_inbound = await run_in_threadpool(self.last_inbound, message.recipient)
+        if can_send_free_text(last_inbound, self.now()):
+            sids = await self.send_text(message)
+        else:
+            template = choose_template(self.config, message, last_inbound, self.company)
+            sids = [await self.create(message, content_sid=template.content_sid,
+                                      content_variables=template.content_variables)]
+        log.info("whatsapp: sent outbox %s to %s as %s", message.outbox_id,
+                 redact(message.recipient), ",".join(sids))
+        return DeliveryReceipt(provider_message_id=sids[0], status="sent")
+
+    def last_inbound(self, address: str) -> datetime | None:
+        with self.factory() as session:
+            return find_last_inbound(session, address)
+
+    async def send_text(self, message: OutboundMessage) -> list[str]:
+        text = degrade_buttons(message.text, message.buttons)
+        return [await self.create(message, part=index, body=body)
+                for index, body in enumerate(split_text(text, MAX_BODY_CHARS))]
+
+    async def create(self, message: OutboundMessage, part: int = 0, **content: str) -> str:
+        """One Messages API POST, once per (outbox row, content, part); returns the SID."""
+        key = (None if message.outbox_id is None else
+               (message.outbox_id, message.recipient, part, tuple(sorted(content.items()))))
+        return await self.sent_once.run(key, lambda: self.post(message, content))
+
+    async def post(self, message: OutboundMessage, content: dict[str, str]) -> str:
+        extra = {"status_callback": callback} if (callback := self.status_callback(
+            message)) else {}
+        client = self.client()
+        from channels.twilio_client import NETWORK_ERRORS
+
+        try:
+            created = await client.messages.create_async(
+                to=message.recipient, from_=self.config.from_address, **content, **extra)
+        except (Throttled, TwilioRestException, *NETWORK_ERRORS) as exc:
+            raise to_delivery_error(exc) from exc
+        return str(created.sid)

@@ -1,0 +1,94 @@
+"""Twilio status callbacks: update the outbox row, once per (MessageSid, MessageStatus)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models import Conversation, DeliveryStatus, OutboxItem
+from bot.outbox import MAX_ATTEMPTS
+from channels.twilio_wire import CHANNEL, StatusReport
+
+log = logging.getLogger(__name__)
+WINDOW_CLOSED = "63016"
+FAILED = ("failed", "undelivered", "canceled")
+PROGRESS = {"accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+            "delivered": 4, "read": 5}
+SHOWN_AS = {"delivered": "delivered", "read": "read"}   # anything earlier is "sent"
+OUTBOX_RANK = {"sent": 3, "delivered": 4, "read": 5}
+
+
+def record_status(session: Session, report: StatusReport, outbox_hint: int | None,
+                  now: datetime) -> str:
+    """Apply one callback: 'duplicate', 'unknown' (not our message) or what changed."""
+    row = DeliveryStatus(channel=CHANNEL, provider_message_id=report.message_sid,
+                         status=report.status, error_code=report.error_code,
+                         raw=report.raw, at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return "duplicate"
+    item = find_item(session, report.message_sid, outbox_hint)
+    if item is None:
+        return "unknown"
+    row.outbox_id = item.id
+    if report.status in FAILED:
+        return record_failed(session, item, report, now)
+    return record_progress(item, report)
+
+
+def find_item(session: Session, message_sid: str, outbox_hint: int | None) -> OutboxItem | None:
+    """The row by the SID we stored, else by the outbox id in the callback URL (split texts,
+    or a send whose commit was lost)."""
+    stmt = (select(OutboxItem).where(OutboxItem.channel == CHANNEL,
+                                     OutboxItem.provider_message_id == message_sid)
+            .with_for_update())
+    item = session.scalars(stmt).first()
+    if item is None and outbox_hint is not None:
+        item = session.get(OutboxItem, outbox_hint, with_for_update=True)
+        if item is not None and item.channel != CHANNEL:
+            return None
+    return item
+
+
+def record_progress(item: OutboxItem, report: StatusReport) -> str:
+    """queued → sent → delivered → read; never backwards, never over a failure."""
+    shown = SHOWN_AS.get(report.status, "sent")
+    if item.status == "pending" and item.provider_message_id is None:
+        item.provider_message_id = report.message_sid   # the send's commit was lost
+        item.status = shown
+        return shown
+    if OUTBOX_RANK.get(item.status, 99) < OUTBOX_RANK[shown]:
+        item.status = shown
+        return shown
+    return "unchanged"
+
+
+def record_failed(session: Session, item: OutboxItem, report: StatusReport,
+                  now: datetime) -> str:
+    """A failure; 63016 (window closed) marks the conversation and sends it again."""
+    reason = f"Twilio {report.status} (error {report.error_code or 'none'})"
+    if report.error_code == WINDOW_CLOSED and item.attempts < MAX_ATTEMPTS:
+        mark_window_closed(session, item.recipient, now)
+        item.status = "pending"
+        item.next_attempt_at = now
+        item.last_error = (f"{reason}: outside the 24 h window; sending again as a template "
+                           f"(or held if none is configured)")
+        return "requeued"
+    item.status = "failed"
+    item.last_error = reason
+    log.warning("whatsapp: outbox %s failed: %s", item.id, reason)
+    return "failed"
+
+
+def mark_window_closed(session: Session, address: str, now: datetime) -> None:
+    """The provider says only templates reach this customer until they write again."""
+    session.execute(update(Conversation)
+                    .where(Conversation.channel == CHANNEL, Conversation.address == address)
+                    .values(template_required_at=now))

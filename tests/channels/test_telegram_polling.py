@@ -1,0 +1,64 @@
+"""Polling mode (development): getUpdates against the local Bot API feeds the same pipeline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.config import AtiendeConfig
+from bot.models import Message
+from bot.web import create_web_app
+from channels import telegram
+from channels.registry import ChannelPlugin
+from tests.channels.conftest import PUBLIC_URL, plugin_lifespan
+from tests.fakes.clients import BOT_TOKEN, telegram_message
+from tests.fakes.loopback import LoopbackServer
+from tests.fakes.telegram_api import FakeTelegram
+
+
+@pytest.fixture
+def config(config: AtiendeConfig) -> AtiendeConfig:
+    data = config.model_dump(by_alias=True)
+    data["channels"]["telegram"].update(mode="polling", poll_timeout_seconds=1)
+    return AtiendeConfig.model_validate({**data, "source": config.source})
+
+
+@pytest.fixture
+def polling(runtime: Runtime) -> Iterator[ChannelPlugin]:
+    plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    app = create_web_app(runtime, plugin.routes, plugin_lifespan([plugin]))
+    with LoopbackServer(app):
+        yield plugin
+
+
+def stored_texts(runtime: Runtime, expected: int, timeout: float = 20) -> list[str]:
+    """Wait for the poller (a background task by design) to store `expected` messages."""
+    give_up = time.monotonic() + timeout
+    while True:
+        with runtime.factory() as session:
+            texts = list(session.scalars(select(Message.text).where(
+                Message.channel == "telegram").order_by(Message.id)))
+        if len(texts) >= expected or time.monotonic() > give_up:
+            return texts
+        time.sleep(0.05)
+
+
+def test_polling_needs_no_webhook_secret_and_adds_no_route(polling: ChannelPlugin) -> None:
+    assert polling.is_on and polling.routes == []
+    assert polling.status == "on: polling getUpdates (development mode)"
+
+
+def test_polled_updates_are_stored_once(polling: ChannelPlugin, runtime: Runtime,
+                                        telegram_api: FakeTelegram) -> None:
+    update = telegram_message("¿Cuál es el horario de atención?")
+    telegram_api.queue_update(update)
+    telegram_api.queue_update(telegram_message("gracias"))
+    assert stored_texts(runtime, 2) == ["¿Cuál es el horario de atención?", "gracias"]
+    assert telegram_api.sent("deleteWebhook"), "polling starts by removing any webhook"
+    polls = telegram_api.sent("getUpdates")
+    assert polls[0]["allowed_updates"] == ["message", "callback_query"]
+    assert PUBLIC_URL not in str(polls)

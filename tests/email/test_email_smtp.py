@@ -1,0 +1,210 @@
+"""The SMTP edges: exact codes in, store-before-250, dedupe, quarantine, AUTH; errors out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiosmtplib
+import pytest
+
+from bot.app import Runtime
+from bot.config import AtiendeConfig
+from bot.models import Message, OutboxItem, QuarantineItem
+from bot.outbox import enqueue
+from tests.email.conftest import with_email
+from tests.email.mailkit import MailDesk, mail, messages, outbox, rows, run
+from tests.servers.smtp_sink import SmtpSink
+
+CUSTOMER = "carla@cliente.co"
+HOURS = "¿Cuál es el horario de atención?"
+
+
+async def smtp_codes(desk: MailDesk, rcpt: str, data: bytes) -> tuple[int, int]:
+    """(RCPT reply code, DATA reply code or 0 when RCPT failed), through a raw SMTP dialogue."""
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=desk.smtp.port, start_tls=False)
+    await client.connect()
+    await client.ehlo()
+    await client.mail("x@cliente.co")
+    rcpt_reply = await client.execute_command(b"RCPT", f"TO:<{rcpt}>".encode())
+    data_code = 0
+    if rcpt_reply.code == 250:
+        try:
+            data_code = (await client.data(data)).code
+        except aiosmtplib.SMTPDataError as exc:
+            data_code = exc.code
+    await client.quit()
+    return rcpt_reply.code, data_code
+
+
+def test_only_our_addresses_are_accepted(desk: MailDesk) -> None:
+    async def scenario() -> None:
+        async with desk.running():
+            assert await smtp_codes(desk, "otro@example.org", b"x") == (550, 0)
+            assert (await smtp_codes(desk, "soporte+t9.abc@example.com",
+                                     bytes(mail(CUSTOMER, "x", "hola"))))[0] == 250
+
+    run(scenario())
+
+
+def test_a_mail_over_the_size_limit_gets_552(email_config: AtiendeConfig, sink: SmtpSink,
+                                             clock: object) -> None:
+    from bot.app import build_runtime
+
+    email = email_config.channels.email
+    assert email is not None
+    small = with_email(email_config, smtp_inbound=email.smtp_inbound.model_copy(
+        update={"max_message_bytes": 2000}))
+    runtime = build_runtime(small, clock)  # type: ignore[arg-type]
+    desk = MailDesk(runtime, sink)
+
+    async def scenario() -> None:
+        async with desk.running():
+            big = bytes(mail(CUSTOMER, "grande", "x" * 5000))
+            assert await smtp_codes(desk, "soporte@example.com", big) == (250, 552)
+
+    run(scenario())
+    assert messages(runtime) == [] and rows(runtime, QuarantineItem) == []
+    runtime.engine.dispose()
+
+
+def test_the_same_message_id_is_stored_once(desk: MailDesk, email_runtime: Runtime) -> None:
+    message = mail(CUSTOMER, "Horario", HOURS)
+
+    async def scenario() -> None:
+        async with desk.running():
+            assert "(customer)" in await desk.send(message)
+            assert "(duplicate)" in await desk.send(message)
+
+    run(scenario())
+    [stored] = messages(email_runtime)
+    assert stored.provider_message_id == str(message["Message-ID"]).strip("<>")
+    assert stored.status == "processed"
+
+
+def test_a_mail_without_message_id_is_deduped_by_its_bytes(desk: MailDesk,
+                                                           email_runtime: Runtime) -> None:
+    raw = b"From: carla@cliente.co\r\nTo: soporte@example.com\r\nSubject: hola\r\n\r\n" \
+          b"El sistema no me deja entrar desde esta ma\xc3\xb1ana\r\n"
+
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(raw, sender=CUSTOMER)
+            assert "(duplicate)" in await desk.send(raw, sender=CUSTOMER)
+
+    run(scenario())
+    [stored] = messages(email_runtime)
+    assert stored.provider_message_id.startswith("sha256:")
+    assert stored.text == "El sistema no me deja entrar desde esta mañana"
+
+
+def test_unreadable_mail_is_quarantined_with_its_bytes(desk: MailDesk,
+                                                       email_runtime: Runtime) -> None:
+    garbage = b"\x00\x01 this is not a mail at all\r\n\r\nnothing\r\n"
+
+    async def scenario() -> None:
+        async with desk.running():
+            assert "(quarantined)" in await desk.send(garbage, sender=CUSTOMER)
+
+    run(scenario())
+    [item] = rows(email_runtime, QuarantineItem)
+    assert item.raw == garbage and item.source == "email:smtp"
+    assert "no header section" in item.reason
+    assert messages(email_runtime) == []
+
+
+def test_auth_is_required_when_configured(email_config: AtiendeConfig, sink: SmtpSink,
+                                          clock: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.app import build_runtime
+
+    email = email_config.channels.email
+    assert email is not None
+    monkeypatch.setenv("SMTP_INBOUND_PASSWORD", "s3creto")
+    guarded = with_email(email_config, smtp_inbound=email.smtp_inbound.model_copy(
+        update={"auth_username": "mta"}))
+    runtime = build_runtime(guarded, clock)  # type: ignore[arg-type]
+    desk = MailDesk(runtime, sink)
+
+    async def scenario() -> None:
+        async with desk.running():
+            with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+                await desk.send(mail(CUSTOMER, "Horario", HOURS))
+            assert refused.value.code == 530
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=desk.smtp.port,
+                                     start_tls=False)
+            await client.connect()
+            with pytest.raises(aiosmtplib.SMTPAuthenticationError):
+                await client.login("mta", "wrong")
+            await client.login("mta", "s3creto")
+            await client.sendmail(CUSTOMER, ["soporte@example.com"],
+                                  bytes(mail(CUSTOMER, "Horario", HOURS)))
+            await client.quit()
+
+    run(scenario())
+    assert len(messages(runtime)) == 1
+    runtime.engine.dispose()
+
+
+def put(runtime: Runtime, recipient: str = CUSTOMER, kind: str = "reply") -> int:
+    with runtime.factory() as session, session.begin():
+        return enqueue(session, channel="email", recipient=recipient, text="Hola",
+                       now=runtime.clock.now(), kind=kind).id
+
+
+def test_outbound_errors_are_transient_or_permanent(desk: MailDesk, sink: SmtpSink,
+                                                    email_runtime: Runtime) -> None:
+    item = put(email_runtime)
+    sink.reply = "451 4.3.0 try later"
+    run(desk.deliver())
+    [row] = outbox(email_runtime)
+    assert (row.status, row.attempts) == ("pending", 1) and "451" in (row.last_error or "")
+    sink.reply = "554 5.7.1 rejected"
+    email_runtime.ctx.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    run(desk.deliver())
+    row = rows(email_runtime, OutboxItem, OutboxItem.id == item)[0]
+    assert row.status == "failed" and "554" in (row.last_error or "")
+
+
+def test_automatic_replies_per_recipient_are_limited(email_config: AtiendeConfig,
+                                                     sink: SmtpSink, clock: object) -> None:
+    from bot.app import build_runtime
+    from bot.config import AutoReplyLimit
+
+    limited = with_email(email_config, auto_reply_limit=AutoReplyLimit(count=2, hours=3))
+    runtime = build_runtime(limited, clock)  # type: ignore[arg-type]
+    desk = MailDesk(runtime, sink)
+    for _ in range(3):
+        put(runtime)
+    put(runtime, kind="agent_reply")
+    run(desk.deliver())
+    assert [r.status for r in outbox(runtime)] == ["sent", "sent", "suppressed", "sent"]
+    assert len(sink.to(CUSTOMER)) == 3
+    runtime.engine.dispose()
+
+
+def test_mail_to_agents_carries_a_signed_reply_to(desk: MailDesk, sink: SmtpSink,
+                                                  email_runtime: Runtime) -> None:
+    from bot.relay import sign_ticket
+
+    with email_runtime.factory() as session, session.begin():
+        from bot.models import Contact, Ticket
+
+        contact = Contact(name="Carla", created_at=email_runtime.clock.now())
+        session.add(contact)
+        session.flush()
+        now = email_runtime.clock.now()
+        ticket = Ticket(contact_id=contact.id, channel="email", subject="Cobro", created_at=now,
+                        updated_at=now, number=7)
+        session.add(ticket)
+        session.flush()
+        enqueue(session, channel="email", recipient="ana@example.com", text="Nuevo",
+                now=now, kind="agent_notice", ticket_id=ticket.id, subject="[#7] Cobro")
+    run(desk.deliver())
+    [notice] = sink.to("ana@example.com")
+    signature = sign_ticket(desk.key, 7)
+    assert notice.message["Reply-To"] == f"soporte+t7.{signature}@example.com"
+    assert notice.message["Subject"] == "[#7] Cobro"
+    assert notice.message["Auto-Submitted"] == "auto-generated"
+    assert str(notice.message["Message-ID"]).startswith("<atiende.t7.")
+    [row] = outbox(email_runtime)
+    assert row.provider_message_id == str(notice.message["Message-ID"]).strip("<>")
+    assert rows(email_runtime, Message) == []
