@@ -35,6 +35,11 @@ bench: install
 	$(BIN)/python bench/kb_latency.py
 	$(BIN)/python bench/business_time.py
 	$(BIN)/python bench/sla_sweep.py
+	$(BIN)/python bench/webhook_throughput.py
+	$(BIN)/python bench/outbox_delivery.py
+	$(BIN)/python bench/serve_rss.py
+	$(BIN)/python bench/imap_ingest.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis atiende.db atiende.db-wal atiende.db-shm

@@ -115,7 +115,7 @@ def main() -> None:
             by_elapsed, _, _ = timed(session, period, "category")
         engine.dispose()
     verdict = "ok" if elapsed <= 5 else "SLOW"
-    print(f"report_full: {TICKETS:,} tickets, {MESSAGES:,} messages, SQLite: {elapsed:.2f} s "
+    print(f"report: {TICKETS:,} tickets, {MESSAGES:,} messages, SQLite: {elapsed:.2f} s "
           f"wall, {cpu:.2f} s CPU (target ≤ 5 s) {verdict}; with --by category "
           f"{by_elapsed:.2f} s; {figures['tickets_created']:,} tickets in the report")
 
