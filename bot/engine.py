@@ -80,7 +80,7 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         turn.decide("emergency_detected")
         ticket_flow.open_or_append(turn, turn.text)
         return
-    open_ticket = tickets.find_open_ticket(turn.session, turn.contact.id)
+    open_ticket = tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket)
     if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
         return
     answers.record_unanswered(turn)
@@ -115,7 +115,7 @@ def handle_intent(turn: Turn, intent: Intent) -> bool:
 
 def reopen_resolved(turn: Turn) -> bool:
     """A message after `resolved` reopens the ticket (closed tickets stay closed)."""
-    latest = tickets.find_latest_ticket(turn.session, turn.contact.id)
+    latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
     if latest is None or latest.status != "resolved":
         return False
     ticket_flow.reopen_with_message(turn, latest)

@@ -69,7 +69,8 @@ def raw_record(inbound: InboundMessage) -> dict[str, Any]:
     """The provider payload as JSON, plus what the adapter learnt that the engine may use."""
     raw = to_jsonable(dict(inbound.raw))
     extras = {"language_hint": inbound.language_hint, "subject": inbound.subject,
-              "reply_to": inbound.reply_to, "is_automated": inbound.is_automated}
+              "reply_to": inbound.reply_to, "is_automated": inbound.is_automated,
+              "ticket_number": inbound.ticket_number}
     raw["_atiende"] = {key: value for key, value in extras.items() if value}
     return raw
 

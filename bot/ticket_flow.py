@@ -49,8 +49,10 @@ def local_when(turn: Turn, at: datetime) -> str:
 def open_or_append(turn: Turn, text: str) -> None:
     """Append to the contact's open ticket on the same topic, or open a new one."""
     category = infer_category(text)
-    current = tickets.find_open_ticket(turn.session, turn.contact.id)
-    if current is not None and (category is None or current.category in (None, category)):
+    current = tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    continues_thread = current is not None and current.number == turn.thread_ticket
+    if current is not None and (continues_thread or category is None
+                                or current.category in (None, category)):
         append(turn, current)
         return
     if not has_substance(without_agent_request(text)):
@@ -169,7 +171,7 @@ def report_status(turn: Turn, number: int | None) -> None:
             turn.decide("status_not_found", detail=str(number))
             return
     else:
-        ticket = tickets.find_latest_ticket(turn.session, turn.contact.id)
+        ticket = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
     if ticket is None:
         turn.say("no_tickets")
         turn.decide("status_no_tickets")
@@ -190,7 +192,7 @@ def local_time(turn: Turn, at: datetime) -> str:
 
 def escalate_by_customer(turn: Turn, number: int | None) -> None:
     ticket = (tickets.find_contact_ticket(turn.session, turn.contact.id, number) if number
-              else tickets.find_open_ticket(turn.session, turn.contact.id))
+              else tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket))
     if ticket is None or ticket.status == "closed":
         turn.say("escalate_without_ticket")
         turn.decide("escalation_without_ticket")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.orm import Session
 
 from bot import notify
@@ -146,17 +146,27 @@ def reopen(session: Session, desk: Desk, ticket: Ticket, actor: str, now: dateti
         escalate(session, desk, ticket, "bot", now, f"reopened {ticket.reopen_count} times")
 
 
-def find_open_ticket(session: Session, contact_id: int) -> Ticket | None:
+def find_open_ticket(session: Session, contact_id: int,
+                     prefer: int | None = None) -> Ticket | None:
+    """The contact's open ticket: number `prefer` if it is one of them, else the latest."""
     stmt = (select(Ticket).where(Ticket.contact_id == contact_id,
                                  Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+            .order_by(*preferred_first(prefer), Ticket.updated_at.desc(), Ticket.id.desc()))
     return session.scalars(stmt).first()
 
 
-def find_latest_ticket(session: Session, contact_id: int) -> Ticket | None:
+def find_latest_ticket(session: Session, contact_id: int,
+                       prefer: int | None = None) -> Ticket | None:
     stmt = (select(Ticket).where(Ticket.contact_id == contact_id)
-            .order_by(Ticket.updated_at.desc(), Ticket.id.desc()))
+            .order_by(*preferred_first(prefer), Ticket.updated_at.desc(), Ticket.id.desc()))
     return session.scalars(stmt).first()
+
+
+def preferred_first(number: int | None) -> tuple[ColumnElement[int], ...]:
+    """Ordering that puts ticket `number` (say, the one an email thread continues) first."""
+    if number is None:
+        return ()
+    return (case((Ticket.number == number, 0), else_=1),)
 
 
 def find_contact_ticket(session: Session, contact_id: int, number: int) -> Ticket | None:

@@ -60,6 +60,12 @@ class Turn:
         return bool((self.message.raw or {}).get("_atiende", {}).get("is_automated"))
 
     @property
+    def thread_ticket(self) -> int | None:
+        """The ticket number the channel says this message continues (an email thread)."""
+        number = (self.message.raw or {}).get("_atiende", {}).get("ticket_number")
+        return number if isinstance(number, int) else None
+
+    @property
     def actor(self) -> str:
         return f"customer:{self.message.sender}"
 

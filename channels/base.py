@@ -46,6 +46,7 @@ class InboundMessage:
     language_hint: str | None = None
     is_automated: bool = False
     subject: str | None = None
+    ticket_number: int | None = None  # the ticket this message continues, when the channel knows
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 

@@ -146,7 +146,13 @@ class EmailIngest:
             text=customer_text(parsed), received_at=self.runtime.clock.now(),
             sender_name=parsed.sender_name, attachments=parsed.attachments,
             reply_to=parsed.reply_to, is_automated=bool(parsed.automated),
-            subject=parsed.subject or None, raw=raw_payload(parsed, raw, thread))
+            subject=parsed.subject or None, ticket_number=thread_ticket(thread),
+            raw=raw_payload(parsed, raw, thread))
+
+
+def thread_ticket(thread: dict[str, object]) -> int | None:
+    number = thread.get("ticket")
+    return number if isinstance(number, int) else None
 
 
 def customer_text(parsed: ParsedEmail) -> str:

@@ -10,6 +10,8 @@ from tests.email.mailkit import AGENT, MailDesk, events, mail, reply, rows, run,
 CUSTOMER = "john@customer.com"
 PROBLEM = ("The invoice export fails with an error every time we try to download last "
            "month's sales report, we already restarted the application")
+CRASH = ("The work order screen freezes with error 500 every time our technicians save a visit, "
+         "we already restarted the application twice")
 
 
 def test_a_kb_question_is_answered_by_mail(desk: MailDesk) -> None:
@@ -114,3 +116,29 @@ def test_an_agents_own_vacation_reply_is_not_relayed(desk: MailDesk,
 
     run(scenario())
     assert ticket(email_runtime, 1).first_response_at is None
+
+
+def test_a_reply_continues_the_ticket_of_its_thread(desk: MailDesk,
+                                                     email_runtime: Runtime) -> None:
+    """Two open tickets (a technical one, then a billing one): a reply to the first one's mail goes to the first, not the latest."""
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(mail(CUSTOMER, "Work orders", CRASH))
+            await desk.deliver()
+            [first_confirmation] = desk.inbox(CUSTOMER)
+            assert "ticket #1" in first_confirmation.message.get_content()
+            await desk.send(mail(CUSTOMER, "Double charge",
+                                 "We were charged twice for this month's subscription, "
+                                 "please refund the duplicate payment to our card"))
+            await desk.deliver()
+            await desk.send(reply(desk.inbox(CUSTOMER)[-1], CUSTOMER, "no"))
+            await desk.deliver()
+            assert "ticket #2" in desk.inbox(CUSTOMER)[-1].message.get_content()
+            await desk.send(reply(first_confirmation, CUSTOMER,
+                                  "The work order screen still fails after the update"))
+
+    run(scenario())
+    follow_up = rows(email_runtime, Message,
+                     Message.text.like("The work order screen still%"))[0]
+    assert follow_up.ticket_id == ticket(email_runtime, 1).id
+    assert ticket(email_runtime, 2).status == "open"
