@@ -109,10 +109,11 @@ def add_note(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str
                              at=now, detail=text)
 
 
-def acknowledge(session: Session, desk: Desk, ticket: Ticket, agent: str, _argument: str,
+def acknowledge(session: Session, desk: Desk, ticket: Ticket, agent: str, note: str,
                 now: datetime) -> None:
     if not oncall.acknowledge(session, desk, ticket, agent, now):
         raise CommandError(f"ticket #{ticket.number} has no unacknowledged page")
+    add_note(session, desk, ticket, agent, note, now)
 
 
 Handler = Callable[[Session, Desk, Ticket, str, str, datetime], None]

@@ -77,7 +77,7 @@ def set_webhook(drop_pending_updates: bool, config_path: str | None) -> None:
 @config_option
 @user_errors
 def delete_webhook(config_path: str | None) -> None:
-    """Remove the webhook (needed before polling mode)."""
+    """Remove the webhook (polling mode also removes it when it starts)."""
 
     async def action(bot: Any, _config: AtiendeConfig) -> None:
         await bot.delete_webhook()

@@ -130,10 +130,11 @@ def test_acknowledged_page_stops_repaging(runtime: Runtime, clock: FixedClock) -
     with transaction(runtime.factory) as session:
         found = session.scalars(select(Ticket)).one()
         apply_command(session, runtime.ctx.desk, found, "ana@example.com",
-                      AgentCommand("ack"), at("2026-11-28T03:05"))
+                      AgentCommand("ack", "llegando en 10 min"), at("2026-11-28T03:05"))
     run_sweep(runtime, clock, at("2026-11-28T04:00"))
     assert len(outbox_rows(runtime, "page")) == 1
     assert ticket(runtime, 1).assignee == "ana@example.com"
+    assert "note" in actions(runtime, 1)
 
 
 def test_medium_ticket_untouched_for_8_business_hours_becomes_high(
