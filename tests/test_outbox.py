@@ -195,3 +195,36 @@ def test_backoff_waits_at_least_what_the_provider_asked() -> None:
     assert backoff(1, retry_after=90) == timedelta(seconds=90)
     assert backoff(3, retry_after=5) == timedelta(seconds=120)
     assert backoff(20, retry_after=7200) == timedelta(hours=2)
+
+
+class SlowChannel:
+    """Takes a moment per send and records how many sends overlap and in which order."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.order: list[tuple[str, str]] = []
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.01)  # a provider round trip; not a deadline wait
+        self.order.append((message.recipient, message.text))
+        self.in_flight -= 1
+        return DeliveryReceipt(provider_message_id=f"slow-{len(self.order)}")
+
+
+def test_recipients_are_served_at_once_each_in_order(runtime: Runtime, clock: FixedClock) -> None:
+    with transaction(runtime.factory) as session:
+        for n in range(4):
+            for who in ("ana", "luis", "sofia"):
+                enqueue(session, channel="slow", recipient=f"slow:{who}", text=f"{who} {n}",
+                        now=clock.now())
+    channel = SlowChannel()
+    assert dispatch(runtime, clock.now(), channel) == 12
+    assert channel.most_in_flight == 3
+    for who in ("ana", "luis", "sofia"):
+        assert [text for recipient, text in channel.order if recipient == f"slow:{who}"] == [
+            f"{who} {n}" for n in range(4)]
