@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,6 @@ sys.path.insert(0, str(REPO))
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-token"
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve_fake(port: int) -> None:
@@ -89,7 +82,7 @@ def run(count: int, customers: int, folder: Path) -> tuple[float, int, int]:
     from bot.migrate import upgrade
     from bot.outbox import Dispatcher
     from channels.whatsapp_sender import Credentials, WhatsAppChannel
-
+    from tests.servers.ports import free_port
     port = free_port()
     proc = start_fake(port)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,6 @@ sys.path.insert(0, str(REPO))
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
        "TELEGRAM_BOT_TOKEN": "7000001:bench", "TELEGRAM_WEBHOOK_SECRET": "atiende-test-secret_42"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_fakes() -> tuple[Any, Any, list[Any]]:
@@ -107,6 +100,7 @@ def measure(settle: float) -> tuple[float, float, list[str]]:
     """(idle MB, MB after one message per channel, the server's log)."""
     twilio, telegram, servers = start_fakes()
     with tempfile.TemporaryDirectory() as tmp:
+        from tests.servers.ports import free_port
         port = free_port()
         write_config(Path(tmp), port, twilio.url, telegram.url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")} | ENV

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,12 +29,6 @@ QUESTIONS = ["¿Cuál es el horario de atención?", "How do I export my data?",
              "Nos debitaron dos veces la mensualidad, necesitamos la devolución",
              "The app crashes every time I save a work order, error 500"]
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(folder: Path, port: int) -> Path:
@@ -149,6 +142,7 @@ def routed(db_path: Path) -> int:
 def measure(kind: str, folder: Path, count: int,
             concurrency: int) -> tuple[float, float, int]:
     """(acknowledged/s, handled/s, failures): handled = stored and routed for the full app."""
+    from tests.servers.ports import free_port
     port = free_port()
     config = write_config(folder, port)
     proc = start(kind, config, port)

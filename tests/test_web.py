@@ -21,6 +21,7 @@ from bot.chat import ChatSession
 from bot.config import AtiendeConfig
 from bot.db import make_engine, make_session_factory
 from bot.web import create_web_app
+from tests.servers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -85,12 +86,6 @@ def test_healthz_is_503_when_the_database_is_unreachable(config: AtiendeConfig) 
 
 
 # --- the same routes from the real `atiende serve` process -----------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def wait_for_line(stream: queue.Queue[str], needle: str) -> None:
     """Read the server's log until `needle`; a silent 30 s or an exit fails the test."""

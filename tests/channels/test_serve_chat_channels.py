@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -23,15 +22,10 @@ from tests.channels.conftest import ENV
 from tests.fakes.clients import telegram_message, telegram_post, twilio_params, twilio_post
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.servers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def eventually(check: Callable[[], bool], what: str, timeout: float = 30) -> None:

@@ -26,6 +26,7 @@ from channels.whatsapp_sender import Credentials, WhatsAppChannel
 from scheduler.clock import FixedClock
 from tests.conftest import need_service
 from tests.fakes.clients import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER
+from tests.servers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NPM = REPO / ".ci" / "npm" / "node_modules"
@@ -34,14 +35,6 @@ SPEC = Path(os.environ.get("TWILIO_OPENAPI_SPEC", NPM / "@twilio-alpha" / "mcp" 
                            / "spec" / "json" / "twilio_api_v2010.json"))
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 TEMPLATE = "HX" + "c" * 32
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,8 @@ def test_an_agents_own_vacation_reply_is_not_relayed(desk: MailDesk,
 
 def test_a_reply_continues_the_ticket_of_its_thread(desk: MailDesk,
                                                      email_runtime: Runtime) -> None:
-    """Two open tickets (a technical one, then a billing one): a reply to the first one's mail goes to the first, not the latest."""
+    """Two open tickets (technical, then billing): a reply to the first one's mail goes to
+    the first, not to the latest."""
     async def scenario() -> None:
         async with desk.running():
             await desk.send(mail(CUSTOMER, "Work orders", CRASH))

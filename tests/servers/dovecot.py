@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.servers.ports import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 START_TIMEOUT = 10.0
 PASSWORD = "secreto"
@@ -63,12 +65,6 @@ service stats {{
 
 def is_installed() -> bool:
     return Path(DOVECOT).exists()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_users() -> dict[str, str | int]:
