@@ -248,7 +248,7 @@ class Rating(Base):
     language: Mapped[str] = mapped_column(String(5))
     agent: Mapped[str | None] = mapped_column(String(320))
     requested_at: Mapped[datetime] = mapped_column(index=True)
-    request_status: Mapped[str] = mapped_column(String(20), default="queued")  # or not_sent
+    request_status: Mapped[str] = mapped_column(String(20), default="queued")  # sent, not_sent
     not_sent_reason: Mapped[str | None] = mapped_column(Text)
     score: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)

@@ -7,11 +7,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.errors import DeliveryError, DeliveryHeld
-from bot.models import OutboxItem, Ticket
+from bot.models import OutboxItem, Rating, Ticket
 from channels.base import Channel, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,11 @@ class Dispatcher:
 
     async def deliver_one(self, item: OutboxItem, now: datetime,
                           ticket_number: int | None = None) -> int:
+        sent = await self.attempt(item, now, ticket_number)
+        track_rating_request(item)
+        return sent
+
+    async def attempt(self, item: OutboxItem, now: datetime, ticket_number: int | None) -> int:
         item.attempts += 1
         try:
             receipt = await self.channels[item.channel].send(to_outbound(item, ticket_number))
@@ -151,3 +156,21 @@ def ticket_numbers(session: Session, items: Sequence[OutboxItem]) -> dict[int | 
         return {}
     rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))
     return {ticket_id: number for ticket_id, number in rows if number is not None}
+
+
+def track_rating_request(item: OutboxItem) -> None:
+    """A rating request's fate shows on its rating: sent, or not sent with the channel's reason
+    (say, outside the WhatsApp window with no template)."""
+    session = object_session(item)
+    if item.payload.get("kind") != "rating_request" or item.ticket_id is None or session is None:
+        return
+    if item.status == "sent":
+        values: dict[str, object] = {"request_status": "sent", "not_sent_reason": None}
+    elif item.status in ("held", "failed"):
+        values = {"request_status": "not_sent", "not_sent_reason": item.last_error}
+    else:
+        return
+    latest = (select(func.max(Rating.resolution)).where(Rating.ticket_id == item.ticket_id)
+              .scalar_subquery())
+    session.execute(update(Rating).where(Rating.ticket_id == item.ticket_id,
+                                         Rating.resolution == latest).values(**values))

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.agent_commands import AgentCommand, apply_command
 from bot.app import Runtime
 from bot.config import AtiendeConfig
 from bot.db import transaction
 from bot.inbox import accept_inbound
-from bot.models import Conversation, OutboxItem, Ticket
+from bot.models import Conversation, OutboxItem, Rating, Ticket
 from bot.notify import tell_customer
 from bot.outbox import enqueue
 from channels.base import InboundMessage
@@ -24,6 +25,7 @@ from tests.fakes.twilio_api import FakeTwilio
 
 AGENT_REPLY_SID = "HX" + "a" * 32
 PAGE_SID = "HX" + "b" * 32
+RATING_SID = "HX" + "d" * 32
 BILLING_PROBLEM = ("Nos debitaron dos veces la mensualidad y necesitamos la devolución del "
                    "dinero, ya revisamos el extracto")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -123,6 +125,43 @@ def test_a_held_answer_goes_out_when_the_customer_writes_again(
     assert "Ya reversamos el cobro duplicado." in bodies
 
 
+def resolve_later(live: Live, clock: FixedClock, ticket: Ticket, after: timedelta) -> None:
+    """The agent resolves the ticket `after` the customer's message: a rating is requested."""
+    clock.advance(after)
+    with transaction(live.runtime.factory) as session:
+        found = session.get(Ticket, ticket.id)
+        assert found is not None
+        apply_command(session, live.runtime.ctx.desk, found, "ana@example.com",
+                      AgentCommand("resolve"), clock.now())
+
+
+def rating_of(live: Live, ticket: Ticket) -> Rating:
+    with live.runtime.factory() as session:
+        return session.scalars(select(Rating).where(Rating.ticket_id == ticket.id)).one()
+
+
+def test_a_rating_request_inside_the_window_goes_as_numbered_text(
+        live: Live, clock: FixedClock, twilio_api: FakeTwilio) -> None:
+    ticket = open_ticket(live)
+    resolve_later(live, clock, ticket, timedelta(hours=2))
+    live.dispatch()
+    bodies = [m.one("Body") or "" for m in twilio_api.messages]
+    assert any("Responde con un número del 1 al 5" in body and "5 = excelente" in body
+               for body in bodies)
+    assert rating_of(live, ticket).request_status == "sent"
+
+
+def test_a_rating_request_outside_the_window_is_recorded_as_not_sent(
+        live: Live, clock: FixedClock) -> None:
+    ticket = open_ticket(live)
+    resolve_later(live, clock, ticket, timedelta(hours=30))
+    live.dispatch()
+    rating = rating_of(live, ticket)
+    assert rating.request_status == "not_sent"
+    assert rating.not_sent_reason is not None
+    assert "no template configured for rating_request" in rating.not_sent_reason
+
+
 class TestWithTemplates:
     @pytest.fixture
     def config(self, config: AtiendeConfig) -> AtiendeConfig:
@@ -187,3 +226,22 @@ def test_a_message_stored_but_not_yet_routed_opens_the_window(runtime: Runtime) 
     with runtime.factory() as session:
         assert find_last_inbound(session, CUSTOMER) == received
         assert find_last_inbound(session, "whatsapp:+10000000000") is None
+
+
+class TestWithARatingTemplate:
+    @pytest.fixture
+    def config(self, config: AtiendeConfig) -> AtiendeConfig:
+        data = config.model_dump(by_alias=True)
+        data["channels"]["whatsapp"]["templates"] = {
+            "rating_request": {"content_sid": RATING_SID, "variables": {"1": "{ticket_number}"}}}
+        return AtiendeConfig.model_validate({**data, "source": config.source})
+
+    def test_a_rating_request_outside_the_window_uses_its_template(
+            self, live: Live, clock: FixedClock, twilio_api: FakeTwilio) -> None:
+        ticket = open_ticket(live)
+        resolve_later(live, clock, ticket, timedelta(hours=30))
+        live.dispatch()
+        templated = [m for m in twilio_api.messages if m.one("ContentSid") == RATING_SID]
+        assert [json.loads(m.one("ContentVariables") or "") for m in templated] == [
+            {"1": str(ticket.number)}]
+        assert rating_of(live, ticket).request_status == "sent"
