@@ -8,6 +8,7 @@ import click
 
 from bot.cli_kb import kb
 from bot.cli_ops import chat, db, serve
+from bot.cli_outbox import outbox
 from bot.cli_quarantine import quarantine
 from bot.cli_report import report
 from bot.cli_telegram import telegram
@@ -24,5 +25,5 @@ def main(verbose: bool) -> None:
 
 
 for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
-                quarantine):
+                quarantine, outbox):
     main.add_command(command)

@@ -7,12 +7,15 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.config import AtiendeConfig, load_config
 from bot.errors import AtiendeError, ConfigError, KbInvalid
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config.yaml"
@@ -64,3 +67,8 @@ def parse_when(value: str | None) -> datetime | None:
     return when
 
 
+def open_runtime(config_path: str | None) -> Runtime:
+    """Database, KB and engine for a command (the schema is brought up to date)."""
+    from bot.app import build_runtime
+
+    return build_runtime(read_config(config_path))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy import select
 
-from bot.cli_base import config_option, fail, read_config, user_errors
+from bot.cli_base import config_option, fail, open_runtime, user_errors
 from bot.errors import AtiendeError, UnparseableEmail
 from bot.models import QuarantineItem
 
@@ -23,19 +23,13 @@ def quarantine() -> None:
     """Inbound input that could not be read: nothing is dropped, everything can be replayed."""
 
 
-def load(config_path: str | None) -> Runtime:
-    from bot.app import build_runtime
-
-    return build_runtime(read_config(config_path))
-
-
 @quarantine.command("list")
 @click.option("--all", "show_all", is_flag=True, help="include items already replayed")
 @config_option
 @user_errors
 def list_items(show_all: bool, config_path: str | None) -> None:
     """One line per item: id, when, source, size and reason."""
-    runtime = load(config_path)
+    runtime = open_runtime(config_path)
     with runtime.factory() as session:
         stmt = select(QuarantineItem).order_by(QuarantineItem.id)
         if not show_all:
@@ -56,7 +50,7 @@ def list_items(show_all: bool, config_path: str | None) -> None:
 @user_errors
 def show(item_id: int, raw_out: bool, config_path: str | None) -> None:
     """The reason and the start of the raw input (or all of it with --raw)."""
-    item = find(load(config_path), item_id)
+    item = find(open_runtime(config_path), item_id)
     if raw_out:
         sys.stdout.buffer.write(item.raw)
         return
@@ -75,7 +69,7 @@ def replay(item_id: int, config_path: str | None) -> None:
     """Run the item through its channel again (after a fix or a config change)."""
     from channels.email.replay import replay_item
 
-    runtime = load(config_path)
+    runtime = open_runtime(config_path)
     item = find(runtime, item_id)
     if not item.source.startswith("email"):
         fail(f"quarantine item {item_id}: no replay for source {item.source!r}")

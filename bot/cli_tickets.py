@@ -10,17 +10,11 @@ from sqlalchemy import select
 
 from bot import agent_commands
 from bot.agent_commands import AgentCommand
-from bot.cli_base import config_option, read_config, user_errors
+from bot.cli_base import config_option, open_runtime, user_errors
 from bot.db import transaction
 from bot.models import TICKET_STATUSES, Ticket, TicketEvent
 
 LEAD = "lead@console"
-
-
-def open_runtime(config_path: str | None):  # type: ignore[no-untyped-def]
-    from bot.app import build_runtime
-
-    return build_runtime(read_config(config_path))
 
 
 def ticket_row(ticket: Ticket) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
+from bot import metrics
 from bot.errors import DeliveryError, DeliveryHeld
 from bot.models import OutboxItem, Rating, Ticket
 from channels.base import Channel, OutboundMessage
@@ -115,6 +116,10 @@ class Dispatcher:
     async def deliver_one(self, item: OutboxItem, now: datetime,
                           ticket_number: int | None = None) -> int:
         sent = await self.attempt(item, now, ticket_number)
+        counter = metrics.OUTBOX_SENT if sent else metrics.OUTBOX_FAILED
+        counter.labels(item.channel).inc()
+        if item.status == "failed":
+            metrics.OUTBOX_DEAD_LETTERS.labels(item.channel).inc()
         track_rating_request(item)
         return sent
 
@@ -174,3 +179,26 @@ def track_rating_request(item: OutboxItem) -> None:
               .scalar_subquery())
     session.execute(update(Rating).where(Rating.ticket_id == item.ticket_id,
                                          Rating.resolution == latest).values(**values))
+
+
+OUTBOX_STATUSES = ("pending", "sent", "delivered", "read", "held", "suppressed", "failed")
+RETRYABLE_STATUSES = ("failed", "held")
+
+
+def retry_now(session: Session, item_id: int, now: datetime) -> OutboxItem:
+    """Put a dead-letter (or held) row back in the queue with a fresh set of attempts."""
+    item = session.get(OutboxItem, item_id)
+    if item is None:
+        raise LookupError(f"no outbox row {item_id}")
+    if item.status not in RETRYABLE_STATUSES:
+        raise ValueError(f"outbox row {item_id} is {item.status}; only failed or held rows "
+                         "are retried")
+    item.status = "pending"
+    item.attempts = 0
+    item.next_attempt_at = now
+    return item
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
+    return {status: count for status, count in rows}

@@ -7,13 +7,16 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import metrics
 from bot.app import Runtime
+from bot.outbox import OUTBOX_STATUSES, count_by_status
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -27,6 +30,17 @@ def database_ok(runtime: Runtime) -> bool:
         return False
 
 
+def read_outbox_gauge(runtime: Runtime) -> None:
+    """Outbox rows per status (dead letters included) as every worker sees them."""
+    try:
+        with runtime.factory() as session:
+            counts = count_by_status(session)
+    except SQLAlchemyError:
+        return  # /healthz reports the database; metrics still answer
+    for status in OUTBOX_STATUSES:
+        metrics.OUTBOX_ROWS.labels(status).set(counts.get(status, 0))
+
+
 def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
                    lifespan: Lifespan | None = None) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
@@ -36,6 +50,7 @@ def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
         return JSONResponse(body, status_code=200 if ok else 503)
 
     async def metrics(_request: Request) -> Response:
+        await run_in_threadpool(read_outbox_gauge, runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     base = [Route("/healthz", healthz, methods=["GET"]),
