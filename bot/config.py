@@ -107,12 +107,15 @@ class AtiendeConfig(Section):
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 
-    def kb_path(self) -> Path:
-        """The KB folder; a relative path is taken from the config file's folder."""
-        path = Path(self.kb.path)
+    def resolve_path(self, value: str | Path) -> Path:
+        """A path from the config: a relative one is taken from the config file's folder."""
+        path = Path(value)
         if path.is_absolute() or not self.base_dir:
             return path
         return Path(self.base_dir) / path
+
+    def kb_path(self) -> Path:
+        return self.resolve_path(self.kb.path)
 
     def is_vip_address(self, address: str) -> bool:
         return address.lower() in {item.lower() for item in self.vip.contacts}

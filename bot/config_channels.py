@@ -55,6 +55,8 @@ class HostPort(Section):
 class SmtpInboundConfig(HostPort):
     """The SMTP server Atiende runs (MX or relay target); AUTH password: SMTP_INBOUND_PASSWORD."""
 
+    port: int = Field(2525, ge=1, le=65535)   # unprivileged; an MX in front forwards port 25
+
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)   # larger mail: 552
     auth_username: str | None = None      # set to require AUTH PLAIN/LOGIN
     tls_cert_file: str | None = None      # both files set: STARTTLS is offered
@@ -94,7 +96,7 @@ class AutoReplyLimit(Section):
 
 class EmailConfig(Section):
     support_address: str = "soporte@example.com"
-    smtp_inbound: SmtpInboundConfig = SmtpInboundConfig(port=2525)
+    smtp_inbound: SmtpInboundConfig = SmtpInboundConfig()
     smtp_outbound: SmtpOutboundConfig = SmtpOutboundConfig(port=25)
     imap: ImapConfig = ImapConfig()
     auto_reply_limit: AutoReplyLimit = AutoReplyLimit()

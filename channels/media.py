@@ -47,10 +47,7 @@ def tls_context() -> ssl.SSLContext:
 
 def media_store(config: AtiendeConfig, media_dir: str, channel: str, max_bytes: int) -> MediaStore:
     """The channel's media folder; a relative path starts at config.yaml's folder."""
-    path = Path(media_dir)
-    if not path.is_absolute() and not config.source.startswith("<"):
-        path = Path(config.source).resolve().parent / path
-    return MediaStore(path / channel, max_bytes)
+    return MediaStore(config.resolve_path(media_dir) / channel, max_bytes)
 
 
 def file_name(index: int, content_type: str, original: str | None = None) -> str:

@@ -221,3 +221,17 @@ def test_built_in_defaults_match_the_repo_file() -> None:
     assert defaults.http == repo.http
     assert defaults.business_hours == repo.business_hours
     assert defaults.sla == repo.sla
+
+
+def test_an_smtp_inbound_section_without_a_port_keeps_2525(tmp_path: Path) -> None:
+    path = write(tmp_path, "channels:\n  email:\n    smtp_inbound: {host: 0.0.0.0}\n")
+    email = load_config(path, environ={}).channels.email
+    assert email is not None
+    assert (email.smtp_inbound.host, email.smtp_inbound.port) == ("0.0.0.0", 2525)
+
+
+def test_relative_paths_start_at_the_config_files_folder(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "kb:\n  path: articles\n"), environ={})
+    assert config.kb_path() == tmp_path / "articles"
+    assert config.resolve_path("certs/smtp.pem") == tmp_path / "certs" / "smtp.pem"
+    assert config.resolve_path("/etc/ssl/smtp.pem") == Path("/etc/ssl/smtp.pem")

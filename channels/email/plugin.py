@@ -21,6 +21,7 @@ from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
     from bot.app import Runtime
+    from bot.config import SmtpInboundConfig
 
 log = logging.getLogger(__name__)
 POLLER_LOCK = 0x41544945  # PostgreSQL advisory lock: one IMAP poller per database
@@ -63,6 +64,13 @@ class EmailServices:
             self.poller.run()
 
 
+def with_tls_paths(runtime: Runtime, inbound: SmtpInboundConfig) -> SmtpInboundConfig:
+    """STARTTLS certificate and key: relative paths start at config.yaml's folder."""
+    files = {key: str(runtime.config.resolve_path(value)) for key, value in (
+        ("tls_cert_file", inbound.tls_cert_file), ("tls_key_file", inbound.tls_key_file)) if value}
+    return inbound.model_copy(update=files)
+
+
 def build_plugin(runtime: Runtime) -> ChannelPlugin:
     """SMTP in and out always; IMAP when `imap.host` is set and IMAP_PASSWORD is given."""
     email = runtime.config.channels.email
@@ -72,7 +80,8 @@ def build_plugin(runtime: Runtime) -> ChannelPlugin:
     channel = EmailChannel(email, runtime.config.bot.company_name, key,
                            {agent.email for agent in runtime.config.agents},
                            MailHistory(runtime.factory), runtime.clock.now)
-    smtp = SmtpServer(email.smtp_inbound, SupportHandler(service, email.support_address))
+    smtp = SmtpServer(with_tls_paths(runtime, email.smtp_inbound),
+                      SupportHandler(service, email.support_address))
     poller, imap_status = build_poller(runtime, service)
     services = EmailServices(runtime, service, smtp, poller)
     status = (f"on: SMTP in {email.smtp_inbound.host}:{email.smtp_inbound.port}, out "

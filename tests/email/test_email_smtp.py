@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import aiosmtplib
 import pytest
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
+from bot.config import AtiendeConfig, load_config
 from bot.models import Message, OutboxItem, QuarantineItem
 from bot.outbox import enqueue
+from tests.conftest import need_service
 from tests.email.conftest import with_email
 from tests.email.mailkit import MailDesk, mail, messages, outbox, rows, run
 from tests.servers.smtp_sink import SmtpSink
@@ -208,3 +212,70 @@ def test_mail_to_agents_carries_a_signed_reply_to(desk: MailDesk, sink: SmtpSink
     [row] = outbox(email_runtime)
     assert row.provider_message_id == str(notice.message["Message-ID"]).strip("<>")
     assert rows(email_runtime, Message) == []
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, made with the openssl command line."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        need_service("the openssl command (Debian's openssl package)")
+    cert, key = folder / "smtp.pem", folder / "smtp.key"
+    subprocess.run([str(openssl), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_starttls_is_offered_and_can_be_required(email_config: AtiendeConfig, sink: SmtpSink,
+                                                 clock: object, tmp_path: Path) -> None:
+    from bot.app import build_runtime
+
+    cert, key = self_signed(tmp_path)
+    email = email_config.channels.email
+    assert email is not None
+    secured = with_email(email_config, smtp_inbound=email.smtp_inbound.model_copy(update={
+        "tls_cert_file": str(cert), "tls_key_file": str(key), "require_starttls": True}))
+    runtime = build_runtime(secured, clock)  # type: ignore[arg-type]
+    desk = MailDesk(runtime, sink)
+
+    async def scenario() -> None:
+        async with desk.running():
+            plain = aiosmtplib.SMTP(hostname="127.0.0.1", port=desk.smtp.port, start_tls=False)
+            await plain.connect()
+            await plain.ehlo()
+            assert plain.supports_extension("starttls")
+            with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+                await plain.mail(CUSTOMER)
+            assert refused.value.code == 530
+            plain.close()
+            secure = aiosmtplib.SMTP(hostname="127.0.0.1", port=desk.smtp.port, start_tls=True,
+                                     validate_certs=False)
+            await secure.connect()
+            await secure.sendmail(CUSTOMER, ["soporte@example.com"],
+                                  bytes(mail(CUSTOMER, "Horario", HOURS)))
+            await secure.quit()
+
+    run(scenario())
+    assert [m.sender for m in messages(runtime)] == [CUSTOMER]
+    runtime.engine.dispose()
+
+
+def test_tls_files_are_found_from_the_config_files_folder(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from channels.email.plugin import with_tls_paths
+
+    config = load_config(write_config(tmp_path), environ={})
+    email = config.channels.email
+    assert email is not None
+    inbound = with_tls_paths(SimpleNamespace(config=config),  # type: ignore[arg-type]
+                             email.smtp_inbound)
+    assert (inbound.tls_cert_file, inbound.tls_key_file) == (
+        str(tmp_path / "certs" / "smtp.pem"), "/etc/ssl/private/smtp.key")
+
+
+def write_config(folder: Path) -> Path:
+    path = folder / "config.yaml"
+    path.write_text("channels:\n  email:\n    smtp_inbound:\n      tls_cert_file: certs/smtp.pem\n"
+                    "      tls_key_file: /etc/ssl/private/smtp.key\n", encoding="utf-8")
+    return path
