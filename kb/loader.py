@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from bot.errors import KbInvalid
+from kb.gc_pause import gc_paused
 
 LANGS = ("es", "en")
 REQUIRED = ("id", "lang", "title", "questions")
@@ -192,7 +193,8 @@ def load_kb(path: str | Path) -> list[Article]:
     problems = _check_folder(folder)
     if problems:
         raise KbInvalid(problems)
-    articles, problems = _scan(folder)
+    with gc_paused():
+        articles, problems = _scan(folder)
     if problems:
         raise KbInvalid(problems)
     return articles

@@ -7,7 +7,9 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from kb.gc_pause import gc_paused
 from kb.language import detect_language
 from kb.loader import Article
 from kb.normalize import split_sentences, stem_words, strip_quoted, tokenize
@@ -68,7 +70,12 @@ def topic_of(article: Article) -> str:
 
 def content_words(text: str) -> list[str]:
     """Normalised words of `text` that are not grammar words or fillers."""
-    return [t for t in tokenize(text) if not is_function_word(t) and (len(t) > 1 or t.isdigit())]
+    return [t for t in tokenize(text) if is_content_word(t)]
+
+
+@lru_cache(maxsize=1 << 16)
+def is_content_word(token: str) -> bool:
+    return not is_function_word(token) and (len(token) > 1 or token.isdigit())
 
 
 def stems(words: list[str], lang: str) -> list[str]:
@@ -83,7 +90,21 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > MIN_STEM and word.endswith("s") else word
 
 
-def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
+class StemMemo:
+    """Stems of words already seen while building one index: a KB repeats its vocabulary."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str], str] = {}
+
+    def stems(self, words: list[str], lang: str) -> list[str]:
+        new = [w for w in dict.fromkeys(words) if (lang, w) not in self.known]
+        if new:
+            self.known.update(((lang, w), s) for w, s in zip(new, stems(new, lang), strict=True))
+        return [self.known[(lang, w)] for w in words]
+
+
+def _article_terms(article: Article,
+                   memo: StemMemo) -> tuple[dict[str, float], list[str]]:
     """Each stem of the article with its strongest field weight, and its surface words."""
     fields = {
         "title": article.title,
@@ -96,7 +117,7 @@ def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
     for field, text in fields.items():
         words = content_words(text)
         surface += words
-        for term in set(stems(words, article.lang)):
+        for term in set(memo.stems(words, article.lang)):
             miss[term] = miss.get(term, 1.0) * (1.0 - FIELD_WEIGHTS[field])
     return {term: 1.0 - m for term, m in miss.items()}, surface
 
@@ -104,10 +125,16 @@ def _article_terms(article: Article) -> tuple[dict[str, float], list[str]]:
 
 def build_index(articles: Sequence[Article]) -> KbIndex:
     """Build the search index once per knowledge-base load."""
+    with gc_paused():
+        return _build_index(articles)
+
+
+def _build_index(articles: Sequence[Article]) -> KbIndex:
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     vocabulary: set[str] = set()
+    memo = StemMemo()
     for number, article in enumerate(articles):
-        strength, surface = _article_terms(article)
+        strength, surface = _article_terms(article, memo)
         vocabulary.update(surface)
         for stem, weight in strength.items():
             postings[stem].append((number, weight))

@@ -30,7 +30,7 @@ class SpellIndex:
             by_delete[word].add(word)
             for variant in _deletes(word):
                 by_delete[variant].add(word)
-        return cls(words, {k: tuple(sorted(v)) for k, v in by_delete.items()})
+        return cls(words, {k: tuple(v) for k, v in by_delete.items()})
 
     def corrections(self, word: str) -> list[str]:
         """Known words one edit (insert, delete, substitute, swap) away from `word`."""

@@ -57,6 +57,7 @@ def _spanish_function_stems() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 16)
 def is_function_word(token: str) -> bool:
     """True when the (normalised) token is a grammar word or filler in either language."""
     if token in ES_FUNCTION or token in EN_FUNCTION or token in FILLERS:
