@@ -20,7 +20,7 @@ class SpellIndex:
     """Known words, and for each one-letter deletion the known words that produce it."""
 
     words: frozenset[str]
-    by_delete: dict[str, tuple[str, ...]]
+    by_delete: dict[str, set[str]]  # read only once built
 
     @classmethod
     def build(cls, vocabulary: Iterable[str]) -> SpellIndex:
@@ -30,7 +30,7 @@ class SpellIndex:
             by_delete[word].add(word)
             for variant in _deletes(word):
                 by_delete[variant].add(word)
-        return cls(words, {k: tuple(v) for k, v in by_delete.items()})
+        return cls(words, dict(by_delete))
 
     def corrections(self, word: str) -> list[str]:
         """Known words one edit (insert, delete, substitute, swap) away from `word`."""
