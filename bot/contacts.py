@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from bot.config import AtiendeConfig
 from bot.models import Contact, ContactIdentity
 
+NAME_CHARS = 200
+
 
 def find_contact(session: Session, channel: str, address: str) -> Contact | None:
     stmt = (select(Contact).join(ContactIdentity)
@@ -22,16 +24,22 @@ def find_or_create_contact(session: Session, config: AtiendeConfig, channel: str
     """The contact behind (channel, address), created on first contact; VIP from config."""
     contact = find_contact(session, channel, address)
     if contact is None:
-        contact = Contact(name=name, vip=config.is_vip_address(address), created_at=now)
+        contact = Contact(name=clip_name(name), vip=config.is_vip_address(address),
+                          created_at=now)
         session.add(contact)
         session.flush()
         session.add(ContactIdentity(contact_id=contact.id, channel=channel, address=address))
         session.flush()
     elif name and not contact.name:
-        contact.name = name
+        contact.name = clip_name(name)
     if config.is_vip_address(address) and not contact.vip:
         contact.vip = True
     return contact
+
+
+def clip_name(name: str | None) -> str | None:
+    """Display names come from senders: keep what fits the column (200 characters)."""
+    return name[:NAME_CHARS] if name else name
 
 
 def channel_of(address: str) -> str:

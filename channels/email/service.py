@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
+from bot.errors import UnparseableEmail
 from bot.pipeline import accept_then_route, process_message, store
 from channels.email.ingest import EmailIngest, Envelope, Outcome
 
@@ -26,12 +27,28 @@ class EmailService:
 
     async def receive(self, raw: bytes, envelope: Envelope, source: str) -> Outcome:
         """For the SMTP server: routing of customers' mail continues in the background."""
-        outcome = await run_in_threadpool(self.ingest.prepare, raw, envelope, source)
-        if outcome.kind == "customer" and outcome.inbound is not None:
-            is_new = await accept_then_route(self.runtime.factory, self.runtime.ctx,
-                                             outcome.inbound)
-            outcome = outcome if is_new else replace(outcome, kind="duplicate")
+        try:
+            outcome = await run_in_threadpool(self.ingest.prepare, raw, envelope, source)
+            if outcome.kind == "customer" and outcome.inbound is not None:
+                is_new = await accept_then_route(self.runtime.factory, self.runtime.ctx,
+                                                 outcome.inbound)
+                outcome = outcome if is_new else replace(outcome, kind="duplicate")
+        except Exception as exc:
+            return await run_in_threadpool(self.keep_unstorable, raw, source, exc)
         return outcome
+
+    def keep_unstorable(self, raw: bytes, source: str, exc: Exception) -> Outcome:
+        """A mail that parsed but could not be stored goes to quarantine with the reason, so one
+        bad mail neither blocks the mailbox nor is lost. If even that fails (the database is
+        down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass."""
+        log.error("mail from %s could not be stored; quarantining it", source, exc_info=exc)
+        cause = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL statement
+        first_line = (str(cause).strip().splitlines() or [""])[0]
+        try:
+            return self.ingest.quarantine(
+                raw, source, f"could not be stored: {type(cause).__name__}: {first_line}")
+        except Exception:
+            raise exc from None
 
     def receive_sync(self, raw: bytes, envelope: Envelope, source: str,
                      keep_failures: bool = True) -> Outcome:
@@ -39,10 +56,17 @@ class EmailService:
 
         With `keep_failures=False` (quarantine replay) an unparseable mail raises instead.
         """
-        outcome = self.ingest.prepare(raw, envelope, source, keep_failures)
-        if outcome.kind != "customer" or outcome.inbound is None:
-            return outcome
-        accepted = store(self.runtime.factory, self.runtime.ctx, outcome.inbound)
+        try:
+            outcome = self.ingest.prepare(raw, envelope, source, keep_failures)
+            if outcome.kind != "customer" or outcome.inbound is None:
+                return outcome
+            accepted = store(self.runtime.factory, self.runtime.ctx, outcome.inbound)
+        except UnparseableEmail:
+            raise  # only with keep_failures=False: the replay reports it
+        except Exception as exc:
+            if not keep_failures:
+                raise
+            return self.keep_unstorable(raw, source, exc)
         if not accepted.is_new:
             return replace(outcome, kind="duplicate", record_id=accepted.message_id)
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.config import SmtpInboundConfig
+from bot.errors import ConfigError
 from channels.email.addresses import is_own_address, redact
 from channels.email.ingest import Envelope as MailEnvelope
 from channels.email.service import EmailService
@@ -38,7 +39,7 @@ class SupportHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
-        mail = MailEnvelope(mail_from=envelope.mail_from or "",
+        mail = MailEnvelope(mail_from=envelope_sender(envelope.mail_from),
                             rcpt_tos=tuple(envelope.rcpt_tos))
         try:
             outcome = await self.service.receive(raw, mail, "email:smtp")
@@ -46,6 +47,13 @@ class SupportHandler:
             log.exception("could not store mail from %s", redact(envelope.mail_from or ""))
             return "451 4.3.0 Could not store the message; try again later"
         return f"250 2.0.0 Stored ({outcome.kind})"
+
+
+def envelope_sender(mail_from: str | None) -> str:
+    """MAIL FROM as an address; the null sender (`MAIL FROM:<>`, bounces) is ""."""
+    if not mail_from or mail_from.strip() == "<>":
+        return ""
+    return mail_from
 
 
 class Authenticator:
@@ -71,6 +79,10 @@ class SmtpServer:
         self.handler = handler
         self.server: asyncio.base_events.Server | None = None
         self.tls = tls_context(config)
+        if config.auth_username and not os.environ.get(PASSWORD_ENV):
+            # an empty password would let anyone in
+            raise ConfigError(f"channels.email.smtp_inbound.auth_username is set but the "
+                              f"{PASSWORD_ENV} environment variable is not")
 
     def protocol(self) -> SMTP:
         password = os.environ.get(PASSWORD_ENV, "")

@@ -279,3 +279,65 @@ def write_config(folder: Path) -> Path:
     path.write_text("channels:\n  email:\n    smtp_inbound:\n      tls_cert_file: certs/smtp.pem\n"
                     "      tls_key_file: /etc/ssl/private/smtp.key\n", encoding="utf-8")
     return path
+
+
+def test_a_bounce_with_a_null_envelope_sender_is_never_answered(desk: MailDesk,
+                                                                email_runtime: Runtime) -> None:
+    async def scenario() -> None:
+        async with desk.running():
+            reply_code = await desk.send(mail("postmaster@cliente.co", "Aviso", HOURS), sender="")
+            assert reply_code.startswith("2.0.0 Stored (automated)")
+            assert await desk.deliver() == []
+
+    run(scenario())
+    [stored] = messages(email_runtime)
+    assert stored.status == "automated"
+    assert "null sender" in stored.raw["automated"]
+
+
+def test_auth_without_its_password_refuses_to_start(
+        email_config: AtiendeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.errors import ConfigError
+    from channels.email.smtp_server import SmtpServer
+
+    monkeypatch.delenv("SMTP_INBOUND_PASSWORD", raising=False)
+    email = email_config.channels.email
+    assert email is not None
+    with pytest.raises(ConfigError, match="auth_username is set but the SMTP_INBOUND_PASSWORD"):
+        SmtpServer(email.smtp_inbound.model_copy(update={"auth_username": "mta"}),
+                   None)  # type: ignore[arg-type]
+
+
+def reject_inserts_from(runtime: Runtime, sender: str) -> None:
+    """A real database error for one sender's rows (a trigger), as a full disk would give."""
+    with runtime.engine.begin() as connection:
+        if runtime.engine.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER reject_mail BEFORE INSERT ON messages WHEN NEW.sender = "
+                f"'{sender}' BEGIN SELECT RAISE(ABORT, 'storage refused this row'); END")
+            return
+        connection.exec_driver_sql(
+            f"CREATE FUNCTION reject_mail() RETURNS trigger AS $$ BEGIN IF NEW.sender = "
+            f"'{sender}' THEN RAISE EXCEPTION 'storage refused this row'; END IF; "
+            f"RETURN NEW; END $$ LANGUAGE plpgsql")
+        connection.exec_driver_sql("CREATE TRIGGER reject_mail BEFORE INSERT ON messages "
+                                   "FOR EACH ROW EXECUTE FUNCTION reject_mail()")
+
+
+def test_a_mail_that_cannot_be_stored_is_quarantined_and_the_next_gets_through(
+        desk: MailDesk, email_runtime: Runtime) -> None:
+    broken = mail("roto@cliente.co", "Factura", "No puedo descargar la factura de octubre")
+    reject_inserts_from(email_runtime, "roto@cliente.co")
+
+    async def scenario() -> None:
+        async with desk.running():
+            assert (await desk.send(broken)).startswith("2.0.0 Stored (quarantined)")
+            assert (await desk.send(mail(CUSTOMER, "Horario", HOURS))).startswith(
+                "2.0.0 Stored (customer)")
+
+    run(scenario())
+    [item] = rows(email_runtime, QuarantineItem)
+    assert item.reason.startswith("could not be stored: ")
+    assert "storage refused this row" in item.reason
+    assert item.raw == bytes(broken).replace(b"\n", b"\r\n") and item.source == "email:smtp"
+    assert [m.sender for m in messages(email_runtime)] == [CUSTOMER]
