@@ -12,6 +12,11 @@ LANGUAGES = ["es", "en", "de", "fr", "it", "nl", "pl", "sv", "da", "cs", "ja", "
 SPANISH_HEADER = re.compile(
     r"^[ \t>]*El\s[^\n]{1,200}?(?:\n[ \t>]*[^\n]{0,200}?)?\sescribi[oó]\s*:[ \t]*$",
     re.MULTILINE | re.IGNORECASE)
+# Outlook in Spanish quotes with a header block ("De: … / Enviado el: …") or a separator line.
+OUTLOOK_SPANISH = re.compile(
+    r"^[ \t>]*(?:-{2,}[ \t]*mensaje original[ \t]*-{2,}[ \t]*$|"
+    r"\*?De:\*?[ \t][^\n]*\n[ \t>]*\*?(?:Enviado(?: el)?|Fecha):)",
+    re.MULTILINE | re.IGNORECASE)
 # Signatures are cut only at an explicit marker: the library's sign-off list ("Gracias,",
 # "Saludos,") also matches real sentences and would cut the customer's problem away.
 SIGNATURE = re.compile(r"^[ \t]*(?:-- ?|__|sent from my\b.*|enviado desde mi\b.*|"
@@ -20,8 +25,10 @@ SIGNATURE = re.compile(r"^[ \t]*(?:-- ?|__|sent from my\b.*|enviado desde mi\b.*
 
 
 def strip_spanish_header(text: str) -> str:
-    match = SPANISH_HEADER.search(text)
-    return text[:match.start()] if match else text
+    """Cut at the first Spanish quote header (Gmail's "El … escribió:", Outlook's block)."""
+    starts = [m.start() for pattern in (SPANISH_HEADER, OUTLOOK_SPANISH)
+              if (m := pattern.search(text))]
+    return text[:min(starts)] if starts else text
 
 
 def latest_reply(text: str) -> str:

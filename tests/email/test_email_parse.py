@@ -63,6 +63,11 @@ def test_rfc2231_attachment_names() -> None:
      "> viejo\n", "Listo."),
     ("Thanks!\n\nOn Tue, Nov 24, 2026 at 10:00 AM Atiende <soporte@example.com> wrote:\n> old\n",
      "Thanks!"),
+    ("Ya quedó, gracias.\n\nDe: Atiende <soporte@example.com>\nEnviado el: martes, 24 de "
+     "noviembre de 2026 10:00\nPara: carla@cliente.co\nAsunto: RE: [#3] Factura\n\nviejo\n",
+     "Ya quedó, gracias."),
+    ("Sigue igual.\n\n-----Mensaje original-----\nDe: Atiende <soporte@example.com>\n"
+     "Asunto: [#3] Factura\n\nviejo\n", "Sigue igual."),
     ("Hola,\n\nGracias, el error sigue:\n- paso 1\n- paso 2\n\n-- \nCarla\n", "Hola,\n\nGracias,"
      " el error sigue:\n- paso 1\n- paso 2"),
 ])
