@@ -65,7 +65,7 @@ def customer_follow_up(session: Session, config: AtiendeConfig, ticket: Ticket, 
     agents = ([found] if (found := config.find_agent(ticket.assignee or "")) else
               agents_at_level(config, ticket.level))
     notify(session, config, ticket, agents, "agent_customer_message", now, contact=contact,
-           message=text)
+           message=text, conversation=transcript(session, ticket))
 
 
 def page_address(config: AtiendeConfig, agent: AgentConfig) -> tuple[str, str]:

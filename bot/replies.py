@@ -186,8 +186,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "agent_customer_message": {
         "es": "El cliente {contact} escribió en el ticket #{number} ({subject}):\n\n"
-              "{message}",
-        "en": "Customer {contact} wrote on ticket #{number} ({subject}):\n\n{message}",
+              "{message}\n\nLa conversación hasta ahora:\n{conversation}\n\nResponde a este "
+              "correo para contestarle al cliente.",
+        "en": "Customer {contact} wrote on ticket #{number} ({subject}):\n\n{message}\n\n"
+              "The conversation so far:\n{conversation}\n\nReply to this email to answer "
+              "the customer.",
     },
     "agent_escalated": {
         "es": "[#{number}] Ticket escalado al nivel {level} (prioridad {priority}): {subject}\n"

@@ -25,14 +25,20 @@ def thread_tickets(session: Session, parsed: ParsedEmail) -> tuple[int, ...]:
 
 
 def referenced_tickets(session: Session, ids: list[str]) -> list[int]:
+    """Tickets behind the referenced Message-IDs, in the order of `ids` (In-Reply-To first)."""
     if not ids:
         return []
-    ours = select(Ticket.number).join(OutboxItem, OutboxItem.ticket_id == Ticket.id).where(
+    ours = select(OutboxItem.provider_message_id, Ticket.number).join(
+        OutboxItem, OutboxItem.ticket_id == Ticket.id).where(
         OutboxItem.channel == CHANNEL, OutboxItem.provider_message_id.in_(ids))
-    stored = select(Ticket.number).join(Message, Message.ticket_id == Ticket.id).where(
+    stored = select(Message.provider_message_id, Ticket.number).join(
+        Message, Message.ticket_id == Ticket.id).where(
         Message.channel == CHANNEL, Message.provider_message_id.in_(ids))
-    found = [*session.scalars(ours), *session.scalars(stored)]
-    return [number for number in dict.fromkeys(found) if number is not None]
+    by_id: dict[str, int] = {}
+    for message_id, number in [*session.execute(ours), *session.execute(stored)]:
+        if number is not None:
+            by_id.setdefault(message_id, number)
+    return list(dict.fromkeys(by_id[i] for i in ids if i in by_id))
 
 
 def customer_thread(session: Session, parsed: ParsedEmail) -> dict[str, object]:

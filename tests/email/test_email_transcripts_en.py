@@ -143,3 +143,30 @@ def test_a_reply_continues_the_ticket_of_its_thread(desk: MailDesk,
                      Message.text.like("The work order screen still%"))[0]
     assert follow_up.ticket_id == ticket(email_runtime, 1).id
     assert ticket(email_runtime, 2).status == "open"
+
+
+def test_in_reply_to_decides_when_references_name_two_tickets(desk: MailDesk,
+                                                               email_runtime: Runtime) -> None:
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(mail(CUSTOMER, "Work orders", CRASH))
+            await desk.deliver()
+            [first] = desk.inbox(CUSTOMER)
+            await desk.send(mail(CUSTOMER, "Double charge",
+                                 "We were charged twice for this month's subscription, "
+                                 "please refund the duplicate payment to our card"))
+            await desk.deliver()
+            await desk.send(reply(desk.inbox(CUSTOMER)[-1], CUSTOMER, "no"))
+            await desk.deliver()
+            second = desk.inbox(CUSTOMER)[-1]
+            assert "ticket #2" in second.message.get_content()
+            follow_up = mail(CUSTOMER, "Re: refund", "The refund has not arrived at our bank yet",
+                             in_reply_to=second.message["Message-ID"])
+            del follow_up["References"]
+            follow_up["References"] = (f"{first.message['Message-ID']} "
+                                       f"{second.message['Message-ID']}")
+            await desk.send(follow_up)
+
+    run(scenario())
+    [stored] = rows(email_runtime, Message, Message.text.like("The refund has not arrived%"))
+    assert stored.ticket_id == ticket(email_runtime, 2).id

@@ -164,3 +164,44 @@ def test_una_respuesta_automatica_de_vacaciones_no_se_contesta(desk: MailDesk,
     [auto] = events(email_runtime, "automated_mail")
     assert "Auto-Submitted: auto-replied" in auto.detail
     assert len(outbox(email_runtime)) == 2  # the customer's ticket notice and the agent notice
+
+
+def test_un_seguimiento_del_cliente_llega_al_agente_con_la_conversacion(
+        desk: MailDesk, email_runtime: Runtime) -> None:
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
+            await desk.deliver()
+            [creado] = desk.inbox(CLIENTE)
+            await desk.send(reply(creado, CLIENTE, "Les adjunto el extracto del banco de ayer"))
+            await desk.deliver()
+        avisos = desk.inbox(AGENT)
+        assert len(avisos) == 2
+        seguimiento = avisos[-1].message
+        assert seguimiento["Subject"].startswith("[#1] ")
+        texto = seguimiento.get_content()
+        assert "escribió en el ticket #1" in texto
+        historia = texto.partition("La conversación hasta ahora:")[2]
+        assert "> Nos debitaron dos veces" in historia
+        respuesta = desk.inbox(CLIENTE)[-1].message
+        assert respuesta["References"] and creado.message["Message-ID"] in respuesta["References"]
+
+    run(scenario())
+
+
+def test_el_agente_cierra_asigna_y_cambia_la_categoria_por_correo(
+        desk: MailDesk, email_runtime: Runtime) -> None:
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
+            await desk.deliver()
+            [aviso] = desk.inbox(AGENT)
+            comandos = reply(aviso, AGENT, "#category technical\n#assign luis@example.com\n"
+                                           "#close")
+            assert "agent_relayed" in await desk.send(comandos)
+
+    run(scenario())
+    cerrado = ticket(email_runtime, 1)
+    assert (cerrado.category, cerrado.assignee, cerrado.status) == (
+        "technical", "luis@example.com", "closed")
+    assert cerrado.closed_at is not None
