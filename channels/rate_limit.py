@@ -7,12 +7,15 @@ import time
 from collections.abc import Awaitable, Callable
 
 Sleep = Callable[[float], Awaitable[None]]
+MAX_CHATS = 1024
 
 
 class RateLimiter:
     """Spaces sends out: `per_key` per second to one chat, `overall` per second in total.
 
-    `monotonic` and `sleep` are injected so tests run without waiting.
+    Each send reserves its slot at once and then sleeps outside any lock, so a chat waiting
+    for its own next second never holds up other chats. `monotonic` and `sleep` are injected
+    so tests run without waiting.
     """
 
     def __init__(self, per_key: float, overall: float,
@@ -23,33 +26,34 @@ class RateLimiter:
         self.monotonic = monotonic
         self.sleep = sleep
         self.last_by_key: dict[str, float] = {}
-        self.last_any: float | None = None
-        self.lock = asyncio.Lock()
+        self.slots: list[float] = []   # reserved send times, ascending, recent ones only
 
-    def delay_for(self, key: str, now: float) -> float:
-        """Seconds to wait before sending to `key` at `now`."""
-        waits = [0.0]
+    def reserve(self, key: str, now: float) -> float:
+        """The earliest time a send to `key` may go, booked; no await, so no lock is needed."""
+        at = now
         last = self.last_by_key.get(key)
         if last is not None:
-            waits.append(last + self.key_interval - now)
-        if self.last_any is not None:
-            waits.append(self.last_any + self.overall_interval - now)
-        return max(waits)
+            at = max(at, last + self.key_interval)
+        self.slots = [slot for slot in self.slots if slot > now - self.overall_interval]
+        for slot in self.slots:   # ascending: moving `at` forward never revisits a slot
+            if abs(at - slot) < self.overall_interval:
+                at = slot + self.overall_interval
+        self.slots.append(at)
+        self.slots.sort()
+        self.last_by_key[key] = at
+        self.forget_idle(now)
+        return at
 
     async def wait(self, key: str) -> float:
-        """Wait until a send to `key` is allowed, then count it; returns the seconds waited."""
-        async with self.lock:
-            delay = self.delay_for(key, self.monotonic())
-            if delay > 0:
-                await self.sleep(delay)
-            now = self.monotonic()
-            self.last_by_key[key] = now
-            self.last_any = now
-            self.forget_idle(now)
-            return delay
+        """Wait until a send to `key` is allowed (its slot is booked first); returns the wait."""
+        now = self.monotonic()
+        delay = self.reserve(key, now) - now
+        if delay > 0:
+            await self.sleep(delay)
+        return max(delay, 0.0)
 
     def forget_idle(self, now: float) -> None:
         """Drop chats that could send again anyway, so the table stays small."""
-        if len(self.last_by_key) > 1024:
+        if len(self.last_by_key) > MAX_CHATS:
             self.last_by_key = {key: at for key, at in self.last_by_key.items()
-                                if now - at < self.key_interval}
+                                if at > now - self.key_interval}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 import pytest
 
@@ -55,3 +56,19 @@ def test_the_table_of_chats_stays_small() -> None:
     fake.now += 2
     run_sends(limit, ["last"])
     assert len(limit.last_by_key) < 1100
+
+
+def test_a_chat_waiting_for_its_next_second_does_not_hold_up_the_others() -> None:
+    fake = FakeTime()
+    limit = limiter(fake)
+    booked = [limit.reserve(key, fake.now) - fake.now for key in ["a", "a", "a", "b", "c"]]
+    assert booked[:3] == [0.0, 1.0, 2.0]
+    assert booked[3:] == [pytest.approx(1 / 30), pytest.approx(2 / 30)]
+
+
+def test_concurrent_sends_to_many_chats_keep_the_overall_rate() -> None:
+    fake = FakeTime()
+    limit = limiter(fake)
+    booked = sorted(limit.reserve(f"chat{n % 7}", fake.now) for n in range(40))
+    gaps = [later - earlier for earlier, later in pairwise(booked)]
+    assert min(gaps) >= 1 / 30 - 1e-9
