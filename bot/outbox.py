@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+JITTER = 0.2  # retries wait up to 20 % longer, at random, so rows that failed together spread out
 CONCURRENT_SENDS = 16  # recipients served at once; each recipient's rows still go in order
 MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmetic small
 
@@ -75,14 +77,21 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return delay
 
 
+def with_jitter(delay: timedelta, draw: float) -> timedelta:
+    """`delay` stretched by up to JITTER; `draw` in [0, 1). Never shorter than `delay`."""
+    return delay * (1 + JITTER * min(max(draw, 0.0), 1.0))
+
+
 class Dispatcher:
     """Delivers due outbox rows through the registered channels, retrying transient errors."""
 
     def __init__(self, factory: sessionmaker[Session], channels: Mapping[str, Channel],
-                 concurrency: int = CONCURRENT_SENDS) -> None:
+                 concurrency: int = CONCURRENT_SENDS,
+                 jitter: Callable[[], float] = random.random) -> None:
         self.factory = factory
         self.channels = channels
         self.concurrency = concurrency
+        self.jitter = jitter
 
     def claim_due(self, session: Session, now: datetime, limit: int) -> list[OutboxItem]:
         stmt = (select(OutboxItem)
@@ -151,7 +160,8 @@ class Dispatcher:
             log.warning("outbox %s failed for good after %s attempts: %s", item.id,
                         item.attempts, exc)
             return
-        item.next_attempt_at = now + backoff(item.attempts, exc.retry_after)
+        item.next_attempt_at = now + with_jitter(backoff(item.attempts, exc.retry_after),
+                                                 self.jitter())
 
 
 def ticket_numbers(session: Session, items: Sequence[OutboxItem]) -> dict[int | None, int]:

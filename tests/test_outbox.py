@@ -10,7 +10,16 @@ from bot.app import Runtime
 from bot.db import transaction
 from bot.errors import DeliveryError
 from bot.models import OutboxItem
-from bot.outbox import BASE_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF, Dispatcher, backoff, enqueue
+from bot.outbox import (
+    BASE_BACKOFF,
+    JITTER,
+    MAX_ATTEMPTS,
+    MAX_BACKOFF,
+    Dispatcher,
+    backoff,
+    enqueue,
+    with_jitter,
+)
 from channels.base import DeliveryReceipt, OutboundMessage
 from scheduler.clock import FixedClock
 
@@ -62,7 +71,8 @@ def row(runtime: Runtime, item_id: int) -> OutboxItem:
 
 
 def dispatch(runtime: Runtime, at: datetime, *channels: object) -> int:
-    dispatcher = Dispatcher(runtime.factory, {c.name: c for c in channels})  # type: ignore[attr-defined]
+    dispatcher = Dispatcher(runtime.factory, {c.name: c for c in channels},  # type: ignore[attr-defined]
+                            jitter=lambda: 0.0)  # exact retry times; jitter has its own test
     return asyncio.run(dispatcher.deliver_due(at))
 
 
@@ -228,3 +238,20 @@ def test_recipients_are_served_at_once_each_in_order(runtime: Runtime, clock: Fi
     for who in ("ana", "luis", "sofia"):
         assert [text for recipient, text in channel.order if recipient == f"slow:{who}"] == [
             f"{who} {n}" for n in range(4)]
+
+
+def test_jitter_only_lengthens_the_wait_by_at_most_a_fifth() -> None:
+    assert with_jitter(timedelta(seconds=100), 0.0) == timedelta(seconds=100)
+    assert with_jitter(timedelta(seconds=100), 0.5) == timedelta(seconds=110)
+    assert with_jitter(timedelta(seconds=100), 0.999999) <= timedelta(seconds=100 * (1 + JITTER))
+
+
+def test_rows_that_fail_together_retry_at_different_times(runtime: Runtime,
+                                                          clock: FixedClock) -> None:
+    ids = [put(runtime, f"aviso {n}") for n in range(5)]
+    draws = iter([0.0, 0.25, 0.5, 0.75, 0.99])
+    dispatcher = Dispatcher(runtime.factory, {"flaky": FlakyChannel(failures=99)},
+                            jitter=lambda: next(draws))
+    asyncio.run(dispatcher.deliver_due(clock.now()))
+    waits = [row(runtime, item_id).next_attempt_at - clock.now() for item_id in ids]
+    assert sorted(waits) == [BASE_BACKOFF * (1 + JITTER * d) for d in (0.0, 0.25, 0.5, 0.75, 0.99)]

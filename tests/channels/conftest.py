@@ -154,7 +154,8 @@ class Live:
         """One outbox pass (`Dispatcher.deliver_due`) on the server's event loop."""
         self.drain()
         channels = {p.name: p.channel for p in (self.whatsapp, self.telegram) if p.channel}
-        dispatcher = Dispatcher(self.runtime.factory, channels)  # type: ignore[arg-type]
+        dispatcher = Dispatcher(self.runtime.factory, channels,  # type: ignore[arg-type]
+                                jitter=lambda: 0.0)  # exact retry times in transcripts
         return self.server.run(dispatcher.deliver_due(now or self.runtime.clock.now()))
 
     def outbox(self, channel: str | None = None) -> list[OutboxItem]:
