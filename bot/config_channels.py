@@ -34,6 +34,8 @@ class WhatsAppConfig(Section):
     media_dir: str = "media"               # downloaded attachments; relative to config.yaml
     media_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
     media_timeout_seconds: float = Field(8.0, gt=0)
+    # all attachments of one message together: Twilio gives up on the webhook after 15 s
+    media_budget_seconds: float = Field(10.0, gt=0, lt=15)
 
 
 class TelegramConfig(Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -106,15 +107,31 @@ class WhatsAppWebhooks:
             log.info("whatsapp: %s held message(s) for %s released", released, redact(address))
 
     async def fetch_media(self, inbound: InboundMessage) -> InboundMessage:
-        """Download each attachment; one that fails keeps its URL and the reason in raw."""
+        """Download the attachments at once, within `media_budget_seconds` all together (Twilio
+        waits 15 s for our answer); one that fails or is late keeps its URL, the reason in raw."""
+        if not inbound.attachments:
+            return inbound
+        budget = self.config.media_budget_seconds
+        tasks = [asyncio.ensure_future(self.fetch_one(inbound.provider_message_id, index, item))
+                 for index, item in enumerate(inbound.attachments)]
+        await asyncio.wait(tasks, timeout=budget)
         kept: list[Attachment] = []
         problems: list[str] = []
-        for index, item in enumerate(inbound.attachments):
-            try:
-                kept.append(await self.fetch_one(inbound.provider_message_id, index, item))
-            except MediaError as exc:
-                problems.append(f"MediaUrl{index}: {exc}")
+        for index, (item, task) in enumerate(zip(inbound.attachments, tasks, strict=True)):
+            if not task.done():
+                task.cancel()
+                problems.append(f"MediaUrl{index}: not downloaded within "
+                                f"channels.whatsapp.media_budget_seconds ({budget:g} s)")
                 kept.append(item)
+                continue
+            failure = task.exception()
+            if failure is None:
+                kept.append(task.result())
+                continue
+            if not isinstance(failure, MediaError):
+                raise failure
+            problems.append(f"MediaUrl{index}: {failure}")
+            kept.append(item)
         raw = {**inbound.raw, "_media_errors": problems} if problems else inbound.raw
         return dataclasses.replace(inbound, attachments=tuple(kept), raw=raw)
 

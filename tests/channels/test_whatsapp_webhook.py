@@ -6,8 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from bot.config import AtiendeConfig
 from bot.models import QuarantineItem
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import (
@@ -223,3 +225,27 @@ def test_concurrent_webhooks_are_all_stored_and_routed(live: Live) -> None:
     assert len(live.messages("whatsapp")) == 24
     live.drain()
     assert {m.status for m in live.messages("whatsapp")} == {"processed"}
+
+
+class TestMediaBudget:
+    @pytest.fixture
+    def config(self, config: AtiendeConfig) -> AtiendeConfig:
+        data = config.model_dump(by_alias=True)
+        data["channels"]["whatsapp"]["media_budget_seconds"] = 0.5
+        return AtiendeConfig.model_validate({**data, "source": config.source})
+
+    def test_a_stuck_download_does_not_hold_the_answer_to_twilio(
+            self, live: Live, twilio_api: FakeTwilio) -> None:
+        params = twilio_params("dos fotos", NumMedia="2", MediaContentType0="image/png",
+                               MediaContentType1="image/png")
+        params["MediaUrl0"] = twilio_api.add_media(params["MessageSid"], b"png", "image/png")
+        params["MediaUrl1"] = twilio_api.add_media(params["MessageSid"], b"", "image/png",
+                                                   stalled=True)
+        response = twilio_post(live.url, PUBLIC_URL, PATH, params)
+        assert (response.status_code, response.text) == (200, EMPTY_TWIML)
+        [message] = live.messages("whatsapp")
+        first, second = message.attachments
+        assert first["size"] == 3 and Path(first["url"]).read_bytes() == b"png"
+        assert second["url"] == params["MediaUrl1"] and second["size"] is None
+        assert message.raw["_media_errors"] == [
+            "MediaUrl1: not downloaded within channels.whatsapp.media_budget_seconds (0.5 s)"]

@@ -8,6 +8,7 @@ Every request is recorded so tests can assert on what we sent.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
@@ -57,6 +58,7 @@ class FakeTwilio:
     requests: list[Recorded] = field(default_factory=list)
     failures: deque[Failure] = field(default_factory=deque)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    stalled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what tests use ------------------------------------------------------------------
@@ -65,6 +67,7 @@ class FakeTwilio:
             self.requests.clear()
             self.failures.clear()
             self.media.clear()
+            self.stalled.clear()
 
     @property
     def messages(self) -> list[Recorded]:
@@ -77,10 +80,16 @@ class FakeTwilio:
                   retry_after: str | None = None) -> None:
         self.failures.append(Failure(status, code, message, retry_after))
 
-    def add_media(self, message_sid: str, data: bytes, content_type: str) -> str:
-        """A media URL as Twilio puts it in MediaUrl{N} (needs Basic auth, redirects)."""
+    def add_media(self, message_sid: str, data: bytes, content_type: str,
+                  stalled: bool = False) -> str:
+        """A media URL as Twilio puts it in MediaUrl{N} (needs Basic auth, redirects).
+
+        `stalled`: the CDN never answers (until the client gives up), like a stuck download.
+        """
         media_sid = "ME" + secrets.token_hex(16)
         self.media[media_sid] = (data, content_type)
+        if stalled:
+            self.stalled.add(media_sid)
         return f"{self.url}{API.format(account=self.account_sid)}/Messages/{message_sid}" \
                f"/Media/{media_sid}"
 
@@ -146,6 +155,10 @@ class FakeTwilio:
 
     async def cdn(self, request: Request) -> Response:
         await self.record(request, "cdn")
+        if request.path_params["media"] in self.stalled:
+            while not await request.is_disconnected():
+                await asyncio.sleep(0.05)   # hold the response until the client hangs up
+            return Response(status_code=499)
         found = self.media.get(request.path_params["media"])
         if found is None:
             return Response(status_code=404)
