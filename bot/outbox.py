@@ -104,8 +104,13 @@ class Dispatcher:
         """Try every due row once; returns how many were sent.
 
         Different recipients are served concurrently; one recipient's rows go in id order.
+        On PostgreSQL the claimed rows stay locked until the batch commits (other workers skip
+        them, and a status callback for one of them waits). SQLite has no row locks, so each
+        row's outcome is committed as soon as it is known: a status callback that comes in
+        while the rest of the batch is still sending is not overwritten later.
         """
-        with self.factory() as session, session.begin():
+        with self.factory() as session:
+            commit_each = session.get_bind().dialect.name != "postgresql"
             items = self.claim_due(session, now, limit)
             numbers = ticket_numbers(session, items)
             lines: dict[tuple[str, str], list[OutboxItem]] = {}
@@ -118,9 +123,13 @@ class Dispatcher:
                 for item in line:
                     async with turns:
                         sent += await self.deliver_one(item, now, numbers.get(item.ticket_id))
+                    if commit_each:
+                        session.commit()
                 return sent
 
-            return sum(await asyncio.gather(*(deliver_line(line) for line in lines.values())))
+            sent = sum(await asyncio.gather(*(deliver_line(line) for line in lines.values())))
+            session.commit()
+            return sent
 
     async def deliver_one(self, item: OutboxItem, now: datetime,
                           ticket_number: int | None = None) -> int:

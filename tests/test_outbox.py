@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.app import Runtime
 from bot.db import transaction
 from bot.errors import DeliveryError
@@ -255,3 +257,37 @@ def test_rows_that_fail_together_retry_at_different_times(runtime: Runtime,
     asyncio.run(dispatcher.deliver_due(clock.now()))
     waits = [row(runtime, item_id).next_attempt_at - clock.now() for item_id in ids]
     assert sorted(waits) == [BASE_BACKOFF * (1 + JITTER * d) for d in (0.0, 0.25, 0.5, 0.75, 0.99)]
+
+
+class CallbackDuringBatch:
+    """Row 1 is accepted; while row 2 is being sent, the provider's callback for row 1 says it
+    failed after all (like WhatsApp's 63016) and puts it back in the queue."""
+
+    name = "flaky"
+
+    def __init__(self, runtime: Runtime, first_id: int) -> None:
+        self.runtime = runtime
+        self.first_id = first_id
+        self.sends = 0
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        self.sends += 1
+        if self.sends == 2:
+            with transaction(self.runtime.factory) as session:
+                first = session.get(OutboxItem, self.first_id, with_for_update=True)
+                assert first is not None
+                first.status, first.last_error = "pending", "63016: outside the window"
+        return DeliveryReceipt(provider_message_id=f"SM{self.sends}")
+
+
+def test_a_status_callback_during_the_batch_is_not_overwritten(runtime: Runtime,
+                                                               clock: FixedClock) -> None:
+    if runtime.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL: the callback waits for the batch's row lock instead")
+    first = put(runtime, "primero")
+    put(runtime, "segundo")
+    dispatcher = Dispatcher(runtime.factory, {"flaky": CallbackDuringBatch(runtime, first)},
+                            jitter=lambda: 0.0)
+    assert asyncio.run(dispatcher.deliver_due(clock.now())) == 2
+    kept = row(runtime, first)
+    assert (kept.status, kept.last_error) == ("pending", "63016: outside the window")
