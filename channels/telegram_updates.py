@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,9 +66,15 @@ def files_of(message: Message) -> list[FileRef]:
     return found
 
 
+START_COMMAND = re.compile(r"^/start(?:@\w+)?(?:\s+\S+)?\s*$")
+
+
 def message_text(message: Message) -> str:
-    """Text or caption; a shared location as "📍 lat,lon title address"."""
+    """Text or caption; a shared location as "📍 lat,lon title address"; "/start" with a
+    deep-link payload or the bot's @name is "/start" (the payload stays in the raw update)."""
     text = message.text or message.caption or ""
+    if START_COMMAND.match(text):
+        return "/start"
     if not text and message.location is not None:
         where = message.venue
         label = f" {where.title} {where.address}" if where else ""

@@ -88,6 +88,17 @@ def test_start_is_greeted_by_the_engine_in_the_user_s_language(
     assert str(sent["chat_id"]) == "4242"
 
 
+@pytest.mark.parametrize("command", ["/start promo-navidad", "/start@AtiendeBot"])
+def test_start_with_a_deep_link_or_the_bot_name_is_a_greeting(
+        live: Live, telegram_api: FakeTelegram, command: str) -> None:
+    live.telegram_in(telegram_message(command, user=telegram_user(language="es")))
+    live.dispatch()
+    [sent] = telegram_api.sent()
+    assert str(sent["text"]).startswith("¡Hola Ana! Soy el asistente de soporte de Atiende.")
+    [stored] = live.messages("telegram")
+    assert stored.raw["message"]["text"] == command
+
+
 def test_a_photo_is_fetched_with_get_file_and_kept(live: Live,
                                                    telegram_api: FakeTelegram) -> None:
     small = telegram_api.add_file(b"thumb", "photos/file_0.jpg")
