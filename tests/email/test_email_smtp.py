@@ -341,3 +341,16 @@ def test_a_mail_that_cannot_be_stored_is_quarantined_and_the_next_gets_through(
     assert "storage refused this row" in item.reason
     assert item.raw == bytes(broken).replace(b"\n", b"\r\n") and item.source == "email:smtp"
     assert [m.sender for m in messages(email_runtime)] == [CUSTOMER]
+
+
+def test_without_atiende_secret_key_a_key_is_generated_once_and_kept(
+        runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.relay import sign_ticket, signing_key
+
+    with caplog.at_level("WARNING", logger="bot.relay"):
+        first = signing_key(runtime.factory, environ={})
+    assert len(first) >= 32
+    assert "ATIENDE_SECRET_KEY is not set" in caplog.text
+    assert signing_key(runtime.factory, environ={}) == first   # kept in the database
+    assert signing_key(runtime.factory, environ={"ATIENDE_SECRET_KEY": "prod"}) == b"prod"
+    assert sign_ticket(first, 7) != sign_ticket(b"prod", 7)
