@@ -185,3 +185,13 @@ def test_a_line_split_across_packets_during_idle_is_harmless(dovecot: DovecotSer
             assert poller.reconnects == 0
     finally:
         proxy.close()
+
+
+def test_without_idle_the_poller_checks_every_interval(dovecot: DovecotServer,
+                                                       email_runtime: Runtime) -> None:
+    config = imap_config(dovecot, idle=False).model_copy(update={"poll_interval_seconds": 0.2})
+    with polling(email_runtime, config, dovecot) as poller:
+        assert poller.wait_cycles(1, WAIT)
+        append(dovecot, PROBLEMS[0])
+        assert wait_until(poller, lambda: stored(email_runtime) == 1)
+        assert poller.wait_cycles(poller.cycles + 2, WAIT)   # it keeps polling on its own
