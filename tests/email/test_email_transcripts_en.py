@@ -6,6 +6,7 @@ from bot.app import Runtime
 from bot.chat import ChatSession
 from bot.models import Message
 from tests.email.mailkit import AGENT, MailDesk, events, mail, reply, rows, run, ticket
+from tests.servers.smtp_sink import Received
 
 CUSTOMER = "john@customer.com"
 PROBLEM = ("The invoice export fails with an error every time we try to download last "
@@ -118,24 +119,30 @@ def test_an_agents_own_vacation_reply_is_not_relayed(desk: MailDesk,
     assert ticket(email_runtime, 1).first_response_at is None
 
 
+async def open_two_tickets(desk: MailDesk) -> tuple[Received, Received]:
+    """A technical ticket, then a billing one (the KB answer refused): both confirmations."""
+    await desk.send(mail(CUSTOMER, "Work orders", CRASH))
+    await desk.deliver()
+    [first] = desk.inbox(CUSTOMER)
+    assert "ticket #1" in first.message.get_content()
+    await desk.send(mail(CUSTOMER, "Double charge",
+                         "We were charged twice for this month's subscription, "
+                         "please refund the duplicate payment to our card"))
+    await desk.deliver()
+    await desk.send(reply(desk.inbox(CUSTOMER)[-1], CUSTOMER, "no"))
+    await desk.deliver()
+    second = desk.inbox(CUSTOMER)[-1]
+    assert "ticket #2" in second.message.get_content()
+    return first, second
+
+
 def test_a_reply_continues_the_ticket_of_its_thread(desk: MailDesk,
                                                      email_runtime: Runtime) -> None:
-    """Two open tickets (technical, then billing): a reply to the first one's mail goes to
-    the first, not to the latest."""
+    """Two open tickets: a reply to the first one's mail goes to the first, not the latest."""
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Work orders", CRASH))
-            await desk.deliver()
-            [first_confirmation] = desk.inbox(CUSTOMER)
-            assert "ticket #1" in first_confirmation.message.get_content()
-            await desk.send(mail(CUSTOMER, "Double charge",
-                                 "We were charged twice for this month's subscription, "
-                                 "please refund the duplicate payment to our card"))
-            await desk.deliver()
-            await desk.send(reply(desk.inbox(CUSTOMER)[-1], CUSTOMER, "no"))
-            await desk.deliver()
-            assert "ticket #2" in desk.inbox(CUSTOMER)[-1].message.get_content()
-            await desk.send(reply(first_confirmation, CUSTOMER,
+            first, _ = await open_two_tickets(desk)
+            await desk.send(reply(first, CUSTOMER,
                                   "The work order screen still fails after the update"))
 
     run(scenario())
@@ -149,17 +156,7 @@ def test_in_reply_to_decides_when_references_name_two_tickets(desk: MailDesk,
                                                                email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Work orders", CRASH))
-            await desk.deliver()
-            [first] = desk.inbox(CUSTOMER)
-            await desk.send(mail(CUSTOMER, "Double charge",
-                                 "We were charged twice for this month's subscription, "
-                                 "please refund the duplicate payment to our card"))
-            await desk.deliver()
-            await desk.send(reply(desk.inbox(CUSTOMER)[-1], CUSTOMER, "no"))
-            await desk.deliver()
-            second = desk.inbox(CUSTOMER)[-1]
-            assert "ticket #2" in second.message.get_content()
+            first, second = await open_two_tickets(desk)
             follow_up = mail(CUSTOMER, "Re: refund", "The refund has not arrived at our bank yet",
                              in_reply_to=second.message["Message-ID"])
             del follow_up["References"]
