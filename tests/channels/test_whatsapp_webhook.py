@@ -231,7 +231,7 @@ class TestMediaBudget:
     @pytest.fixture
     def config(self, config: AtiendeConfig) -> AtiendeConfig:
         data = config.model_dump(by_alias=True)
-        data["channels"]["whatsapp"]["media_budget_seconds"] = 0.5
+        data["channels"]["whatsapp"]["media_budget_seconds"] = 2.0
         return AtiendeConfig.model_validate({**data, "source": config.source})
 
     def test_a_stuck_download_does_not_hold_the_answer_to_twilio(
@@ -248,4 +248,4 @@ class TestMediaBudget:
         assert first["size"] == 3 and Path(first["url"]).read_bytes() == b"png"
         assert second["url"] == params["MediaUrl1"] and second["size"] is None
         assert message.raw["_media_errors"] == [
-            "MediaUrl1: not downloaded within channels.whatsapp.media_budget_seconds (0.5 s)"]
+            "MediaUrl1: not downloaded within channels.whatsapp.media_budget_seconds (2 s)"]
