@@ -49,3 +49,7 @@ class DeliveryHeld(DeliveryError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, transient=False)
+
+
+class ChannelOff(AtiendeError):
+    """A channel could not start (say, its token was refused): it stays off, the rest runs."""

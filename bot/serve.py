@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
+from bot.errors import ChannelOff
 from bot.outbox import Dispatcher
 from bot.pipeline import drain_background
 from bot.web import Lifespan, create_web_app
@@ -42,11 +43,9 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin]) -> Lifespan:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from scheduler.runner import SchedulerRunner
 
-        channels = {p.name: p.channel for p in plugins if p.channel is not None}
+        started = [plugin for plugin in plugins if await start_plugin(plugin)]
+        channels = {p.name: p.channel for p in started if p.channel is not None}
         runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
-        for plugin in plugins:
-            for hook in plugin.startup:
-                await hook()
         runner.start()
         yield
         await drain_background()  # finish routing what was acknowledged
@@ -56,6 +55,18 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin]) -> Lifespan:
                 await hook()
 
     return lifespan
+
+
+async def start_plugin(plugin: ChannelPlugin) -> bool:
+    """Run the plugin's startup hooks; a channel that cannot start is left off (its outbox rows
+    wait as `pending` until it is on) with one log line."""
+    try:
+        for hook in plugin.startup:
+            await hook()
+    except ChannelOff as exc:
+        log.error("%s: could not start, the channel stays off: %s", plugin.name, exc)
+        return False
+    return True
 
 
 def create_server_app(runtime: Runtime) -> tuple[Starlette, list[ChannelPlugin]]:

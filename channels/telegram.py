@@ -19,7 +19,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import Runtime
 from bot.config import TelegramConfig
-from bot.errors import InvalidWebhook
+from bot.errors import ChannelOff, InvalidWebhook
 from channels.media import media_store, tls_context
 from channels.rate_limit import RateLimiter
 from channels.registry import ChannelPlugin, off
@@ -129,8 +129,7 @@ class TelegramService:
                     allowed_updates=list(ALLOWED_UPDATES))
             await self.application.start()
         except TelegramError as exc:
-            log.error("telegram: could not start, the channel stays off: %s",
-                      redact_token(str(exc), self.token))
+            raise ChannelOff(redact_token(str(exc), self.token)) from None
 
     async def stop(self) -> None:
         updater = self.application.updater

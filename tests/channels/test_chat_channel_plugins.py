@@ -75,3 +75,26 @@ def test_the_registry_reads_credentials_from_the_environment(
     statuses = {p.name: p.status for p in build_plugins(runtime)}
     assert statuses["whatsapp"].startswith("off: TWILIO_ACCOUNT_SID")
     assert statuses["telegram"].startswith("off: TELEGRAM_WEBHOOK_SECRET is not set")
+
+
+def test_a_token_telegram_refuses_leaves_the_channel_off_and_the_rest_running(
+        runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from bot.serve import start_plugin
+
+    wrong = {**ENV, "TELEGRAM_BOT_TOKEN": "7000001:AAH-wrong-token"}
+    plugin = telegram.build_plugin(runtime, wrong)
+    healthy = whatsapp.build_plugin(runtime, ENV)
+
+    async def boot() -> list[bool]:
+        started = [await start_plugin(plugin), await start_plugin(healthy)]
+        for hook in [*plugin.shutdown, *healthy.shutdown]:
+            await hook()
+        return started
+
+    with caplog.at_level(logging.ERROR, logger="bot.serve"):
+        assert asyncio.run(boot()) == [False, True]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.serve"]
+    assert line.startswith("telegram: could not start, the channel stays off: ")
+    assert "wrong-token" not in line
