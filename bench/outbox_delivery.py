@@ -35,15 +35,10 @@ def serve_fake(port: int) -> None:
 
 
 def start_fake(port: int) -> subprocess.Popen[bytes]:
+    from tests.servers.ports import wait_for_http
+
     proc = subprocess.Popen([sys.executable, __file__, "--fake-twilio", str(port)])
-    for _ in range(600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_fake/stats", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("fake Twilio did not start")
+    return wait_for_http(proc, f"http://127.0.0.1:{port}/_fake/stats", "fake Twilio")
 
 
 def fill(factory: object, config: object, count: int, customers: int) -> None:

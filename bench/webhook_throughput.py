@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,16 +66,11 @@ def serve(kind: str, config_path: str, port: int) -> None:
 
 
 def start(kind: str, config_path: Path, port: int) -> subprocess.Popen[bytes]:
+    from tests.servers.ports import wait_for_http
+
     proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(config_path),
                              str(port)], env={**os.environ, **ENV})
-    for _ in range(600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"{kind} server did not start")
+    return wait_for_http(proc, f"http://127.0.0.1:{port}/", f"{kind} server")
 
 
 def signed_requests(port: int, count: int) -> list[tuple[dict[str, str], str]]:
