@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, object_session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.errors import DeliveryError, DeliveryHeld
@@ -104,18 +104,21 @@ class Dispatcher:
         """Try every due row once; returns how many were sent.
 
         Different recipients are served concurrently; one recipient's rows go in id order.
-        On PostgreSQL the claimed rows stay locked until the batch commits (other workers skip
-        them, and a status callback for one of them waits). SQLite has no row locks, so each
-        row's outcome is committed as soon as it is known: a status callback that comes in
-        while the rest of the batch is still sending is not overwritten later.
+        Each row's outcome is one UPDATE (no unit-of-work flush). On PostgreSQL the claimed
+        rows stay locked until the batch commits (other workers skip them, and a status
+        callback for one of them waits). SQLite has no row locks, so each row's outcome is
+        committed as soon as it is known: a status callback that comes in while the rest of
+        the batch is still sending is not overwritten later.
         """
         with self.factory() as session:
             commit_each = session.get_bind().dialect.name != "postgresql"
             items = self.claim_due(session, now, limit)
             numbers = ticket_numbers(session, items)
+            session.expunge_all()  # outcomes are written by record_outcome, never flushed
             lines: dict[tuple[str, str], list[OutboxItem]] = {}
             for item in items:
                 lines.setdefault((item.channel, item.recipient), []).append(item)
+            await self.prepare_channels(lines)
             turns = asyncio.Semaphore(self.concurrency)
 
             async def deliver_line(line: list[OutboxItem]) -> int:
@@ -123,6 +126,7 @@ class Dispatcher:
                 for item in line:
                     async with turns:
                         sent += await self.deliver_one(item, now, numbers.get(item.ticket_id))
+                    record_outcome(session, item)
                     if commit_each:
                         session.commit()
                 return sent
@@ -131,6 +135,16 @@ class Dispatcher:
             session.commit()
             return sent
 
+    async def prepare_channels(self, lines: Mapping[tuple[str, str], object]) -> None:
+        """Channels that can look up a whole batch's recipients at once (`prepare`) do so."""
+        recipients: dict[str, list[str]] = {}
+        for channel, recipient in lines:
+            recipients.setdefault(channel, []).append(recipient)
+        for name, addresses in recipients.items():
+            prepare = getattr(self.channels[name], "prepare", None)
+            if prepare is not None:
+                await prepare(addresses)
+
     async def deliver_one(self, item: OutboxItem, now: datetime,
                           ticket_number: int | None = None) -> int:
         sent = await self.attempt(item, now, ticket_number)
@@ -138,7 +152,6 @@ class Dispatcher:
         counter.labels(item.channel).inc()
         if item.status == "failed":
             metrics.OUTBOX_DEAD_LETTERS.labels(item.channel).inc()
-        track_rating_request(item)
         return sent
 
     async def attempt(self, item: OutboxItem, now: datetime, ticket_number: int | None) -> int:
@@ -182,11 +195,22 @@ def ticket_numbers(session: Session, items: Sequence[OutboxItem]) -> dict[int | 
     return {ticket_id: number for ticket_id, number in rows if number is not None}
 
 
-def track_rating_request(item: OutboxItem) -> None:
+OUTCOME_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provider_message_id",
+                   "sent_at")
+
+
+def record_outcome(session: Session, item: OutboxItem) -> None:
+    """Write what one attempt changed on a (detached) claimed row, and on its rating."""
+    table = OutboxItem.__table__
+    session.execute(update(table).where(table.c.id == item.id)
+                    .values({name: getattr(item, name) for name in OUTCOME_COLUMNS}))
+    track_rating_request(session, item)
+
+
+def track_rating_request(session: Session, item: OutboxItem) -> None:
     """A rating request's fate shows on its rating: sent, or not sent with the channel's reason
     (say, outside the WhatsApp window with no template)."""
-    session = object_session(item)
-    if item.payload.get("kind") != "rating_request" or item.ticket_id is None or session is None:
+    if item.payload.get("kind") != "rating_request" or item.ticket_id is None:
         return
     if item.status == "sent":
         values: dict[str, object] = {"request_status": "sent", "not_sent_reason": None}

@@ -21,7 +21,12 @@ from channels.send_once import SendOnce
 from channels.text_split import split_text
 from channels.twilio_wire import CHANNEL
 from channels.webhook_edge import redact
-from channels.whatsapp_window import can_send_free_text, choose_template, find_last_inbound
+from channels.whatsapp_window import (
+    can_send_free_text,
+    choose_template,
+    find_last_inbound,
+    find_last_inbound_many,
+)
 from kb.normalize import normalize_text
 
 if TYPE_CHECKING:
@@ -95,6 +100,7 @@ class WhatsAppChannel:
         self.company = company
         self.clients: dict[asyncio.AbstractEventLoop, Client] = {}
         self.sent_once = SendOnce()
+        self.open_windows: dict[str, datetime] = {}  # from prepare(): the dispatcher's batch
 
     def client(self) -> Client:
         """One Twilio client per event loop (its aiohttp session belongs to that loop).
@@ -123,8 +129,20 @@ class WhatsAppChannel:
         query = f"?outbox={message.outbox_id}" if message.outbox_id is not None else ""
         return f"{self.public_url}/webhooks/whatsapp/status{query}"
 
+    async def prepare(self, recipients: list[str]) -> None:
+        """Look up the window of a whole dispatcher batch in one go (send() would ask per row).
+
+        Only open windows are kept, and only until the next batch: a closed or unknown window
+        is always read again, so a customer who just wrote is never sent a template by mistake.
+        """
+        found = await run_in_threadpool(self.last_inbound_many, recipients)
+        self.open_windows = {address: at for address, at in found.items()
+                             if at is not None and can_send_free_text(at, self.now())}
+
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
-        last_inbound = await run_in_threadpool(self.last_inbound, message.recipient)
+        last_inbound = self.open_windows.get(message.recipient)
+        if last_inbound is None or not can_send_free_text(last_inbound, self.now()):
+            last_inbound = await run_in_threadpool(self.last_inbound, message.recipient)
         if can_send_free_text(last_inbound, self.now()):
             sids = await self.send_text(message)
         else:
@@ -138,6 +156,10 @@ class WhatsAppChannel:
     def last_inbound(self, address: str) -> datetime | None:
         with self.factory() as session:
             return find_last_inbound(session, address)
+
+    def last_inbound_many(self, addresses: list[str]) -> dict[str, datetime | None]:
+        with self.factory() as session:
+            return find_last_inbound_many(session, addresses)
 
     async def send_text(self, message: OutboundMessage) -> list[str]:
         text = degrade_buttons(message.text, message.buttons)

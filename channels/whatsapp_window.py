@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +17,7 @@ from channels.base import OutboundMessage
 from channels.twilio_wire import CHANNEL
 
 WINDOW = timedelta(hours=24)
+LOOKUP_CHUNK = 500   # addresses per IN (...) list
 TEMPLATE_VARIABLE_CHARS = 900   # WhatsApp caps a template body at 1,024 characters
 
 
@@ -32,26 +33,49 @@ def find_last_inbound(session: Session, address: str) -> datetime | None:
 
     Conversation.last_inbound_at drives the window; a message stored but not routed yet counts
     too. Twilio's error 63016 (recorded as `template_required_at`) closes it until they write.
-    Every lookup goes through indexed columns (the identity, then the contact's rows).
     """
-    contact_id = session.scalar(select(ContactIdentity.contact_id).where(
-        ContactIdentity.channel == CHANNEL, ContactIdentity.address == address))
-    if contact_id is None:
-        return None
-    conversations = (Conversation.contact_id == contact_id, Conversation.channel == CHANNEL,
-                     Conversation.address == address)
-    stored = select(func.max(Message.created_at)).where(
-        Message.contact_id == contact_id, Message.channel == CHANNEL, Message.direction == "in",
-        Message.sender == address).scalar_subquery()
-    last_routed, closed_at, last_stored = session.execute(
-        select(func.max(Conversation.last_inbound_at), func.max(Conversation.template_required_at),
-               stored).where(*conversations)).one()
-    last = max((as_aware(at) for at in (last_routed, last_stored) if at is not None),
-               default=None)
-    closed_at = as_aware(closed_at)
-    if last is not None and closed_at is not None and closed_at >= last:
-        return None
-    return last
+    return find_last_inbound_many(session, [address]).get(address)
+
+
+def find_last_inbound_many(session: Session,
+                           addresses: Collection[str]) -> dict[str, datetime | None]:
+    """find_last_inbound for many addresses in three queries (a dispatcher batch).
+
+    Every lookup goes through indexed columns (the identities, then their contacts' rows).
+    """
+    found: dict[str, datetime | None] = dict.fromkeys(addresses)
+    for start in range(0, len(found), LOOKUP_CHUNK):
+        chunk = list(found)[start:start + LOOKUP_CHUNK]
+        owners = {address: contact_id for address, contact_id in session.execute(
+            select(ContactIdentity.address, ContactIdentity.contact_id)
+            .where(ContactIdentity.channel == CHANNEL, ContactIdentity.address.in_(chunk)))}
+        if not owners:
+            continue
+        routed = session.execute(
+            select(Conversation.contact_id, Conversation.address,
+                   func.max(Conversation.last_inbound_at),
+                   func.max(Conversation.template_required_at))
+            .where(Conversation.contact_id.in_(set(owners.values())),
+                   Conversation.channel == CHANNEL, Conversation.address.in_(list(owners)))
+            .group_by(Conversation.contact_id, Conversation.address)).tuples()
+        stored = session.execute(
+            select(Message.contact_id, Message.sender, func.max(Message.created_at))
+            .where(Message.contact_id.in_(set(owners.values())), Message.channel == CHANNEL,
+                   Message.direction == "in", Message.sender.in_(list(owners)))
+            .group_by(Message.contact_id, Message.sender)).tuples()
+        closed: dict[str, datetime | None] = {}
+        seen: dict[str, list[datetime]] = {}
+        for contact_id, address, last_routed, closed_at in routed:
+            if owners.get(address) == contact_id:
+                closed[address] = as_aware(closed_at)
+                seen.setdefault(address, []).extend(as_aware(at) for at in [last_routed] if at)
+        for contact_id, sender, last_stored in stored:
+            if owners.get(sender) == contact_id and last_stored is not None:
+                seen.setdefault(sender, []).append(as_aware(last_stored))  # type: ignore[arg-type]
+        for address, times in seen.items():
+            last, closed_at = max(times), closed.get(address)
+            found[address] = None if closed_at is not None and closed_at >= last else last
+    return found
 
 
 def as_aware(value: datetime | None) -> datetime | None:

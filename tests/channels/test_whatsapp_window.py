@@ -16,8 +16,13 @@ from bot.inbox import accept_inbound
 from bot.models import Conversation, OutboxItem, Rating, Ticket
 from bot.notify import tell_customer
 from bot.outbox import enqueue
-from channels.base import InboundMessage
-from channels.whatsapp_window import can_send_free_text, find_last_inbound, purpose_of
+from channels.base import InboundMessage, OutboundMessage
+from channels.whatsapp_window import (
+    can_send_free_text,
+    find_last_inbound,
+    find_last_inbound_many,
+    purpose_of,
+)
 from scheduler.clock import FixedClock
 from tests.channels.conftest import Live
 from tests.fakes.clients import CUSTOMER
@@ -226,6 +231,37 @@ def test_a_message_stored_but_not_yet_routed_opens_the_window(runtime: Runtime) 
     with runtime.factory() as session:
         assert find_last_inbound(session, CUSTOMER) == received
         assert find_last_inbound(session, "whatsapp:+10000000000") is None
+
+
+def customer_wrote(runtime: Runtime, sid: str, sender: str, at: datetime) -> None:
+    with runtime.factory() as session:
+        accept_inbound(session, runtime.config, InboundMessage(
+            channel="whatsapp", provider_message_id=sid, sender=sender, text="Hola",
+            received_at=at))
+
+
+def test_a_batch_of_windows_is_looked_up_at_once(runtime: Runtime) -> None:
+    now, other = runtime.clock.now(), "whatsapp:+573001112233"
+    customer_wrote(runtime, "SMa1", CUSTOMER, now - timedelta(hours=30))
+    customer_wrote(runtime, "SMa2", CUSTOMER, now - timedelta(hours=2))
+    customer_wrote(runtime, "SMb1", other, now - timedelta(hours=30))
+    with runtime.factory() as session:
+        found = find_last_inbound_many(session, [CUSTOMER, other, "whatsapp:+10000000000"])
+    assert found == {CUSTOMER: now - timedelta(hours=2), other: now - timedelta(hours=30),
+                     "whatsapp:+10000000000": None}
+
+
+def test_a_window_closed_when_the_batch_began_is_read_again_before_sending(
+        live: Live, clock: FixedClock, twilio_api: FakeTwilio) -> None:
+    channel = live.whatsapp.channel
+    assert channel is not None
+    customer_wrote(live.runtime, "SMold", CUSTOMER, clock.now() - timedelta(days=2))
+    live.server.run(channel.prepare([CUSTOMER]))   # the batch sees the window closed
+    customer_wrote(live.runtime, "SMnew", CUSTOMER, clock.now())   # then the customer writes
+    live.server.run(channel.send(OutboundMessage(channel="whatsapp", recipient=CUSTOMER,
+                                                 text="Ya quedó", kind="agent_reply")))
+    last = twilio_api.messages[-1]
+    assert (last.one("Body"), last.one("ContentSid")) == ("Ya quedó", None)
 
 
 class TestWithARatingTemplate:
