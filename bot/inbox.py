@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import AtiendeConfig
-from bot.contacts import find_or_create_contact
+from bot.contacts import ensure_contact_id
 from bot.models import Message
 from channels.base import InboundMessage
+
+MESSAGES = Message.__table__
+# Built once: the hot path passes only parameters (no statement building per message).
+MESSAGE_ID_BY_PROVIDER_ID = select(MESSAGES.c.id).where(
+    MESSAGES.c.channel == bindparam("channel"),
+    MESSAGES.c.provider_message_id == bindparam("provider_message_id"))
+INSERT_MESSAGE = insert(MESSAGES)
 
 
 @dataclass(frozen=True)
@@ -23,29 +31,38 @@ class Accepted:
     is_new: bool
 
 
-def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage) -> Accepted:
+def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                   on_new: Callable[[Session], object] | None = None) -> Accepted:
     """Insert the message (and its contact) unless this provider id was seen already.
 
-    Commits on its own, so the message is durable before the provider is acknowledged.
+    Commits on its own, so the message is durable before the provider is acknowledged;
+    `on_new` runs in the same transaction when the message is new. Plain SQL statements
+    (no unit of work): this runs for every message before the webhook is answered.
     """
-    existing = find_message(session, inbound.channel, inbound.provider_message_id)
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
     if existing is not None:
-        return Accepted(existing.id, False)
+        return Accepted(existing, False)
     try:  # no SAVEPOINT: on SQLite it reads before writing and fails at once with "locked"
-        return insert_message(session, config, inbound)
+        return insert_message(session, config, inbound, on_new)
     except IntegrityError:  # another worker stored this id (or this new contact) first
         session.rollback()
-    existing = find_message(session, inbound.channel, inbound.provider_message_id)
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
     if existing is not None:
-        return Accepted(existing.id, False)
-    return insert_message(session, config, inbound)   # the contact exists now
+        return Accepted(existing, False)
+    return insert_message(session, config, inbound, on_new)   # the contact exists now
 
 
-def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMessage) -> Accepted:
-    row = build_message_row(session, config, inbound)
-    session.add(row)
+def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                   on_new: Callable[[Session], object] | None) -> Accepted:
+    connection = session.connection()
+    contact_id = ensure_contact_id(connection, config, inbound.channel, inbound.sender,
+                                   inbound.sender_name, inbound.received_at)
+    values = message_values(contact_id, inbound)
+    message_id = int(connection.execute(INSERT_MESSAGE, values).inserted_primary_key[0])
+    if on_new is not None:
+        on_new(session)
     session.commit()
-    return Accepted(row.id, True)
+    return Accepted(message_id, True)
 
 
 def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:
@@ -54,15 +71,23 @@ def find_message(session: Session, channel: str, provider_message_id: str) -> Me
     return session.scalars(stmt).first()
 
 
+def find_message_id(session: Session, channel: str, provider_message_id: str) -> int | None:
+    return session.connection().execute(MESSAGE_ID_BY_PROVIDER_ID, {
+        "channel": channel, "provider_message_id": provider_message_id}).scalar()
+
+
 def build_message_row(session: Session, config: AtiendeConfig, inbound: InboundMessage) -> Message:
-    contact = find_or_create_contact(session, config, inbound.channel, inbound.sender,
-                                     inbound.sender_name, inbound.received_at)
-    return Message(
-        direction="in", channel=inbound.channel, provider_message_id=inbound.provider_message_id,
-        contact_id=contact.id, sender=inbound.sender, text=inbound.text,
-        attachments=[attachment_record(a) for a in inbound.attachments],
-        raw=raw_record(inbound), status="received", created_at=inbound.received_at,
-    )
+    contact_id = ensure_contact_id(session.connection(), config, inbound.channel, inbound.sender,
+                                   inbound.sender_name, inbound.received_at)
+    return Message(**message_values(contact_id, inbound))
+
+
+def message_values(contact_id: int, inbound: InboundMessage) -> dict[str, Any]:
+    return {"direction": "in", "channel": inbound.channel,
+            "provider_message_id": inbound.provider_message_id, "contact_id": contact_id,
+            "sender": inbound.sender, "text": inbound.text,
+            "attachments": [attachment_record(a) for a in inbound.attachments],
+            "raw": raw_record(inbound), "status": "received", "created_at": inbound.received_at}
 
 
 def raw_record(inbound: InboundMessage) -> dict[str, Any]:

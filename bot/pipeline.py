@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,13 +25,15 @@ MAX_ROUTE_FAILURES = 5
 
 
 async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
-                            inbound: InboundMessage) -> bool:
+                            inbound: InboundMessage,
+                            on_new: Callable[[Session], object] | None = None) -> bool:
     """For protocol hooks: store (durable before we acknowledge), route in the background.
 
-    Returns False for a provider retry already stored. Routing failures stay stored as
-    `failed` and are retried by the scheduler.
+    Returns False for a provider retry already stored. `on_new` runs in the storing
+    transaction of a new message. Routing failures stay stored as `failed` and are retried
+    by the scheduler.
     """
-    accepted = await run_in_threadpool(store, factory, ctx, inbound)
+    accepted = await run_in_threadpool(store, factory, ctx, inbound, on_new)
     if accepted.is_new:
         task = asyncio.create_task(run_in_threadpool(process_message, factory, ctx,
                                                      accepted.message_id))
@@ -39,9 +42,10 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     return accepted.is_new
 
 
-def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage) -> Accepted:
+def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,
+          on_new: Callable[[Session], object] | None = None) -> Accepted:
     with factory() as session:
-        accepted = accept_inbound(session, ctx.config, inbound)
+        accepted = accept_inbound(session, ctx.config, inbound, on_new)
     counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
     counter.labels(inbound.channel).inc()
     return accepted

@@ -7,8 +7,10 @@ import dataclasses
 import logging
 import os
 from collections.abc import Mapping
+from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -87,22 +89,21 @@ class WhatsAppWebhooks:
             return twiml()   # a retry: stored already, do not fetch the media again
         inbound = await self.fetch_media(inbound)
         try:
-            is_new = await accept_then_route(self.runtime.factory, self.runtime.ctx, inbound)
+            await accept_then_route(self.runtime.factory, self.runtime.ctx, inbound,
+                                    on_new=partial(self.release, inbound.sender))
         except SQLAlchemyError:
             log.exception("whatsapp: message %s could not be stored", inbound.provider_message_id)
             return PlainTextResponse("could not store the message; try again\n", status_code=503)
-        if is_new:
-            await run_in_threadpool(self.release, inbound.sender)
         return twiml()
 
     def is_known(self, inbound: InboundMessage) -> bool:
         with self.runtime.factory() as session:
             return find_message(session, CHANNEL, inbound.provider_message_id) is not None
 
-    def release(self, address: str) -> None:
-        """The customer wrote: the window is open again for messages we held."""
-        with transaction(self.runtime.factory) as session:
-            released = release_held(session, CHANNEL, address, self.runtime.clock.now())
+    def release(self, address: str, session: Session) -> None:
+        """The customer wrote: the window is open again for messages we held (in the
+        transaction that stores their message)."""
+        released = release_held(session, CHANNEL, address, self.runtime.clock.now())
         if released:
             log.info("whatsapp: %s held message(s) for %s released", released, redact(address))
 
