@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation
+
+LATEST_CONVERSATION = (select(Conversation)   # built once: it runs for every message
+                       .where(Conversation.contact_id == bindparam("contact_id"),
+                              Conversation.channel == bindparam("channel"),
+                              Conversation.address == bindparam("address"))
+                       .order_by(Conversation.id.desc()).with_for_update())
 
 
 def current_conversation(session: Session, contact_id: int, channel: str, address: str,
                          now: datetime, timeout: timedelta) -> Conversation:
     """The contact's conversation on this address, or a new one after `timeout` of silence."""
-    stmt = (select(Conversation)
-            .where(Conversation.contact_id == contact_id, Conversation.channel == channel,
-                   Conversation.address == address)
-            .order_by(Conversation.id.desc()).with_for_update())
-    conversation = session.scalars(stmt).first()
+    conversation = session.scalars(LATEST_CONVERSATION, {
+        "contact_id": contact_id, "channel": channel, "address": address}).first()
     if conversation is not None and not is_stale(conversation, now, timeout):
         return conversation
     conversation = Conversation(contact_id=contact_id, channel=channel, address=address,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot import agent_chat, answers, ratings, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
-from bot.models import Contact, Message
+from bot.models import OPEN_STATUSES, Contact, Message
 from bot.triage import infer_category
 from bot.turn import EngineContext, Turn
 from kb.language import detect_language
@@ -34,8 +34,9 @@ def route_message(session: Session, ctx: EngineContext, message_id: int) -> Rout
     if turn.message.status != "processed":
         dispatch(turn, read_intent(turn.text))
         turn.message.status = "processed"
+    session.flush()   # the replies get their ids here, all in one go
     ticket = turn.ticket
-    return RouteResult(tuple(turn.outbox_ids), ticket.number if ticket else None,
+    return RouteResult(tuple(item.id for item in turn.replies), ticket.number if ticket else None,
                        ticket.status if ticket else None, turn.lang)
 
 
@@ -74,18 +75,21 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     if handle_intent(turn, intent):
         return
-    if reopen_resolved(turn):
+    latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    if latest is not None and latest.status == "resolved":
+        ticket_flow.reopen_with_message(turn, latest)   # closed tickets stay closed
         return
+    open_ticket = (latest if latest is None or latest.status in OPEN_STATUSES else
+                   tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket))
     if is_emergency(turn.text):
         turn.decide("emergency_detected")
-        ticket_flow.open_or_append(turn, turn.text)
+        ticket_flow.append_or_open(turn, turn.text, open_ticket)
         return
-    open_ticket = tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket)
     if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
         return
     answers.record_unanswered(turn)
     turn.decide("kb_no_answer")
-    ticket_flow.open_or_append(turn, turn.text)
+    ticket_flow.append_or_open(turn, turn.text, open_ticket)
 
 
 def is_emergency(text: str) -> bool:
@@ -110,15 +114,6 @@ def handle_intent(turn: Turn, intent: Intent) -> bool:
         ticket_flow.open_or_append(turn, turn.text)
     else:
         return False
-    return True
-
-
-def reopen_resolved(turn: Turn) -> bool:
-    """A message after `resolved` reopens the ticket (closed tickets stay closed)."""
-    latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
-    if latest is None or latest.status != "resolved":
-        return False
-    ticket_flow.reopen_with_message(turn, latest)
     return True
 
 

@@ -28,8 +28,12 @@ MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmeti
 def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
             buttons: tuple[str, ...] = (), kind: str = "reply", conversation_id: int | None = None,
             ticket_id: int | None = None, in_reply_to: int | None = None,
-            subject: str | None = None) -> OutboxItem:
-    """Add one outbound message to the caller's transaction (`subject` is for email)."""
+            subject: str | None = None, flush: bool = True) -> OutboxItem:
+    """Add one outbound message to the caller's transaction (`subject` is for email).
+
+    With `flush=False` the row gets its id at the caller's next flush (a turn queues several
+    replies and flushes once).
+    """
     payload: dict[str, object] = {"text": text, "buttons": list(buttons), "kind": kind}
     if subject:
         payload["subject"] = subject
@@ -40,7 +44,8 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
         created_at=now,
     )
     session.add(item)
-    session.flush()
+    if flush:
+        session.flush()
     return item
 
 

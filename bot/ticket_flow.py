@@ -48,8 +48,13 @@ def local_when(turn: Turn, at: datetime) -> str:
 
 def open_or_append(turn: Turn, text: str) -> None:
     """Append to the contact's open ticket on the same topic, or open a new one."""
-    category = infer_category(text)
     current = tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    append_or_open(turn, text, current)
+
+
+def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
+    """open_or_append when the caller has just looked up the open ticket (`current`)."""
+    category = infer_category(text)
     continues_thread = current is not None and current.number == turn.thread_ticket
     if current is not None and (continues_thread or category is None
                                 or current.category in (None, category)):
@@ -78,7 +83,6 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    turn.session.flush()
     notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message.sender, turn.now)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
         oncall.start_paging(turn.session, turn.desk, ticket, turn.now)

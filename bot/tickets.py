@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from bot import notify
@@ -149,24 +149,35 @@ def reopen(session: Session, desk: Desk, ticket: Ticket, actor: str, now: dateti
 def find_open_ticket(session: Session, contact_id: int,
                      prefer: int | None = None) -> Ticket | None:
     """The contact's open ticket: number `prefer` if it is one of them, else the latest."""
-    stmt = (select(Ticket).where(Ticket.contact_id == contact_id,
-                                 Ticket.status.in_(OPEN_STATUSES))
-            .order_by(*preferred_first(prefer), Ticket.updated_at.desc(), Ticket.id.desc()))
-    return session.scalars(stmt).first()
+    return first_ticket(session, OPEN_TICKET, contact_id, prefer)
 
 
 def find_latest_ticket(session: Session, contact_id: int,
                        prefer: int | None = None) -> Ticket | None:
-    stmt = (select(Ticket).where(Ticket.contact_id == contact_id)
-            .order_by(*preferred_first(prefer), Ticket.updated_at.desc(), Ticket.id.desc()))
-    return session.scalars(stmt).first()
+    return first_ticket(session, LATEST_TICKET, contact_id, prefer)
 
 
-def preferred_first(number: int | None) -> tuple[ColumnElement[int], ...]:
-    """Ordering that puts ticket `number` (say, the one an email thread continues) first."""
-    if number is None:
-        return ()
-    return (case((Ticket.number == number, 0), else_=1),)
+def ticket_lookup(*conditions: ColumnElement[bool]) -> tuple[Select[tuple[Ticket]], ...]:
+    """A contact's tickets, latest first; the second form puts ticket :prefer first.
+
+    Built once at import: every message runs these, and building a statement costs more
+    than running it.
+    """
+    where = select(Ticket).where(Ticket.contact_id == bindparam("contact_id"), *conditions)
+    latest = (Ticket.updated_at.desc(), Ticket.id.desc())
+    preferred = case((Ticket.number == bindparam("prefer"), 0), else_=1)
+    return where.order_by(*latest), where.order_by(preferred, *latest)
+
+
+def first_ticket(session: Session, lookup: tuple[Select[tuple[Ticket]], ...], contact_id: int,
+                 prefer: int | None) -> Ticket | None:
+    if prefer is None:
+        return session.scalars(lookup[0], {"contact_id": contact_id}).first()
+    return session.scalars(lookup[1], {"contact_id": contact_id, "prefer": prefer}).first()
+
+
+OPEN_TICKET = ticket_lookup(Ticket.status.in_(OPEN_STATUSES))
+LATEST_TICKET = ticket_lookup()
 
 
 def find_contact_ticket(session: Session, contact_id: int, number: int) -> Ticket | None:

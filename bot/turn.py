@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.config import AtiendeConfig
 from bot.deadlines import Desk
-from bot.models import Contact, Conversation, Message, Ticket
+from bot.models import Contact, Conversation, Message, OutboxItem, Ticket
 from bot.replies import render
 from bot.tickets import record_event
 from kb.loader import Article
@@ -43,7 +43,7 @@ class Turn:
     conversation: Conversation
     lang: str
     now: datetime
-    outbox_ids: list[int] = field(default_factory=list)
+    replies: list[OutboxItem] = field(default_factory=list)
     ticket: Ticket | None = None
 
     @property
@@ -74,12 +74,12 @@ class Turn:
         self.say_text(render(key, self.lang, **values), buttons)
 
     def say_text(self, text: str, buttons: tuple[str, ...] = ()) -> None:
-        item = outbox.enqueue(
+        self.replies.append(outbox.enqueue(
             self.session, channel=self.conversation.channel, recipient=self.conversation.address,
             text=text, buttons=buttons, now=self.now, conversation_id=self.conversation.id,
             ticket_id=self.ticket.id if self.ticket else None, in_reply_to=self.message.id,
-        )
-        self.outbox_ids.append(item.id)
+            flush=False,
+        ))
 
     def decide(self, action: str, detail: str | None = None, ticket: Ticket | None = None) -> None:
         """Write the audit row for a decision the bot made on this turn."""
