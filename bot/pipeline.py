@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
 BACKGROUND: set[asyncio.Task[object]] = set()
+ROUTING_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary())
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 
@@ -35,11 +38,27 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     """
     accepted = await run_in_threadpool(store, factory, ctx, inbound, on_new)
     if accepted.is_new:
-        task = asyncio.create_task(run_in_threadpool(process_message, factory, ctx,
-                                                     accepted.message_id))
+        task = asyncio.create_task(route_in_turn(factory, ctx, accepted.message_id))
         BACKGROUND.add(task)
         task.add_done_callback(BACKGROUND.discard)
     return accepted.is_new
+
+
+async def route_in_turn(factory: sessionmaker[Session], ctx: EngineContext,
+                        message_id: int) -> RouteResult:
+    """Route stored messages one at a time per process, in the order they were stored.
+
+    A customer's quick second message is never handled before their first, and routing
+    transactions never queue for SQLite's single writer (whose busy handler sleeps while
+    they wait). Waiting here costs no thread. Storing does not take a turn: acknowledging
+    the provider never waits for routing.
+    """
+    loop = asyncio.get_running_loop()
+    turn = ROUTING_TURNS.get(loop)
+    if turn is None:
+        turn = ROUTING_TURNS[loop] = asyncio.Lock()
+    async with turn:
+        return await run_in_threadpool(process_message, factory, ctx, message_id)
 
 
 def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,

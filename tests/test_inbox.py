@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from bot import pipeline
 from bot.app import Runtime
 from bot.inbox import Accepted, accept_inbound
 from bot.models import Contact, ContactIdentity, Message, OutboxItem
-from bot.pipeline import receive
+from bot.pipeline import process_message, receive
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -133,3 +136,42 @@ def test_received_at_is_kept_in_utc(runtime: Runtime, clock: FixedClock) -> None
         assert row is not None
         assert row.created_at.utcoffset() == timedelta(0)
         assert row.created_at == clock.now()
+
+
+def test_stored_messages_are_routed_one_at_a_time_in_the_order_they_came(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhooks answered at once, routing in the background: a customer's quick follow-ups
+    are still handled in order, never two at once."""
+    texts = ["Hola", "Nos debitaron dos veces la mensualidad", "necesitamos la devolución",
+             "¿Cuál es el horario de atención?", "gracias", "una pregunta más"]
+    routed: list[int] = []
+    running = 0
+    most_running = 0
+
+    def watched(factory: object, ctx: object, message_id: int) -> object:
+        nonlocal running, most_running
+        running += 1
+        most_running = max(most_running, running)
+        try:
+            return process_message(factory, ctx, message_id)  # type: ignore[arg-type]
+        finally:
+            routed.append(message_id)
+            running -= 1
+
+    monkeypatch.setattr(pipeline, "process_message", watched)
+
+    async def webhooks() -> list[bool]:
+        news = [await pipeline.accept_then_route(runtime.factory, runtime.ctx,
+                                                 inbound(clock, f"SM{n}", text=text))
+                for n, text in enumerate(texts)]
+        await pipeline.drain_background()
+        return news
+
+    assert asyncio.run(webhooks()) == [True] * len(texts)
+    with runtime.factory() as session:
+        stored = list(session.scalars(select(Message.id).where(Message.direction == "in")
+                                      .order_by(Message.id)))
+        statuses = set(session.scalars(select(Message.status).where(Message.direction == "in")))
+    assert routed == stored
+    assert most_running == 1
+    assert statuses == {"processed"}
