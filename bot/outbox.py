@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -204,11 +204,15 @@ OUTCOME_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provi
                    "sent_at")
 
 
+OUTBOX = OutboxItem.__table__
+WRITE_OUTCOME = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))  # built once
+                 .values({name: bindparam(f"new_{name}") for name in OUTCOME_COLUMNS}))
+
+
 def record_outcome(session: Session, item: OutboxItem) -> None:
     """Write what one attempt changed on a (detached) claimed row, and on its rating."""
-    table = OutboxItem.__table__
-    session.execute(update(table).where(table.c.id == item.id)
-                    .values({name: getattr(item, name) for name in OUTCOME_COLUMNS}))
+    values = {f"new_{name}": getattr(item, name) for name in OUTCOME_COLUMNS}
+    session.connection().execute(WRITE_OUTCOME, {"row_id": item.id, **values})
     track_rating_request(session, item)
 
 
