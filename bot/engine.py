@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import agent_chat, answers, ratings, ticket_flow, tickets
@@ -18,6 +19,9 @@ from kb.language import detect_language
 from kb.normalize import normalize_text
 
 SHORT_MESSAGE_WORDS = 3
+TURN_ROWS = (select(Message, Contact)   # built once: the message (locked) and who sent it
+             .join(Contact, Message.contact_id == Contact.id)
+             .where(Message.id == bindparam("message_id")).with_for_update(of=Message))
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,10 @@ def route_message(session: Session, ctx: EngineContext, message_id: int) -> Rout
 
 
 def start_turn(session: Session, ctx: EngineContext, message_id: int) -> Turn:
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None:
+    found = session.execute(TURN_ROWS, {"message_id": message_id}).first()
+    if found is None:
         raise LookupError(f"message {message_id} is not stored")
-    contact = session.get(Contact, message.contact_id)
-    assert contact is not None
+    message, contact = found
     now = ctx.clock.now()
     timeout = timedelta(hours=ctx.config.bot.conversation_timeout_hours)
     conversation = current_conversation(session, contact.id, message.channel, message.sender,

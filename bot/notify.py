@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -42,13 +42,18 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
     return len(agents)
 
 
+TRANSCRIPT = (select(Message)   # built once: it runs for every new ticket and follow-up
+              .where(Message.direction == "in",
+                     (Message.ticket_id == bindparam("ticket_id"))
+                     | (Message.conversation_id == bindparam("conversation_id")))
+              .order_by(Message.id.desc()).limit(bindparam("limit")))
+
+
 def transcript(session: Session, ticket: Ticket, limit: int = 20) -> str:
     """The customer's messages on this ticket's conversation, oldest first, for agents."""
-    stmt = (select(Message).where(Message.direction == "in",
-                                  (Message.ticket_id == ticket.id)
-                                  | (Message.conversation_id == ticket.conversation_id))
-            .order_by(Message.id.desc()).limit(limit))
-    lines = [f"> {message.text}" for message in reversed(list(session.scalars(stmt)))]
+    found = session.scalars(TRANSCRIPT, {"ticket_id": ticket.id, "limit": limit,
+                                         "conversation_id": ticket.conversation_id})
+    lines = [f"> {message.text}" for message in reversed(list(found))]
     return "\n".join(lines)
 
 

@@ -49,11 +49,14 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
     return item
 
 
+HELD_FOR = select(OutboxItem.id).where(  # built once: it runs for every WhatsApp message
+    OutboxItem.channel == bindparam("channel"), OutboxItem.recipient == bindparam("recipient"),
+    OutboxItem.status == "held")
+
+
 def release_held(session: Session, channel: str, recipient: str, now: datetime) -> int:
     """Held rows for this recipient become due again (e.g. the customer wrote back)."""
-    held = list(session.scalars(select(OutboxItem.id).where(
-        OutboxItem.channel == channel, OutboxItem.recipient == recipient,
-        OutboxItem.status == "held")))
+    held = list(session.scalars(HELD_FOR, {"channel": channel, "recipient": recipient}))
     if held:  # the common case writes nothing (SQLite: no write lock taken)
         session.execute(update(OutboxItem)
                         .where(OutboxItem.id.in_(held), OutboxItem.status == "held")
