@@ -57,7 +57,7 @@ def show(item_id: int, raw_out: bool, config_path: str | None) -> None:
     click.echo(f"id: {item.id}\nsource: {item.source}\nat: {item.at.isoformat()}\n"
                f"size: {len(item.raw)} bytes\nreplayed: "
                f"{item.replayed_at.isoformat() if item.replayed_at else 'no'}\n"
-               f"reason: {item.reason}\n")
+               f"reason: {item.reason}\n{envelope_lines(item)}")
     click.echo(item.raw[:PREVIEW_BYTES].decode("utf-8", errors="replace"))
 
 
@@ -87,3 +87,12 @@ def find(runtime: Runtime, item_id: int) -> QuarantineItem:
     if item is None:
         raise AtiendeError(f"no quarantine item {item_id} (see `atiende quarantine list`)")
     return item
+
+
+def envelope_lines(item: QuarantineItem) -> str:
+    """The SMTP envelope, when the mail came over SMTP (a null sender shows as <>)."""
+    if not item.envelope:
+        return ""
+    sender = item.envelope.get("mail_from")
+    recipients = ", ".join(item.envelope.get("rcpt_tos") or ()) or "-"
+    return f"envelope: MAIL FROM:<{sender or ''}> RCPT TO: {recipients}\n"

@@ -218,6 +218,8 @@ class QuarantineItem(Base):
     source: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # Mail that came over SMTP: {"mail_from": "" (null sender) or address, "rcpt_tos": [...]}.
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime]
     replayed_at: Mapped[datetime | None]
 

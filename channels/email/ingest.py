@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,18 @@ class Envelope:
     mail_from: str | None = None
     rcpt_tos: tuple[str, ...] = ()
 
+    def to_record(self) -> dict[str, object] | None:
+        """As kept in quarantine.envelope (None when there was no envelope: IMAP)."""
+        if self.mail_from is None and not self.rcpt_tos:
+            return None
+        return {"mail_from": self.mail_from, "rcpt_tos": list(self.rcpt_tos)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> Envelope:
+        if not record:
+            return cls()
+        return cls(record.get("mail_from"), tuple(record.get("rcpt_tos") or ()))
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -65,7 +78,7 @@ class EmailIngest:
         except UnparseableEmail as exc:
             if not keep_failures:
                 raise
-            return self.quarantine(raw, source, str(exc))
+            return self.quarantine(raw, source, str(exc), envelope)
         return self.classify(parsed, raw, envelope)
 
     def parse(self, raw: bytes, envelope: Envelope) -> ParsedEmail:
@@ -130,9 +143,12 @@ class EmailIngest:
         session.flush()
         return row
 
-    def quarantine(self, raw: bytes, source: str, reason: str) -> Outcome:
+    def quarantine(self, raw: bytes, source: str, reason: str,
+                   envelope: Envelope | None = None) -> Outcome:
+        """Keep the bytes, the reason and the SMTP envelope, for `atiende quarantine replay`."""
         with transaction(self.runtime.factory) as session:
             item = QuarantineItem(source=source, reason=reason[:2000], raw=raw,
+                                  envelope=envelope.to_record() if envelope else None,
                                   at=self.runtime.clock.now())
             session.add(item)
             session.flush()

@@ -1,4 +1,5 @@
-"""Replay a quarantined mail through the email channel; mark it replayed when it went through."""
+"""Replay a quarantined mail through the email channel, with the SMTP envelope it came with;
+mark it replayed when it went through."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def replay_item(runtime: Runtime, item_id: int) -> str:
     with runtime.factory() as session:
         item = session.get(QuarantineItem, item_id)
         assert item is not None
-        raw, source = item.raw, item.source
+        raw, source, envelope = item.raw, item.source, Envelope.from_record(item.envelope)
     service = EmailService(runtime, signing_key(runtime.factory))
-    outcome = service.receive_sync(raw, Envelope(), source, keep_failures=False)
+    outcome = service.receive_sync(raw, envelope, source, keep_failures=False)
     with transaction(runtime.factory) as session:
         stored = session.get(QuarantineItem, item_id)
         assert stored is not None

@@ -34,10 +34,11 @@ class EmailService:
                                                  outcome.inbound)
                 outcome = outcome if is_new else replace(outcome, kind="duplicate")
         except Exception as exc:
-            return await run_in_threadpool(self.keep_unstorable, raw, source, exc)
+            return await run_in_threadpool(self.keep_unstorable, raw, source, exc, envelope)
         return outcome
 
-    def keep_unstorable(self, raw: bytes, source: str, exc: Exception) -> Outcome:
+    def keep_unstorable(self, raw: bytes, source: str, exc: Exception,
+                        envelope: Envelope) -> Outcome:
         """A mail that parsed but could not be stored goes to quarantine with the reason, so one
         bad mail neither blocks the mailbox nor is lost. If even that fails (the database is
         down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass."""
@@ -46,7 +47,8 @@ class EmailService:
         first_line = (str(cause).strip().splitlines() or [""])[0]
         try:
             return self.ingest.quarantine(
-                raw, source, f"could not be stored: {type(cause).__name__}: {first_line}")
+                raw, source, f"could not be stored: {type(cause).__name__}: {first_line}",
+                envelope)
         except Exception:
             raise exc from None
 
@@ -66,7 +68,7 @@ class EmailService:
         except Exception as exc:
             if not keep_failures:
                 raise
-            return self.keep_unstorable(raw, source, exc)
+            return self.keep_unstorable(raw, source, exc, envelope)
         if not accepted.is_new:
             return replace(outcome, kind="duplicate", record_id=accepted.message_id)
         try:

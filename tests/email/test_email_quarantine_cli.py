@@ -58,3 +58,28 @@ def test_list_show_and_replay_after_raising_the_size_limit(email_runtime: Runtim
         main, ["quarantine", "list", "--config", str(roomy)]).output
     missing = runner.invoke(main, ["quarantine", "show", "9", "--config", str(roomy)])
     assert missing.exit_code == 2 and "no quarantine item 9" in missing.output
+
+
+def test_replay_keeps_the_smtp_envelope_a_null_sender_stays_a_bounce(
+        email_runtime: Runtime, tmp_path: Path) -> None:
+    """Only the envelope says this is a bounce (MAIL FROM:<>): after replay it is still kept
+    and never answered, as it would have been on the first pass."""
+    support = email_runtime.config.channels.email.support_address  # type: ignore[union-attr]
+    big = bytes(mail("carla@cliente.co", "Factura", PROBLEM + "\n" + "x" * 3000))
+    service = EmailService(email_runtime, b"k")
+    small = email_runtime.config.channels.email.smtp_inbound.model_copy(  # type: ignore[union-attr]
+        update={"max_message_bytes": 1000})
+    service.ingest.email = service.ingest.email.model_copy(update={"smtp_inbound": small})
+    envelope = Envelope(mail_from="", rcpt_tos=(support,))
+    assert service.receive_sync(big, envelope, "email:smtp").kind == "quarantined"
+    roomy = write_config(email_runtime.config, tmp_path / "roomy.yaml", 10_000_000)
+    runner = CliRunner()
+
+    shown = runner.invoke(main, ["quarantine", "show", "1", "--config", str(roomy)])
+    assert f"envelope: MAIL FROM:<> RCPT TO: {support}" in shown.output
+    done = runner.invoke(main, ["quarantine", "replay", "1", "--config", str(roomy)])
+    assert done.exit_code == 0, done.output
+    assert "quarantine item 1 replayed: automated" in done.output
+    with email_runtime.factory() as session:
+        [message] = session.scalars(select(Message)).all()
+    assert message.status == "automated"
