@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -36,14 +36,20 @@ def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]
     return "\n".join(lines)
 
 
-def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin]) -> Lifespan:
-    """Start channel services and the scheduler with the app; stop them cleanly, in reverse."""
+def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
+                  on_started: Callable[[], object] | None = None) -> Lifespan:
+    """Start channel services and the scheduler with the app; stop them cleanly, in reverse.
+
+    `on_started` runs once the channels have started (the banner shows what really runs).
+    """
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from scheduler.runner import SchedulerRunner
 
         started = [plugin for plugin in plugins if await start_plugin(plugin)]
+        if on_started is not None:
+            on_started()
         channels = {p.name: p.channel for p in started if p.channel is not None}
         runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
         runner.start()
@@ -65,19 +71,22 @@ async def start_plugin(plugin: ChannelPlugin) -> bool:
             await hook()
     except ChannelOff as exc:
         log.error("%s: could not start, the channel stays off: %s", plugin.name, exc)
+        plugin.status = f"off: could not start: {exc}"
         return False
     return True
 
 
-def create_server_app(runtime: Runtime) -> tuple[Starlette, list[ChannelPlugin]]:
+def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
+    """The app with every channel; with `announce`, the banner is printed once they started."""
     plugins = build_plugins(runtime)
     routes = [route for plugin in plugins for route in plugin.routes]
-    return create_web_app(runtime, routes, make_lifespan(runtime, plugins)), plugins
+    on_started = ((lambda: print(banner(runtime.config, runtime, plugins), flush=True))
+                  if announce else None)
+    return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started))
 
 
 def run_server(config: AtiendeConfig) -> None:
     runtime = build_runtime(config)
-    app, plugins = create_server_app(runtime)
-    print(banner(config, runtime, plugins), flush=True)
+    app = create_server_app(runtime, announce=True)
     uvicorn.run(app, host=config.http.host, port=config.http.port, log_level="info",
                 timeout_graceful_shutdown=10)

@@ -98,3 +98,5 @@ def test_a_token_telegram_refuses_leaves_the_channel_off_and_the_rest_running(
     [line] = [r.getMessage() for r in caplog.records if r.name == "bot.serve"]
     assert line.startswith("telegram: could not start, the channel stays off: ")
     assert "wrong-token" not in line
+    assert plugin.status.startswith("off: could not start: ")   # what the banner shows
+    assert "wrong-token" not in plugin.status and healthy.status.startswith("on: ")
