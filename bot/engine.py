@@ -78,7 +78,10 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     if handle_intent(turn, intent):
         return
-    latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    # Nothing pending can change this answer (handlers that returned False only reset the
+    # conversation's state), so it need not flush: the turn's updates then go out together.
+    with turn.session.no_autoflush:
+        latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
     if latest is not None and latest.status == "resolved":
         ticket_flow.reopen_with_message(turn, latest)   # closed tickets stay closed
         return
