@@ -83,7 +83,10 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message.sender, turn.now)
+    # create_ticket flushed the conversation's messages; what is pending since (the number,
+    # deadlines, this link) cannot change the transcript, so it goes out with the rest.
+    with turn.session.no_autoflush:
+        notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message.sender, turn.now)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
         oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
     else:
