@@ -27,14 +27,19 @@ def write_config(config: AtiendeConfig, path: Path, max_bytes: int) -> Path:
     return path
 
 
-def test_list_show_and_replay_after_raising_the_size_limit(email_runtime: Runtime,
-                                                           tmp_path: Path) -> None:
+def quarantine_big_mail(runtime: Runtime, envelope: Envelope, source: str) -> str:
+    """A customer's 3 kB mail through a channel whose size limit is 1,000 bytes."""
     big = bytes(mail("carla@cliente.co", "Factura", PROBLEM + "\n" + "x" * 3000))
-    service = EmailService(email_runtime, b"k")
-    small = email_runtime.config.channels.email.smtp_inbound.model_copy(  # type: ignore[union-attr]
+    service = EmailService(runtime, b"k")
+    small = runtime.config.channels.email.smtp_inbound.model_copy(  # type: ignore[union-attr]
         update={"max_message_bytes": 1000})
     service.ingest.email = service.ingest.email.model_copy(update={"smtp_inbound": small})
-    assert service.receive_sync(big, Envelope(), "email:imap").kind == "quarantined"
+    return service.receive_sync(big, envelope, source).kind
+
+
+def test_list_show_and_replay_after_raising_the_size_limit(email_runtime: Runtime,
+                                                           tmp_path: Path) -> None:
+    assert quarantine_big_mail(email_runtime, Envelope(), "email:imap") == "quarantined"
     strict = write_config(email_runtime.config, tmp_path / "strict.yaml", 1000)
     roomy = write_config(email_runtime.config, tmp_path / "roomy.yaml", 10_000_000)
     runner = CliRunner()
@@ -65,13 +70,8 @@ def test_replay_keeps_the_smtp_envelope_a_null_sender_stays_a_bounce(
     """Only the envelope says this is a bounce (MAIL FROM:<>): after replay it is still kept
     and never answered, as it would have been on the first pass."""
     support = email_runtime.config.channels.email.support_address  # type: ignore[union-attr]
-    big = bytes(mail("carla@cliente.co", "Factura", PROBLEM + "\n" + "x" * 3000))
-    service = EmailService(email_runtime, b"k")
-    small = email_runtime.config.channels.email.smtp_inbound.model_copy(  # type: ignore[union-attr]
-        update={"max_message_bytes": 1000})
-    service.ingest.email = service.ingest.email.model_copy(update={"smtp_inbound": small})
     envelope = Envelope(mail_from="", rcpt_tos=(support,))
-    assert service.receive_sync(big, envelope, "email:smtp").kind == "quarantined"
+    assert quarantine_big_mail(email_runtime, envelope, "email:smtp") == "quarantined"
     roomy = write_config(email_runtime.config, tmp_path / "roomy.yaml", 10_000_000)
     runner = CliRunner()
 
