@@ -38,7 +38,7 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
     for agent in agents:
         outbox.enqueue(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
                        kind="agent_notice", ticket_id=ticket.id, now=now,
-                       subject=f"[#{ticket.number}] {ticket.subject}")
+                       subject=f"[#{ticket.number}] {ticket.subject}", flush=False)
     return len(agents)
 
 
@@ -88,7 +88,7 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
         channel, address = page_address(config, agent)
         outbox.enqueue(session, channel=channel, recipient=address, text=text, kind="page",
                        ticket_id=ticket.id, now=now, buttons=(f"#ack {ticket.number}",),
-                       subject=f"[#{ticket.number}] {ticket.subject}")
+                       subject=f"[#{ticket.number}] {ticket.subject}", flush=False)
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> None:
@@ -99,4 +99,5 @@ def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> 
     outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
                    text=render(key, ticket.language, number=ticket.number,
                                subject=ticket.subject),
-                   kind=key, conversation_id=conversation.id, ticket_id=ticket.id, now=now)
+                   kind=key, conversation_id=conversation.id, ticket_id=ticket.id, now=now,
+                   flush=False)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot import metrics
-from bot.db import transaction
+from bot.db import transaction, writer_turn
 from bot.engine import RouteResult, route_message
 from bot.inbox import Accepted, accept_inbound
 from bot.models import Message
@@ -63,7 +63,7 @@ async def route_in_turn(factory: sessionmaker[Session], ctx: EngineContext,
 
 def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,
           on_new: Callable[[Session], object] | None = None) -> Accepted:
-    with factory() as session:
+    with writer_turn(factory), factory() as session:
         accepted = accept_inbound(session, ctx.config, inbound, on_new)
     counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
     counter.labels(inbound.channel).inc()
@@ -89,7 +89,7 @@ def process_message(factory: sessionmaker[Session], ctx: EngineContext,
                     message_id: int) -> RouteResult:
     """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised."""
     try:
-        with transaction(factory) as session:
+        with writer_turn(factory), transaction(factory) as session:
             return route_message(session, ctx, message_id)
     except Exception:
         metrics.ROUTING_FAILURES.inc()

@@ -61,7 +61,7 @@ def send_request(session: Session, ticket: Ticket, conversation: Conversation,
                    text=render("rating_request", ticket.language, number=ticket.number,
                                subject=ticket.subject),
                    buttons=RATING_BUTTONS, kind="rating_request", now=now,
-                   conversation_id=conversation.id, ticket_id=ticket.id)
+                   conversation_id=conversation.id, ticket_id=ticket.id, flush=False)
     set_state(conversation, "awaiting_rating", now, ticket_id=ticket.id)
 
 
