@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -208,15 +209,28 @@ OUTCOME_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provi
 
 
 OUTBOX = OutboxItem.__table__
-WRITE_OUTCOME = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))  # built once
-                 .values({name: bindparam(f"new_{name}") for name in OUTCOME_COLUMNS}))
 
 
 def record_outcome(session: Session, item: OutboxItem) -> None:
-    """Write what one attempt changed on a (detached) claimed row, and on its rating."""
-    values = {f"new_{name}": getattr(item, name) for name in OUTCOME_COLUMNS}
-    session.connection().execute(WRITE_OUTCOME, {"row_id": item.id, **values})
+    """Write what one attempt changed on a (detached) claimed row, and on its rating.
+
+    Only the columns the attempt changed: a transient failure leaves `status` and the SID
+    alone, so a status callback that recorded the send meanwhile (the provider took it, our
+    call timed out) is kept.
+    """
+    state = inspect(item)
+    changed = tuple(name for name in OUTCOME_COLUMNS if state.attrs[name].history.has_changes())
+    if changed:
+        values = {f"new_{name}": getattr(item, name) for name in changed}
+        session.connection().execute(outcome_update(changed), {"row_id": item.id, **values})
     track_rating_request(session, item)
+
+
+@functools.cache
+def outcome_update(columns: tuple[str, ...]) -> Update:
+    """The UPDATE for one set of changed columns, built once per set (a handful exist)."""
+    return (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns}))
 
 
 def track_rating_request(session: Session, item: OutboxItem) -> None:

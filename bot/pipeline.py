@@ -49,9 +49,9 @@ async def route_in_turn(factory: sessionmaker[Session], ctx: EngineContext,
     """Route stored messages one at a time per process, in the order they were stored.
 
     A customer's quick second message is never handled before their first, and routing
-    transactions never queue for SQLite's single writer (whose busy handler sleeps while
-    they wait). Waiting here costs no thread. Storing does not take a turn: acknowledging
-    the provider never waits for routing.
+    transactions never queue for each other at SQLite's single writer. Waiting here costs no
+    thread. Storing does not wait in this queue: on SQLite it waits at most for the one
+    routing transaction in progress (see `writer_turn`), elsewhere not at all.
     """
     loop = asyncio.get_running_loop()
     turn = ROUTING_TURNS.get(loop)

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,6 +62,7 @@ class WhatsAppWebhooks:
         self.credentials = credentials
         self.validator = RequestValidator(credentials.auth_token)
         self.media = media
+        self.window_closed: Callable[[str], object] | None = None  # the sender's cache hears it
 
     async def signed_form(self, request: Request) -> tuple[Form, bytes]:
         """The verified form; 403 for a bad signature, 400 when it is not a form at all."""
@@ -164,7 +165,8 @@ class WhatsAppWebhooks:
 
     def apply_status(self, report: StatusReport, hint: int | None) -> str:
         with transaction(self.runtime.factory) as session:
-            return record_status(session, report, hint, self.runtime.clock.now())
+            return record_status(session, report, hint, self.runtime.clock.now(),
+                                 self.window_closed)
 
 
 def parse_outbox_hint(value: str | None) -> int | None:
@@ -192,6 +194,7 @@ def build_plugin(runtime: Runtime, environ: Mapping[str, str] | None = None) -> 
     hooks = WhatsAppWebhooks(runtime, config, credentials, media)
     channel = WhatsAppChannel(config, credentials, public, runtime.factory, runtime.clock.now,
                               runtime.config.bot.company_name)
+    hooks.window_closed = channel.forget_window
     return ChannelPlugin(
         name=CHANNEL,
         status=f"on: Twilio webhook {public}{WEBHOOK_PATH}, status callback "

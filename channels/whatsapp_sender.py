@@ -139,6 +139,10 @@ class WhatsAppChannel:
         self.open_windows = {address: at for address, at in found.items()
                              if at is not None and can_send_free_text(at, self.now())}
 
+    def forget_window(self, address: str) -> None:
+        """Twilio said 63016 (window closed) for this customer: read it again before sending."""
+        self.open_windows.pop(address, None)
+
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
         last_inbound = self.open_windows.get(message.recipient)
         if last_inbound is None or not can_send_free_text(last_inbound, self.now()):

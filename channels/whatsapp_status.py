@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -23,8 +24,11 @@ OUTBOX_RANK = {"sent": 3, "delivered": 4, "read": 5}
 
 
 def record_status(session: Session, report: StatusReport, outbox_hint: int | None,
-                  now: datetime) -> str:
-    """Apply one callback: 'duplicate', 'unknown' (not our message) or what changed."""
+                  now: datetime, window_closed: Callable[[str], object] | None = None) -> str:
+    """Apply one callback: 'duplicate', 'unknown' (not our message) or what changed.
+
+    `window_closed(address)` hears of a 63016 (the sender's cached window is then stale).
+    """
     row = DeliveryStatus(channel=CHANNEL, provider_message_id=report.message_sid,
                          status=report.status, error_code=report.error_code,
                          raw=report.raw, at=now)
@@ -39,7 +43,7 @@ def record_status(session: Session, report: StatusReport, outbox_hint: int | Non
         return "unknown"
     row.outbox_id = item.id
     if report.status in FAILED:
-        return record_failed(session, item, report, now)
+        return record_failed(session, item, report, now, window_closed)
     return record_progress(item, report)
 
 
@@ -71,11 +75,13 @@ def record_progress(item: OutboxItem, report: StatusReport) -> str:
 
 
 def record_failed(session: Session, item: OutboxItem, report: StatusReport,
-                  now: datetime) -> str:
+                  now: datetime, window_closed: Callable[[str], object] | None = None) -> str:
     """A failure; 63016 (window closed) marks the conversation and sends it again."""
     reason = f"Twilio {report.status} (error {report.error_code or 'none'})"
     if report.error_code == WINDOW_CLOSED and item.attempts < MAX_ATTEMPTS:
         mark_window_closed(session, item.recipient, now)
+        if window_closed is not None:
+            window_closed(item.recipient)
         item.status = "pending"
         item.next_attempt_at = now
         item.last_error = (f"{reason}: outside the 24 h window; sending again as a template "

@@ -68,7 +68,8 @@ def find_last_inbound_many(session: Session,
         for contact_id, address, last_routed, closed_at in routed:
             if owners.get(address) == contact_id:
                 closed[address] = as_aware(closed_at)
-                seen.setdefault(address, []).extend(as_aware(at) for at in [last_routed] if at)
+                if last_routed is not None:
+                    seen.setdefault(address, []).append(as_aware(last_routed))  # type: ignore[arg-type]
         for contact_id, sender, last_stored in stored:
             if owners.get(sender) == contact_id and last_stored is not None:
                 seen.setdefault(sender, []).append(as_aware(last_stored))  # type: ignore[arg-type]

@@ -291,3 +291,33 @@ def test_a_status_callback_during_the_batch_is_not_overwritten(runtime: Runtime,
     assert asyncio.run(dispatcher.deliver_due(clock.now())) == 2
     kept = row(runtime, first)
     assert (kept.status, kept.last_error) == ("pending", "63016: outside the window")
+
+
+class AcceptedThenTimedOut:
+    """The provider took the message and its status callback recorded it (SID and all), but our
+    HTTP call timed out: the attempt is a transient failure."""
+
+    name = "flaky"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        with transaction(self.runtime.factory) as session:   # as the status callback does
+            row = session.get(OutboxItem, message.outbox_id, with_for_update=True)
+            assert row is not None
+            row.status, row.provider_message_id = "delivered", "SM-taken"
+        raise DeliveryError("read timeout", transient=True)
+
+
+def test_a_transient_failure_keeps_what_a_status_callback_recorded(runtime: Runtime,
+                                                                   clock: FixedClock) -> None:
+    if runtime.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL: the callback waits for the batch's row lock instead")
+    item_id = put(runtime, "una sola vez")
+    dispatcher = Dispatcher(runtime.factory, {"flaky": AcceptedThenTimedOut(runtime)},
+                            jitter=lambda: 0.0)
+    assert asyncio.run(dispatcher.deliver_due(clock.now())) == 0
+    kept = row(runtime, item_id)
+    assert (kept.status, kept.provider_message_id) == ("delivered", "SM-taken")
+    assert (kept.attempts, kept.last_error) == (1, "read timeout")

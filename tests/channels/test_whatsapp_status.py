@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import transaction
+from bot.errors import DeliveryHeld
 from bot.models import Conversation, DeliveryStatus, OutboxItem, QuarantineItem
 from bot.outbox import enqueue
+from channels.base import OutboundMessage
 from scheduler.clock import FixedClock
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import CUSTOMER, status_params, twilio_post
@@ -87,6 +89,23 @@ def test_error_63016_marks_the_conversation_and_sends_again(live: Live, clock: F
     held = row(live, item.id)
     assert held.status == "held"
     assert "no template configured for agent_reply" in held.last_error
+    assert len(twilio_api.messages) == 1
+
+
+def test_error_63016_mid_batch_makes_the_sender_read_the_window_again(
+        live: Live, clock: FixedClock, twilio_api: FakeTwilio) -> None:
+    """The dispatcher looked up the batch's windows (open); then Twilio says 63016 for this
+    customer: the next send in the same batch is held, not sent as free text."""
+    item = sent_reply(live)
+    channel = live.whatsapp.channel
+    assert channel is not None
+    live.server.run(channel.prepare([CUSTOMER]))
+    assert CUSTOMER in channel.open_windows
+    live.whatsapp_status(item.provider_message_id, "failed", error_code="63016")
+    assert CUSTOMER not in channel.open_windows
+    with pytest.raises(DeliveryHeld):
+        live.server.run(channel.send(OutboundMessage(channel="whatsapp", recipient=CUSTOMER,
+                                                     text="Ya quedó", kind="agent_reply")))
     assert len(twilio_api.messages) == 1
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.agent_commands import AgentCommand, apply_command
 from bot.app import Runtime
 from bot.config import AtiendeConfig
+from bot.contacts import ensure_contact_id
 from bot.db import transaction
 from bot.inbox import accept_inbound
 from bot.models import Conversation, OutboxItem, Rating, Ticket
@@ -249,6 +250,17 @@ def test_a_batch_of_windows_is_looked_up_at_once(runtime: Runtime) -> None:
         found = find_last_inbound_many(session, [CUSTOMER, other, "whatsapp:+10000000000"])
     assert found == {CUSTOMER: now - timedelta(hours=2), other: now - timedelta(hours=30),
                      "whatsapp:+10000000000": None}
+
+
+def test_a_conversation_without_any_inbound_message_has_no_window(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    with transaction(runtime.factory) as session:
+        contact_id = ensure_contact_id(session.connection(), runtime.config, "whatsapp",
+                                       CUSTOMER, None, now)
+        session.add(Conversation(contact_id=contact_id, channel="whatsapp", address=CUSTOMER,
+                                 state="idle", context={}, created_at=now, updated_at=now))
+    with runtime.factory() as session:
+        assert find_last_inbound_many(session, [CUSTOMER]) == {CUSTOMER: None}
 
 
 def test_a_window_closed_when_the_batch_began_is_read_again_before_sending(
