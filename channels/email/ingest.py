@@ -93,13 +93,19 @@ class EmailIngest:
                                  self.email.support_address)
         if parsed.automated:
             return self.store_automated(parsed, raw)
-        if claim is not None or self.runtime.config.find_agent(parsed.sender):
+        is_agent = self.runtime.config.find_agent(parsed.sender) is not None
+        with self.runtime.factory() as session:
+            from_customer = claim is not None and not is_agent and is_ticket_customer(
+                session, claim.ticket_number, parsed.sender)
+            to_agent_path = is_agent or (claim is not None and not from_customer)
+            thread = {} if to_agent_path else customer_thread(session, parsed)
+        if to_agent_path:
             mail = AgentMail(sender=parsed.sender, text=parsed.reply_text,
                              claimed_ticket=claim.ticket_number if claim else None,
                              signature=claim.signature if claim else "", thread_tickets=())
             return self.store_agent_mail(parsed, raw, mail)
-        with self.runtime.factory() as session:
-            thread = customer_thread(session, parsed)
+        if from_customer and claim is not None and "ticket" not in thread:
+            thread = {"ticket": claim.ticket_number}  # their ticket's address says which one
         return Outcome("customer", inbound=self.to_inbound(parsed, raw, thread))
 
     def store_automated(self, parsed: ParsedEmail, raw: bytes) -> Outcome:
@@ -191,3 +197,10 @@ def raw_payload(parsed: ParsedEmail, raw: bytes, thread: dict[str, object]) -> d
         "full_text": parsed.text, "thread": thread, "size": parsed.size,
         "rfc822_base64": base64.b64encode(raw).decode("ascii"),
     }
+
+
+def is_ticket_customer(session: Session, number: int, sender: str) -> bool:
+    """The ticket's own customer (not an agent) wrote to its reply address: say, after an agent
+    copied them on an answer. Their mail continues the ticket like any customer mail."""
+    ticket = relay.find_by_number(session, number)
+    return ticket is not None and relay.belongs_to(session, ticket, CHANNEL, sender)

@@ -189,6 +189,31 @@ def test_un_seguimiento_del_cliente_llega_al_agente_con_la_conversacion(
     run(scenario())
 
 
+def test_el_cliente_que_escribe_a_la_direccion_de_su_ticket_sigue_su_ticket(
+        desk: MailDesk, email_runtime: Runtime) -> None:
+    """Un agente copió al cliente; el cliente responde a la dirección firmada del ticket: no es
+    un agente falso, es un seguimiento suyo (el de otra persona sí se marca)."""
+    async def scenario() -> None:
+        async with desk.running():
+            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
+            await desk.deliver()
+            firmado = str(desk.inbox(AGENT)[0].message["Reply-To"])
+            seguimiento = mail(CLIENTE, "Extracto", "Les adjunto el extracto del banco de ayer",
+                               to=firmado)
+            assert "Stored (customer)" in await desk.send(seguimiento)
+            ajeno = mail("otro@cliente.co", "Extracto", "Paguen aquí", to=firmado)
+            assert "Stored (agent_flagged)" in await desk.send(ajeno)
+            await desk.deliver()
+        assert "escribió en el ticket #1" in desk.inbox(AGENT)[-1].message.get_content()
+
+    run(scenario())
+    del_cliente = rows(email_runtime, Message, Message.sender == CLIENTE)
+    assert [m.ticket_id for m in del_cliente] == [ticket(email_runtime, 1).id] * 2
+    assert {m.status for m in del_cliente} == {"processed"}
+    [marcado] = events(email_runtime, "spoofed_agent_mail")
+    assert "not a configured agent" in marcado.detail
+
+
 def test_el_agente_cierra_asigna_y_cambia_la_categoria_por_correo(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
