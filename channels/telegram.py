@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -9,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -21,6 +23,7 @@ from bot.app import Runtime
 from bot.config import TelegramConfig
 from bot.errors import ChannelOff, InvalidWebhook
 from channels.media import media_store, tls_context
+from channels.poller_lock import TELEGRAM_POLLER, PollerLock
 from channels.rate_limit import RateLimiter
 from channels.registry import ChannelPlugin, off
 from channels.telegram_inbox import TelegramInbox
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOCK_RETRY_SECONDS = 15  # a polling worker waiting for the poller lock asks again this often
 
 
 def api_urls(config: TelegramConfig) -> tuple[str, str]:
@@ -111,30 +115,55 @@ def build_application(config: TelegramConfig, token: str, inbox: TelegramInbox) 
 
 
 class TelegramService:
-    """The Application's life in `atiende serve`: getMe at startup, polling in polling mode."""
+    """The Application's life in `atiende serve`: getMe at startup, polling in polling mode.
 
-    def __init__(self, application: Application, config: TelegramConfig, token: str) -> None:
+    In polling mode only the worker holding the poller lock (PostgreSQL) calls getUpdates;
+    Telegram serves one poller per bot. The others send and take over when it stops.
+    """
+
+    def __init__(self, application: Application, config: TelegramConfig, token: str,
+                 lock: PollerLock) -> None:
         self.application = application
         self.config = config
         self.token = token
+        self.lock = lock
+        self.waiting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """A token Telegram rejects leaves this channel off with one log line; the rest runs."""
         try:
             await self.application.initialize()
-            if self.application.updater is not None:
-                await self.application.updater.start_polling(
-                    poll_interval=self.config.poll_interval_seconds,
-                    timeout=self.config.poll_timeout_seconds,
-                    allowed_updates=list(ALLOWED_UPDATES))
+            if self.application.updater is not None and not await self.take_over():
+                log.info("telegram: another worker polls this bot; this one sends, and polls "
+                         "if that worker stops")
+                self.waiting = asyncio.create_task(self.wait_to_poll())
             await self.application.start()
         except TelegramError as exc:
             raise ChannelOff(redact_token(str(exc), self.token)) from None
 
+    async def take_over(self) -> bool:
+        """Start polling if this worker gets the poller lock; False if another one has it."""
+        updater = self.application.updater
+        if updater is None or updater.running:
+            return True
+        if not await run_in_threadpool(self.lock.try_take):
+            return False
+        await updater.start_polling(poll_interval=self.config.poll_interval_seconds,
+                                    timeout=self.config.poll_timeout_seconds,
+                                    allowed_updates=list(ALLOWED_UPDATES))
+        return True
+
+    async def wait_to_poll(self) -> None:
+        while not await self.take_over():
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+
     async def stop(self) -> None:
+        if self.waiting is not None:
+            self.waiting.cancel()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        await run_in_threadpool(self.lock.release)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -175,7 +204,8 @@ def build_on(runtime: Runtime, config: TelegramConfig, token: str, secret: str) 
     application = build_application(config, token, inbox)
     limiter = RateLimiter(config.per_chat_per_second, config.overall_per_second)
     channel = TelegramChannel(lambda: make_bot(config, token), limiter)
-    service = TelegramService(application, config, token)
+    service = TelegramService(application, config, token,
+                              PollerLock(runtime.engine, TELEGRAM_POLLER))
     plugin = ChannelPlugin(name=CHANNEL, status="on: polling getUpdates (development mode)",
                            channel=channel, startup=[service.start],
                            shutdown=[service.stop, channel.close])

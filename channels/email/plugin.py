@@ -8,8 +8,6 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 from bot.relay import signing_key
 from channels.email.history import MailHistory
 from channels.email.imap_poller import PASSWORD_ENV, ImapPoller, ImapState
@@ -17,6 +15,7 @@ from channels.email.ingest import Envelope
 from channels.email.outbound import EmailChannel
 from channels.email.service import EmailService
 from channels.email.smtp_server import SmtpServer, SupportHandler
+from channels.poller_lock import IMAP_POLLER, PollerLock
 from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from bot.config import SmtpInboundConfig
 
 log = logging.getLogger(__name__)
-POLLER_LOCK = 0x41544945  # PostgreSQL advisory lock: one IMAP poller per database
 
 
 @dataclass
@@ -52,16 +50,14 @@ class EmailServices:
     def run_poller(self) -> None:
         """Hold the singleton lock (PostgreSQL) while polling; SQLite runs one process anyway."""
         assert self.poller is not None
-        engine = self.runtime.engine
-        if engine.dialect.name != "postgresql":
-            self.poller.run()
-            return
-        with engine.connect() as connection:
-            while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                         {"k": POLLER_LOCK}).scalar():
+        lock = PollerLock(self.runtime.engine, IMAP_POLLER)
+        try:
+            while not lock.try_take():
                 if self.poller.stop.wait(self.poller.config.poll_interval_seconds):
                     return
             self.poller.run()
+        finally:
+            lock.release()
 
 
 def with_tls_paths(runtime: Runtime, inbound: SmtpInboundConfig) -> SmtpInboundConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -62,3 +63,30 @@ def test_polled_updates_are_stored_once(polling: ChannelPlugin, runtime: Runtime
     polls = telegram_api.sent("getUpdates")
     assert polls[0]["allowed_updates"] == ["message", "callback_query"]
     assert PUBLIC_URL not in str(polls)
+
+
+def test_on_postgresql_one_worker_polls_and_another_takes_over(
+        runtime: Runtime, telegram_api: FakeTelegram) -> None:
+    """Telegram serves one getUpdates poller per bot: two workers agree through the database."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one process: its worker always polls")
+    first, second = (telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+                     for _ in range(2))
+
+    def is_polling(plugin: ChannelPlugin) -> bool:
+        updater = plugin.startup[0].__self__.application.updater  # type: ignore[attr-defined]
+        return bool(updater.running)
+
+    async def scenario() -> tuple[list[bool], bool, bool]:
+        for plugin in (first, second):
+            await plugin.startup[0]()
+        polling = [is_polling(first), is_polling(second)]
+        for hook in first.shutdown:   # the polling worker stops
+            await hook()
+        took_over = await second.startup[0].__self__.take_over()  # type: ignore[attr-defined]
+        still = is_polling(second)
+        for hook in second.shutdown:
+            await hook()
+        return polling, took_over, still
+
+    assert asyncio.run(scenario()) == ([True, False], True, True)
