@@ -154,12 +154,19 @@ class TelegramService:
         return True
 
     async def wait_to_poll(self) -> None:
-        while not await self.take_over():
+        while True:
+            try:
+                if await self.take_over():
+                    return
+            except Exception:  # the database or Telegram is down for now: ask again later
+                log.warning("telegram: could not take over polling; trying again in %s s",
+                            LOCK_RETRY_SECONDS, exc_info=True)
             await asyncio.sleep(LOCK_RETRY_SECONDS)
 
     async def stop(self) -> None:
-        if self.waiting is not None:
+        if self.waiting is not None:  # a take-over in flight finishes first (its thread, too)
             self.waiting.cancel()
+            await asyncio.gather(self.waiting, return_exceptions=True)
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Runtime
 from bot.config import AtiendeConfig
@@ -90,3 +91,39 @@ def test_on_postgresql_one_worker_polls_and_another_takes_over(
         return polling, took_over, still
 
     assert asyncio.run(scenario()) == ([True, False], True, True)
+
+
+class BusyThenFreeLock:
+    """Another worker holds the poller lock; then the database hiccups; then the lock is free."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def try_take(self) -> bool:
+        self.asked += 1
+        if self.asked == 2:
+            raise OperationalError("SELECT pg_try_advisory_lock", {}, Exception("db restarting"))
+        return self.asked >= 3
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_waiting_worker_keeps_asking_for_the_poller_lock_through_errors(
+        runtime: Runtime, telegram_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telegram, "LOCK_RETRY_SECONDS", 0)
+    plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    service = plugin.startup[0].__self__  # type: ignore[attr-defined]
+    service.lock = lock = BusyThenFreeLock()
+
+    async def scenario() -> tuple[bool, bool]:
+        await service.start()
+        at_start = bool(service.application.updater.running)
+        await service.waiting
+        later = bool(service.application.updater.running)
+        for hook in plugin.shutdown:
+            await hook()
+        return at_start, later
+
+    assert asyncio.run(scenario()) == (False, True)
+    assert lock.asked == 3
