@@ -58,7 +58,10 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         await runner.stop()
         for plugin in reversed(plugins):
             for hook in reversed(plugin.shutdown):
-                await hook()
+                try:
+                    await hook()
+                except Exception:  # one channel's failure must not skip the others' shutdown
+                    log.exception("%s: shutdown step failed", plugin.name)
 
     return lifespan
 

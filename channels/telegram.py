@@ -164,7 +164,7 @@ class TelegramService:
             await asyncio.sleep(LOCK_RETRY_SECONDS)
 
     async def stop(self) -> None:
-        if self.waiting is not None:  # a take-over in flight finishes first (its thread, too)
+        if self.waiting is not None:  # the lock's own mutex orders a take in flight and release
             self.waiting.cancel()
             await asyncio.gather(self.waiting, return_exceptions=True)
         updater = self.application.updater

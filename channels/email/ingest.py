@@ -105,7 +105,7 @@ class EmailIngest:
                              signature=claim.signature if claim else "", thread_tickets=())
             return self.store_agent_mail(parsed, raw, mail)
         if from_customer and claim is not None and "ticket" not in thread:
-            thread = {"ticket": claim.ticket_number}  # their ticket's address says which one
+            thread = {**thread, "ticket": claim.ticket_number}  # their ticket's address says
         return Outcome("customer", inbound=self.to_inbound(parsed, raw, thread))
 
     def store_automated(self, parsed: ParsedEmail, raw: bytes) -> Outcome:
