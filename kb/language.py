@@ -14,6 +14,9 @@ _EN_ONLY = EN_FUNCTION - ES_FUNCTION
 _LOCK = threading.Lock()
 _DETECTOR: list[LanguageDetector] = []
 MIN_MARGIN = 0.25
+# With this many more grammar words of one language, lingua's -1..1 cannot change the
+# verdict (the balance stays >= 1 > MIN_MARGIN), so it is not asked: it is the slow part.
+DECISIVE_WORDS = 2
 
 
 def _detector() -> LanguageDetector:
@@ -42,7 +45,9 @@ def detect_language(text: str, default: str = "es") -> str:
     tokens = tokenize(text)
     if not any(len(t) > 1 for t in tokens):
         return default
-    balance = function_word_balance(tokens) + _lingua_balance(text)
+    balance: float = function_word_balance(tokens)
+    if abs(balance) < DECISIVE_WORDS:   # lingua (-1..1) could still change the verdict
+        balance += _lingua_balance(text)
     if abs(balance) < MIN_MARGIN:
         return default
     return "es" if balance > 0 else "en"
