@@ -27,8 +27,7 @@ sys.path.insert(0, str(REPO))
 from bot.app import Runtime, build_runtime  # noqa: E402
 from bot.config import ImapConfig, load_config  # noqa: E402
 from bot.models import Message, Ticket  # noqa: E402
-from channels.email.imap_poller import ImapPoller, ImapState  # noqa: E402
-from channels.email.ingest import Envelope  # noqa: E402
+from channels.email.plugin import imap_poller  # noqa: E402
 from channels.email.service import EmailService  # noqa: E402
 from scheduler.clock import FixedClock  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
@@ -71,6 +70,12 @@ def count(runtime: Runtime, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def routed(runtime: Runtime) -> int:
+    with runtime.factory() as session:
+        return session.scalar(select(func.count()).where(
+            Message.direction == "in", Message.status == "processed")) or 0
+
+
 def run(total: int, folder: Path, server: DovecotServer) -> tuple[float, int]:
     base = load_config(REPO / "config.yaml", environ={})
     imap = ImapConfig(host="127.0.0.1", port=server.port, ssl=False, username=USER)
@@ -82,14 +87,12 @@ def run(total: int, folder: Path, server: DovecotServer) -> tuple[float, int]:
     clock = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Bogota")))
     runtime = build_runtime(config, clock)
     service = EmailService(runtime, b"bench-key")
-    poller = ImapPoller(imap, server.password,
-                        lambda raw: service.receive_sync(raw, Envelope(), "email:imap"),
-                        ImapState(runtime.factory, imap))
+    poller = imap_poller(runtime, service, imap, server.password)
     started = time.perf_counter()
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
     with poller.progress:
-        poller.progress.wait_for(lambda: count(runtime, Message) >= total, 600)
+        poller.progress.wait_for(lambda: routed(runtime) >= total, 600)
     elapsed = time.perf_counter() - started
     poller.stop.set()
     thread.join(30)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation
+from bot.persist import insert_now
 
 LATEST_CONVERSATION = (select(Conversation)   # built once: it runs for every message
                        .where(Conversation.contact_id == bindparam("contact_id"),
@@ -26,8 +27,7 @@ def current_conversation(session: Session, contact_id: int, channel: str, addres
         return conversation
     conversation = Conversation(contact_id=contact_id, channel=channel, address=address,
                                 state="idle", context={}, created_at=now, updated_at=now)
-    session.add(conversation)
-    session.flush()
+    insert_now(session, conversation)
     return conversation
 
 

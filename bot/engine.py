@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,14 +35,45 @@ class RouteResult:
 
 def route_message(session: Session, ctx: EngineContext, message_id: int) -> RouteResult:
     """Handle one stored inbound message inside the caller's transaction."""
-    turn = start_turn(session, ctx, message_id)
-    if turn.message.status != "processed":
-        dispatch(turn, read_intent(turn.text))
-        turn.message.status = "processed"
+    return route_messages(session, ctx, [message_id])[0]
+
+
+def route_messages(session: Session, ctx: EngineContext,
+                   message_ids: Sequence[int]) -> list[RouteResult]:
+    """Handle stored inbound messages of different contacts, in order, in one transaction.
+
+    The turns' writes go out in one flush at the end (one statement per table and kind, not
+    per message). A turn reads only its own contact's rows, so it need not see an earlier
+    turn's unflushed changes; when a turn changed another contact's rows (an agent's command
+    on a customer's ticket), they are flushed before the next turn reads.
+    """
+    turns: list[Turn] = []
+    contacts: set[int] = set()
+    for message_id in message_ids:
+        with session.no_autoflush if turns else nullcontext():   # the caller's own: flushed
+            turn = start_turn(session, ctx, message_id)
+        if turn.message.status != "processed":
+            dispatch(turn, read_intent(turn.text))
+            turn.message.status = "processed"
+        turns.append(turn)
+        contacts.add(turn.contact.id)
+        if len(turns) < len(message_ids) and changed_for_others(session, contacts):
+            session.flush()
     session.flush()   # the replies get their ids here, all in one go
-    ticket = turn.ticket
-    return RouteResult(tuple(item.id for item in turn.replies), ticket.number if ticket else None,
-                       ticket.status if ticket else None, turn.lang)
+    return [RouteResult(tuple(item.id for item in turn.replies),
+                        turn.ticket.number if turn.ticket else None,
+                        turn.ticket.status if turn.ticket else None, turn.lang)
+            for turn in turns]
+
+
+def changed_for_others(session: Session, contacts: set[int]) -> bool:
+    """Whether unflushed changes touch a contact other than `contacts` (those whose turns ran:
+    a later turn in the batch is another contact's, and reads only that contact's rows)."""
+    for obj in session.dirty:
+        owner = obj.id if isinstance(obj, Contact) else getattr(obj, "contact_id", None)
+        if owner is not None and owner not in contacts:
+            return True
+    return False
 
 
 def start_turn(session: Session, ctx: EngineContext, message_id: int) -> Turn:

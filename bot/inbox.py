@@ -29,6 +29,7 @@ INSERT_MESSAGE = insert(MESSAGES)
 class Accepted:
     message_id: int
     is_new: bool
+    contact_id: int | None = None   # who sent it; known for a new message
 
 
 def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
@@ -62,7 +63,7 @@ def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMess
     if on_new is not None:
         on_new(session)
     session.commit()
-    return Accepted(message_id, True)
+    return Accepted(message_id, True, contact_id)
 
 
 def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:

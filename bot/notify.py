@@ -49,28 +49,37 @@ TRANSCRIPT = (select(Message)   # built once: it runs for every new ticket and f
               .order_by(Message.id.desc()).limit(bindparam("limit")))
 
 
-def transcript(session: Session, ticket: Ticket, limit: int = 20) -> str:
-    """The customer's messages on this ticket's conversation, oldest first, for agents."""
-    found = session.scalars(TRANSCRIPT, {"ticket_id": ticket.id, "limit": limit,
-                                         "conversation_id": ticket.conversation_id})
-    lines = [f"> {message.text}" for message in reversed(list(found))]
-    return "\n".join(lines)
+def transcript(session: Session, ticket: Ticket, latest: Message | None = None,
+               limit: int = 20) -> str:
+    """The customer's messages on this ticket's conversation, oldest first, for agents.
+
+    `latest` is the message being handled: it is included even though its link to the
+    conversation is not flushed yet (the turn flushes once, at its end).
+    """
+    with session.no_autoflush:
+        found = list(session.scalars(TRANSCRIPT, {"ticket_id": ticket.id, "limit": limit,
+                                                  "conversation_id": ticket.conversation_id}))
+    found.reverse()
+    if latest is not None and latest not in found:
+        found = [*found, latest][-limit:]
+    return "\n".join(f"> {message.text}" for message in found)
 
 
-def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, contact: str,
+def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, message: Message,
                now: datetime) -> None:
     """Every new ticket is mailed to the agents of its level, with the conversation so far."""
     notify(session, config, ticket, agents_at_level(config, ticket.level), "agent_new_ticket",
-           now, contact=contact, category=ticket.category or "?", channel=ticket.channel,
-           conversation=transcript(session, ticket))
+           now, contact=message.sender, category=ticket.category or "?",
+           channel=ticket.channel, conversation=transcript(session, ticket, message))
 
 
-def customer_follow_up(session: Session, config: AtiendeConfig, ticket: Ticket, contact: str,
-                       text: str, now: datetime) -> None:
+def customer_follow_up(session: Session, config: AtiendeConfig, ticket: Ticket,
+                       message: Message, text: str, now: datetime) -> None:
     agents = ([found] if (found := config.find_agent(ticket.assignee or "")) else
               agents_at_level(config, ticket.level))
-    notify(session, config, ticket, agents, "agent_customer_message", now, contact=contact,
-           message=text, conversation=transcript(session, ticket))
+    notify(session, config, ticket, agents, "agent_customer_message", now,
+           contact=message.sender, message=text,
+           conversation=transcript(session, ticket, message))
 
 
 def page_address(config: AtiendeConfig, agent: AgentConfig) -> tuple[str, str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import metrics
 from bot.db import transaction, writer_turn
-from bot.engine import RouteResult, route_message
+from bot.engine import RouteResult, route_message, route_messages
 from bot.inbox import Accepted, accept_inbound
 from bot.models import Message
 from bot.turn import EngineContext
@@ -21,8 +23,7 @@ from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
 BACKGROUND: set[asyncio.Task[object]] = set()
-ROUTING_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-    weakref.WeakKeyDictionary())
+ROUTE_BATCH = 32
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 
@@ -38,27 +39,94 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     """
     accepted = await run_in_threadpool(store, factory, ctx, inbound, on_new)
     if accepted.is_new:
-        task = asyncio.create_task(route_in_turn(factory, ctx, accepted.message_id))
-        BACKGROUND.add(task)
-        task.add_done_callback(BACKGROUND.discard)
+        queue_for_routing(factory, ctx, accepted)
     return accepted.is_new
 
 
-async def route_in_turn(factory: sessionmaker[Session], ctx: EngineContext,
-                        message_id: int) -> RouteResult:
-    """Route stored messages one at a time per process, in the order they were stored.
+@dataclass
+class RoutingQueue:
+    """Stored messages waiting to be routed in this event loop, in the order they were stored."""
 
-    A customer's quick second message is never handled before their first, and routing
-    transactions never queue for each other at SQLite's single writer. Waiting here costs no
-    thread. Storing does not wait in this queue: on SQLite it waits at most for the one
-    routing transaction in progress (see `writer_turn`), elsewhere not at all.
-    """
+    waiting: deque[tuple[sessionmaker[Session], EngineContext, Accepted]] = field(
+        default_factory=deque)
+    task: asyncio.Task[None] | None = None
+
+
+ROUTING_QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoutingQueue] = (
+    weakref.WeakKeyDictionary())
+
+
+def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
+                      accepted: Accepted) -> None:
+    """Route one stored message soon; messages stored meanwhile join it in one transaction."""
     loop = asyncio.get_running_loop()
-    turn = ROUTING_TURNS.get(loop)
-    if turn is None:
-        turn = ROUTING_TURNS[loop] = asyncio.Lock()
-    async with turn:
-        return await run_in_threadpool(process_message, factory, ctx, message_id)
+    queue = ROUTING_QUEUES.get(loop)
+    if queue is None:
+        queue = ROUTING_QUEUES[loop] = RoutingQueue()
+    queue.waiting.append((factory, ctx, accepted))
+    if queue.task is None or queue.task.done():
+        queue.task = asyncio.create_task(route_waiting(queue))
+        BACKGROUND.add(queue.task)
+        queue.task.add_done_callback(BACKGROUND.discard)
+
+
+def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
+                 stored: list[Accepted]) -> list[RouteResult]:
+    """Route messages just stored (in that order) in batches; never raises."""
+    waiting = deque((factory, ctx, accepted) for accepted in stored)
+    results: list[RouteResult] = []
+    while waiting:
+        _, _, batch = take_batch(waiting)
+        results.extend(route_batch(factory, ctx, batch))
+    return results
+
+
+async def route_waiting(queue: RoutingQueue) -> None:
+    """Route what waits, one batch at a time, so a customer's quick second message is never
+    handled before their first, and routing transactions never queue for each other at
+    SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
+    one routing transaction in progress (see `writer_turn`), elsewhere not at all."""
+    while queue.waiting:
+        factory, ctx, batch = take_batch(queue.waiting)
+        await run_in_threadpool(route_batch, factory, ctx, batch)
+
+
+def take_batch(waiting: deque[tuple[sessionmaker[Session], EngineContext, Accepted]]
+               ) -> tuple[sessionmaker[Session], EngineContext, list[int]]:
+    """The oldest waiting messages for one database, up to ROUTE_BATCH, one per contact
+    (a contact's next message waits for the next batch, which sees this one's changes)."""
+    factory, ctx, _ = waiting[0]
+    batch: list[int] = []
+    contacts: set[int | None] = set()
+    while waiting and len(batch) < ROUTE_BATCH:
+        next_factory, next_ctx, accepted = waiting[0]
+        if (next_factory is not factory or next_ctx is not ctx
+                or accepted.contact_id in contacts):
+            break
+        waiting.popleft()
+        batch.append(accepted.message_id)
+        contacts.add(accepted.contact_id)
+    return factory, ctx, batch
+
+
+def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
+                message_ids: list[int]) -> list[RouteResult]:
+    """Route several stored messages in one transaction; if that fails, one by one, so only
+    the message that fails is marked `failed` (its own error logged)."""
+    if len(message_ids) > 1:
+        try:
+            with writer_turn(factory), transaction(factory) as session:
+                return route_messages(session, ctx, message_ids)
+        except Exception as exc:
+            log.warning("routing %d messages together failed (%s); routing them one by one",
+                        len(message_ids), exc)
+    results = []
+    for message_id in message_ids:
+        try:
+            results.append(process_message(factory, ctx, message_id))
+        except Exception:  # logged and marked failed by process_message
+            continue
+    return results
 
 
 def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,

@@ -83,10 +83,7 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    # create_ticket flushed the conversation's messages; what is pending since (the number,
-    # deadlines, this link) cannot change the transcript, so it goes out with the rest.
-    with turn.session.no_autoflush:
-        notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message.sender, turn.now)
+    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
         oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
     else:
@@ -112,8 +109,8 @@ def ask_category(turn: Turn, ticket: Ticket) -> None:
 def append(turn: Turn, ticket: Ticket) -> None:
     turn.ticket = ticket
     tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
-    notify.customer_follow_up(turn.session, turn.ctx.config, ticket, turn.message.sender,
-                              turn.text, turn.now)
+    notify.customer_follow_up(turn.session, turn.ctx.config, ticket, turn.message, turn.text,
+                              turn.now)
     out_of_hours_notice(turn)
     turn.say("ticket_updated", number=ticket.number)
 

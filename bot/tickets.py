@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import notify
 from bot.deadlines import Desk
 from bot.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
+from bot.persist import insert_now
 from bot.triage import subject_from
 from scheduler.business_hours import business_minutes_between
 
@@ -39,8 +40,7 @@ def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: st
         status="open", level=1, vip=bool(contact.vip), language=language,
         created_at=now, updated_at=now,
     )
-    session.add(ticket)
-    session.flush()
+    insert_now(session, ticket)
     ticket.number = ticket.id
     record_event(session, ticket=ticket, actor=actor, action="created", at=now, after="open",
                  detail=f"category={category or 'unknown'} priority={priority}")

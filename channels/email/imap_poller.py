@@ -59,10 +59,12 @@ class ImapPoller:
     """Fetches new mail into `receive` until `stop` is set."""
 
     def __init__(self, config: ImapConfig, password: str, receive: Receive, state: ImapState,
-                 backoff_start: float = 1.0) -> None:
+                 backoff_start: float = 1.0,
+                 after_chunk: Callable[[], object] = lambda: None) -> None:
         self.config = config
         self.password = password
         self.receive = receive
+        self.after_chunk = after_chunk   # e.g. route the chunk's mail in one go
         self.state = state
         self.backoff_start = backoff_start
         self.stop = threading.Event()
@@ -127,6 +129,7 @@ class ImapPoller:
             for uid in chunk:
                 if uid in fetched:
                     self.receive(fetched[uid][b"BODY[]"])
+            self.after_chunk()
             self.mark_processed(client, chunk)
             last_uid = chunk[-1]
             self.state.save(self.uidvalidity, last_uid)

@@ -20,7 +20,7 @@ from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.config import SmtpInboundConfig
+    from bot.config import ImapConfig, SmtpInboundConfig
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,16 @@ def build_poller(runtime: Runtime, service: EmailService) -> tuple[ImapPoller | 
         log.info("IMAP poller off: %s is not set", PASSWORD_ENV)
         return None, f"off ({PASSWORD_ENV} is not set)"
 
-    def receive(raw: bytes) -> object:
-        return service.receive_sync(raw, Envelope(), "email:imap")
+    status = f"on ({imap.username} at {imap.host}:{imap.port}/{imap.mailbox})"
+    return imap_poller(runtime, service, imap, password), status
 
-    poller = ImapPoller(imap, password, receive, ImapState(runtime.factory, imap))
-    return poller, f"on ({imap.username} at {imap.host}:{imap.port}/{imap.mailbox})"
+
+def imap_poller(runtime: Runtime, service: EmailService, imap: ImapConfig,
+                password: str) -> ImapPoller:
+    """The poller stores each fetched mail, then routes the chunk's mail together."""
+
+    def receive(raw: bytes) -> object:
+        return service.store_sync(raw, Envelope(), "email:imap")
+
+    return ImapPoller(imap, password, receive, ImapState(runtime.factory, imap),
+                      after_chunk=service.route_stored)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from bot.errors import UnparseableEmail
-from bot.pipeline import accept_then_route, process_message, store
+from bot.inbox import Accepted
+from bot.pipeline import accept_then_route, route_stored, store
 from channels.email.ingest import EmailIngest, Envelope, Outcome
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class EmailService:
     def __init__(self, runtime: Runtime, key: bytes) -> None:
         self.runtime = runtime
         self.ingest = EmailIngest(runtime, key)
+        self.unrouted: list[Accepted] = []
 
     async def receive(self, raw: bytes, envelope: Envelope, source: str) -> Outcome:
         """For the SMTP server: routing of customers' mail continues in the background."""
@@ -54,10 +56,18 @@ class EmailService:
 
     def receive_sync(self, raw: bytes, envelope: Envelope, source: str,
                      keep_failures: bool = True) -> Outcome:
-        """For the IMAP poller thread: stored, then routed here; a routing failure stays stored.
+        """Stored, then routed here; a routing failure stays stored (the scheduler retries it).
 
         With `keep_failures=False` (quarantine replay) an unparseable mail raises instead.
         """
+        outcome = self.store_sync(raw, envelope, source, keep_failures)
+        self.route_stored()
+        return outcome
+
+    def store_sync(self, raw: bytes, envelope: Envelope, source: str,
+                   keep_failures: bool = True) -> Outcome:
+        """For the IMAP poller thread: durable when it returns; a customer's new mail waits
+        in `unrouted` for `route_stored` (the poller routes each fetched chunk together)."""
         try:
             outcome = self.ingest.prepare(raw, envelope, source, keep_failures)
             if outcome.kind != "customer" or outcome.inbound is None:
@@ -71,9 +81,11 @@ class EmailService:
             return self.keep_unstorable(raw, source, exc, envelope)
         if not accepted.is_new:
             return replace(outcome, kind="duplicate", record_id=accepted.message_id)
-        try:
-            process_message(self.runtime.factory, self.runtime.ctx, accepted.message_id)
-        except Exception:  # logged and marked failed; the scheduler retries it
-            log.warning("message %s stored; routing failed and will be retried",
-                        accepted.message_id)
+        self.unrouted.append(accepted)
         return replace(outcome, record_id=accepted.message_id)
+
+    def route_stored(self) -> None:
+        """Route the mail `store_sync` stored, several per transaction; never raises (a
+        failure is logged and the message stays stored, marked for the retry job)."""
+        waiting, self.unrouted = self.unrouted, []
+        route_stored(self.runtime.factory, self.runtime.ctx, waiting)

@@ -13,7 +13,7 @@ from bot.app import Runtime
 from bot.config import ImapConfig
 from bot.models import Message, Ticket
 from channels.email.imap_poller import ImapPoller, ImapState
-from channels.email.ingest import Envelope
+from channels.email.plugin import imap_poller
 from channels.email.service import EmailService
 from tests.email.mailkit import mail
 from tests.servers.dovecot import DovecotServer
@@ -61,9 +61,8 @@ def stored(runtime: Runtime) -> int:
 def polling(runtime: Runtime, config: ImapConfig, server: DovecotServer,
             backoff: float = 1.0) -> Iterator[ImapPoller]:
     service = EmailService(runtime, b"k")
-    poller = ImapPoller(config, server.password,
-                        lambda raw: service.receive_sync(raw, Envelope(), "email:imap"),
-                        ImapState(runtime.factory, config), backoff_start=backoff)
+    poller = imap_poller(runtime, service, config, server.password)   # as `serve` wires it
+    poller.backoff_start = backoff
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
     try:

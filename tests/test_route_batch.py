@@ -1,0 +1,168 @@
+"""Routing several stored messages in one transaction: same outcome as one by one, failures
+isolated, and a turn sees what an earlier turn in the batch did to its contact's rows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import pipeline
+from bot.app import Runtime, build_runtime
+from bot.config import AtiendeConfig
+from bot.inbox import Accepted
+from bot.models import Message, OutboxItem, Ticket
+from bot.pipeline import route_stored, store
+from channels.base import InboundMessage
+from scheduler.clock import FixedClock
+
+KB_QUESTION = "¿Cuál es el horario de atención?"
+PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes"
+AGENT_CHAT = "whatsapp:+573000000001"
+
+
+def message(clock: FixedClock, n: int, text: str, sender: str | None = None) -> InboundMessage:
+    return InboundMessage(channel="whatsapp", provider_message_id=f"SMB{n:04d}",
+                          sender=sender or f"whatsapp:+57300555{n:04d}", text=text,
+                          received_at=clock.now(), sender_name=f"Cliente {n}")
+
+
+def stored(runtime: Runtime, clock: FixedClock, texts: Sequence[tuple[int, str]],
+           sender: str | None = None) -> list[Accepted]:
+    return [store(runtime.factory, runtime.ctx, message(clock, n, text, sender))
+            for n, text in texts]
+
+
+def replies_to(runtime: Runtime, message_id: int) -> list[str]:
+    with runtime.factory() as session:
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.in_reply_to == message_id)
+                               .order_by(OutboxItem.id))
+        return [row.payload["text"] for row in rows]
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Watches how many messages each batch took (the real function runs)."""
+    sizes: list[int] = []
+    real = pipeline.route_batch
+
+    def watched(factory: object, ctx: object, message_ids: list[int]) -> object:
+        sizes.append(len(message_ids))
+        return real(factory, ctx, message_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "route_batch", watched)
+    return sizes
+
+
+def test_a_burst_from_different_customers_is_routed_in_one_transaction(
+        runtime: Runtime, clock: FixedClock, batch_sizes: list[int]) -> None:
+    texts = [(n, KB_QUESTION if n % 2 else PROBLEM) for n in range(6)]
+    accepted = stored(runtime, clock, texts)
+    results = route_stored(runtime.factory, runtime.ctx, accepted)
+    assert batch_sizes == [6]
+    assert [r.ticket_number is not None for r in results] == [n % 2 == 0 for n in range(6)]
+    numbers = [r.ticket_number for r in results if r.ticket_number is not None]
+    assert len(set(numbers)) == 3
+    for (n, _), item, result in zip(texts, accepted, results, strict=True):
+        replies = replies_to(runtime, item.message_id)
+        assert [r for r in result.outbox_ids if r is None] == []
+        if n % 2:
+            assert "8:00" in replies[0] and replies[0].endswith("¿Te ayudó? (sí/no)")
+        else:
+            assert any(f"Creé tu ticket #{result.ticket_number}" in r for r in replies)
+    with runtime.factory() as session:
+        assert set(session.scalars(select(Message.status).where(
+            Message.direction == "in"))) == {"processed"}
+        tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.number for t in tickets] == [t.id for t in tickets]
+        assert all(t.first_response_due_at is not None for t in tickets)
+        notices = session.scalars(select(OutboxItem).where(
+            OutboxItem.channel == "email", OutboxItem.ticket_id == tickets[0].id)).all()
+        assert notices and PROBLEM in notices[0].payload["text"]   # the transcript has it
+
+
+def test_a_customers_second_message_waits_for_the_next_transaction(
+        runtime: Runtime, clock: FixedClock, batch_sizes: list[int]) -> None:
+    first = stored(runtime, clock, [(0, PROBLEM), (1, KB_QUESTION)])
+    again = stored(runtime, clock, [(2, "además el PDF sale en blanco")],
+                   sender="whatsapp:+573005550000")
+    results = route_stored(runtime.factory, runtime.ctx, [*first, *again])
+    assert batch_sizes == [2, 1]
+    assert results[2].ticket_number == results[0].ticket_number   # appended, not a new one
+    replies = replies_to(runtime, again[0].message_id)
+    assert any("Agregué tu mensaje al ticket" in r for r in replies)
+
+
+def test_a_failing_batch_is_routed_one_by_one_and_nothing_is_doubled(
+        runtime: Runtime, clock: FixedClock, batch_sizes: list[int]) -> None:
+    good = stored(runtime, clock, [(0, KB_QUESTION), (1, PROBLEM)])
+    missing = Accepted(message_id=10**9, is_new=True, contact_id=10**9)
+    results = route_stored(runtime.factory, runtime.ctx, [good[0], missing, good[1]])
+    assert batch_sizes == [3]   # the transaction failed: the three went one by one
+    assert len(results) == 2
+    for item in good:
+        assert len(replies_to(runtime, item.message_id)) == 1
+    with runtime.factory() as session:
+        assert len(session.scalars(select(Ticket)).all()) == 1
+
+
+def test_an_agent_command_earlier_in_the_batch_is_seen_by_that_customer(
+        config: AtiendeConfig, clock: FixedClock) -> None:
+    agents = [agent.model_copy(update={"whatsapp": AGENT_CHAT}) if agent.level == 1 else agent
+              for agent in config.agents]
+    runtime = build_runtime(config.model_copy(update={"agents": agents}), clock)
+    try:
+        customer = "whatsapp:+573005550042"
+        opened = stored(runtime, clock, [(0, PROBLEM)], sender=customer)
+        number = route_stored(runtime.factory, runtime.ctx, opened)[0].ticket_number
+        command = stored(runtime, clock, [(1, f"#resolve {number}")], sender=AGENT_CHAT)
+        follow_up = stored(runtime, clock, [(2, "sigue sin llegar la factura")], sender=customer)
+        results = route_stored(runtime.factory, runtime.ctx, [*command, *follow_up])
+        assert results[1].ticket_number == number and results[1].ticket_status == "open"
+        assert replies_to(runtime, follow_up[0].message_id)[0].startswith(
+            f"Reabrí tu ticket #{number}")
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_follow_up_goes_to_the_ticket_an_agent_just_touched_in_the_same_batch(
+        config: AtiendeConfig, clock: FixedClock) -> None:
+    """The customer's latest ticket is the one updated last, even when the update (an agent's
+    command) is still unflushed in the same transaction."""
+    agents = [agent.model_copy(update={"whatsapp": AGENT_CHAT}) if agent.level == 1 else agent
+              for agent in config.agents]
+    runtime = build_runtime(config.model_copy(update={"agents": agents}), clock)
+    try:
+        customer = "whatsapp:+573005550042"
+        first = route_stored(runtime.factory, runtime.ctx,
+                             stored(runtime, clock, [(0, PROBLEM)], sender=customer))
+        clock.advance(timedelta(hours=1))
+        second = route_stored(runtime.factory, runtime.ctx, stored(
+            runtime, clock, [(1, "La app se cierra con error 500 al guardar la orden")],
+            sender=customer))
+        older, newer = first[0].ticket_number, second[0].ticket_number
+        assert older is not None and newer is not None and older != newer
+        clock.advance(timedelta(hours=1))
+        command = stored(runtime, clock, [(2, f"#priority {older} high")], sender=AGENT_CHAT)
+        follow_up = stored(runtime, clock, [(3, "¿hay alguna novedad?")], sender=customer)
+        results = route_stored(runtime.factory, runtime.ctx, [*command, *follow_up])
+        assert results[1].ticket_number == older
+    finally:
+        runtime.engine.dispose()
+
+
+def test_webhooks_arriving_together_share_a_transaction(
+        runtime: Runtime, clock: FixedClock, batch_sizes: list[int]) -> None:
+    async def burst() -> None:
+        await asyncio.gather(*(pipeline.accept_then_route(
+            runtime.factory, runtime.ctx, message(clock, n, KB_QUESTION)) for n in range(8)))
+        await pipeline.drain_background()
+
+    asyncio.run(burst())
+    assert sum(batch_sizes) == 8 and max(batch_sizes) > 1
+    with runtime.factory() as session:
+        assert set(session.scalars(select(Message.status).where(
+            Message.direction == "in"))) == {"processed"}
