@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversations import reset_state, set_state
 from bot.intents import Intent
 from bot.models import KbFeedback
+from bot.persist import add_row
 from bot.replies import YES_NO_BUTTONS, numbered
 from bot.turn import Turn
 from kb.matcher import Match, best_match
@@ -52,9 +53,10 @@ def take_feedback(turn: Turn, intent: Intent) -> str | None:
         reset_state(turn.conversation, turn.now)
         return None
     helpful = intent.name == "yes"
-    turn.session.add(KbFeedback(article_id=context.get("article_id"), lang=turn.lang,
-                                helpful=helpful, question=context.get("question", ""),
-                                conversation_id=turn.conversation.id, at=turn.now))
+    add_row(turn.session, KbFeedback, {
+        "article_id": context.get("article_id"), "lang": turn.lang, "helpful": helpful,
+        "question": context.get("question", ""), "conversation_id": turn.conversation.id,
+        "at": turn.now})
     reset_state(turn.conversation, turn.now)
     if helpful:
         turn.conversation.resolved_by_bot = True
@@ -82,6 +84,6 @@ def take_choice(turn: Turn, intent: Intent) -> str | None:
 
 def record_unanswered(turn: Turn) -> None:
     """Remember a question the KB could not answer, for `kb stats`."""
-    turn.session.add(KbFeedback(article_id=None, lang=turn.lang, helpful=None,
-                                question=turn.text, conversation_id=turn.conversation.id,
-                                at=turn.now))
+    add_row(turn.session, KbFeedback, {
+        "article_id": None, "lang": turn.lang, "helpful": None, "question": turn.text,
+        "conversation_id": turn.conversation.id, "at": turn.now})

@@ -14,6 +14,7 @@ from bot import agent_chat, answers, ratings, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
 from bot.models import OPEN_STATUSES, Contact, Message
+from bot.persist import deferred_rows, write_rows
 from bot.triage import infer_category
 from bot.turn import EngineContext, Turn
 from kb.language import detect_language
@@ -45,8 +46,20 @@ def route_messages(session: Session, ctx: EngineContext,
     The turns' writes go out in one flush at the end (one statement per table and kind, not
     per message). A turn reads only its own contact's rows, so it need not see an earlier
     turn's unflushed changes; when a turn changed another contact's rows (an agent's command
-    on a customer's ticket), they are flushed before the next turn reads.
+    on a customer's ticket), they are flushed before the next turn reads. Audit and KB
+    feedback rows are written together at the end too.
     """
+    with deferred_rows(session):
+        turns = run_turns(session, ctx, message_ids)
+        write_rows(session)
+    session.flush()   # the replies get their ids here, all in one go
+    return [RouteResult(tuple(item.id for item in turn.replies),
+                        turn.ticket.number if turn.ticket else None,
+                        turn.ticket.status if turn.ticket else None, turn.lang)
+            for turn in turns]
+
+
+def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> list[Turn]:
     turns: list[Turn] = []
     contacts: set[int] = set()
     for message_id in message_ids:
@@ -59,11 +72,7 @@ def route_messages(session: Session, ctx: EngineContext,
         contacts.add(turn.contact.id)
         if len(turns) < len(message_ids) and changed_for_others(session, contacts):
             session.flush()
-    session.flush()   # the replies get their ids here, all in one go
-    return [RouteResult(tuple(item.id for item in turn.replies),
-                        turn.ticket.number if turn.ticket else None,
-                        turn.ticket.status if turn.ticket else None, turn.lang)
-            for turn in turns]
+    return turns
 
 
 def changed_for_others(session: Session, contacts: set[int]) -> bool:

@@ -36,9 +36,9 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
                   priority=name_of(PRIORITY_NAMES, ticket.priority, lang), level=ticket.level,
                   **values)
     for agent in agents:
-        outbox.enqueue(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
-                       kind="agent_notice", ticket_id=ticket.id, now=now,
-                       subject=f"[#{ticket.number}] {ticket.subject}", flush=False)
+        outbox.enqueue_notice(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
+                              kind="agent_notice", ticket_id=ticket.id, now=now,
+                              subject=f"[#{ticket.number}] {ticket.subject}")
     return len(agents)
 
 
@@ -95,9 +95,10 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
                   subject=ticket.subject)
     for agent in agents:
         channel, address = page_address(config, agent)
-        outbox.enqueue(session, channel=channel, recipient=address, text=text, kind="page",
-                       ticket_id=ticket.id, now=now, buttons=(f"#ack {ticket.number}",),
-                       subject=f"[#{ticket.number}] {ticket.subject}", flush=False)
+        outbox.enqueue_notice(session, channel=channel, recipient=address, text=text,
+                              kind="page", ticket_id=ticket.id, now=now,
+                              buttons=(f"#ack {ticket.number}",),
+                              subject=f"[#{ticket.number}] {ticket.subject}")
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> None:

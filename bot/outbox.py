@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import metrics
 from bot.errors import DeliveryError, DeliveryHeld
 from bot.models import OutboxItem, Rating, Ticket
+from bot.persist import add_row
 from channels.base import Channel, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -35,19 +36,36 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
     With `flush=False` the row gets its id at the caller's next flush (a turn queues several
     replies and flushes once).
     """
-    payload: dict[str, object] = {"text": text, "buttons": list(buttons), "kind": kind}
-    if subject:
-        payload["subject"] = subject
-    item = OutboxItem(
-        channel=channel, recipient=recipient, status="pending", attempts=0, next_attempt_at=now,
-        payload=payload,
-        conversation_id=conversation_id, ticket_id=ticket_id, in_reply_to=in_reply_to,
-        created_at=now,
-    )
+    item = OutboxItem(**outbox_row(channel, recipient, text, now, buttons, kind,
+                                   conversation_id, ticket_id, in_reply_to, subject))
     session.add(item)
     if flush:
         session.flush()
     return item
+
+
+def enqueue_notice(session: Session, *, channel: str, recipient: str, text: str,
+                   now: datetime, buttons: tuple[str, ...] = (), kind: str,
+                   ticket_id: int | None = None, subject: str | None = None) -> None:
+    """Like `enqueue`, for a message whose row nobody needs back (agent notices and pages):
+    inside a routing batch it is written with the batch's other rows in one statement."""
+    add_row(session, OutboxItem, outbox_row(channel, recipient, text, now, buttons, kind,
+                                            None, ticket_id, None, subject))
+
+
+def outbox_row(channel: str, recipient: str, text: str, now: datetime,
+               buttons: tuple[str, ...], kind: str, conversation_id: int | None,
+               ticket_id: int | None, in_reply_to: int | None,
+               subject: str | None) -> dict[str, object]:
+    """Every column of a new pending row (deferred rows batch only with the same columns)."""
+    payload: dict[str, object] = {"text": text, "buttons": list(buttons), "kind": kind}
+    if subject:
+        payload["subject"] = subject
+    return {"channel": channel, "recipient": recipient, "payload": payload, "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "last_error": None,
+            "provider_message_id": None, "conversation_id": conversation_id,
+            "ticket_id": ticket_id, "in_reply_to": in_reply_to, "created_at": now,
+            "sent_at": None}
 
 
 HELD_FOR = select(OutboxItem.id).where(  # built once: it runs for every WhatsApp message

@@ -8,6 +8,8 @@ go out with the turn's single flush.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -42,15 +44,53 @@ def column_defaults(mapper: Mapper[Any]) -> tuple[tuple[str, str, Any], ...]:
 def insert_now(session: Session, obj: object) -> None:
     """INSERT `obj` now (in the session's transaction) and make it persistent in `session`."""
     mapper = inspect(obj).mapper
-    state = obj.__dict__
+    state = obj.__dict__   # the instance's attribute values (SQLAlchemy keeps them here)
     values: dict[str, Any] = {}
     for key, column, default in column_defaults(mapper):
         if key not in state:
-            value = default.arg(None) if hasattr(default, "is_callable") else default
-            setattr(obj, key, value)
-        values[column] = getattr(obj, key)
+            # Written straight into the instance: it is about to be marked as loaded, so
+            # there is no history to keep (and each instrumented set costs an event).
+            state[key] = default.arg(None) if hasattr(default, "is_callable") else default
+        values[column] = state[key]
     # On the session's connection: a Core statement, so nothing pending is flushed first.
     new_id = session.connection().execute(insert_returning_id(mapper), values).scalar_one()
     obj.id = new_id  # type: ignore[attr-defined]
     make_transient_to_detached(obj)   # loaded state, no history: nothing left to INSERT
     session.add(obj)
+
+
+ROWS_KEY = "atiende_deferred_rows"
+
+
+@contextmanager
+def deferred_rows(session: Session) -> Iterator[None]:
+    """Within: `add_row` collects append-only rows; `write_rows` writes them in one statement
+    per table (a routing batch writes dozens of audit rows; nothing reads them back in it)."""
+    session.info[ROWS_KEY] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(ROWS_KEY, None)
+
+
+def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
+    """An append-only row (audit event, KB feedback): deferred inside `deferred_rows`, else
+    added to the session like any object. Give every column, so rows batch together."""
+    rows = session.info.get(ROWS_KEY)
+    if rows is None:
+        session.add(model(**values))
+    else:
+        rows.setdefault(model, []).append(values)
+
+
+def write_rows(session: Session) -> None:
+    """Write the rows `add_row` deferred (the tables they point to are already written)."""
+    rows: dict[type[Any], list[dict[str, Any]]] = session.info.get(ROWS_KEY) or {}
+    for model, batch in rows.items():
+        session.connection().execute(insert_rows(model), batch)
+    rows.clear()
+
+
+@cache
+def insert_rows(model: type[Any]) -> Insert:
+    return insert(model.__table__)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot import notify
 from bot.deadlines import Desk
 from bot.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
-from bot.persist import insert_now
+from bot.persist import add_row, insert_now
 from bot.triage import subject_from
 from scheduler.business_hours import business_minutes_between
 
@@ -21,14 +21,14 @@ def record_event(session: Session, *, actor: str, action: str, at: datetime,
                  ticket: Ticket | None = None, conversation_id: int | None = None,
                  before: object = None, after: object = None, detail: str | None = None) -> None:
     """Append one audit row: who did what, the value before and after, and when."""
-    session.add(TicketEvent(
-        ticket_id=ticket.id if ticket else None,
-        conversation_id=conversation_id if conversation_id else (
+    add_row(session, TicketEvent, {
+        "ticket_id": ticket.id if ticket else None,
+        "conversation_id": conversation_id if conversation_id else (
             ticket.conversation_id if ticket else None),
-        actor=actor, action=action, at=at, detail=detail,
-        before=None if before is None else str(before),
-        after=None if after is None else str(after),
-    ))
+        "actor": actor, "action": action, "at": at, "detail": detail,
+        "before": None if before is None else str(before),
+        "after": None if after is None else str(after),
+    })
 
 
 def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: str,
