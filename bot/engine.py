@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import agent_chat, answers, ratings, ticket_flow, tickets
 from bot.conversations import current_conversation
 from bot.intents import Intent, read_intent
-from bot.models import OPEN_STATUSES, Contact, Message
+from bot.models import OPEN_STATUSES, Contact, Conversation, Message
 from bot.persist import deferred_rows, write_rows
 from bot.triage import infer_category
 from bot.turn import EngineContext, Turn
@@ -49,6 +49,8 @@ def route_messages(session: Session, ctx: EngineContext,
     on a customer's ticket), they are flushed before the next turn reads. Audit and KB
     feedback rows are written together at the end too.
     """
+    if len(message_ids) > 1:
+        lock_in_order(session, message_ids)
     with deferred_rows(session):
         turns = run_turns(session, ctx, message_ids)
         write_rows(session)
@@ -57,6 +59,26 @@ def route_messages(session: Session, ctx: EngineContext,
                         turn.ticket.number if turn.ticket else None,
                         turn.ticket.status if turn.ticket else None, turn.lang)
             for turn in turns]
+
+
+BATCH_IDS = bindparam("message_ids", expanding=True)
+LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
+                 .order_by(Message.id).with_for_update())
+LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
+    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
+    .order_by(Conversation.id).with_for_update())
+
+
+def lock_in_order(session: Session, message_ids: Sequence[int]) -> None:
+    """Take a batch's row locks up front, in id order (messages, then conversations, as a
+    single turn does). Two workers' batches sharing customers then queue instead of each
+    holding one customer's conversation while waiting for the other's (a deadlock).
+    SQLite has one writer and no row locks: nothing to do there."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    ids = {"message_ids": list(message_ids)}
+    session.execute(LOCK_MESSAGES, ids).all()
+    session.execute(LOCK_CONVERSATIONS, ids).all()
 
 
 def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> list[Turn]:

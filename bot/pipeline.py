@@ -65,9 +65,16 @@ def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
         queue = ROUTING_QUEUES[loop] = RoutingQueue()
     queue.waiting.append((factory, ctx, accepted))
     if queue.task is None or queue.task.done():
-        queue.task = asyncio.create_task(route_waiting(queue))
-        BACKGROUND.add(queue.task)
-        queue.task.add_done_callback(BACKGROUND.discard)
+        task = queue.task = asyncio.create_task(route_waiting(queue))
+        BACKGROUND.add(task)
+        task.add_done_callback(BACKGROUND.discard)
+        task.add_done_callback(lambda _: forget_task(queue, task))
+
+
+def forget_task(queue: RoutingQueue, task: asyncio.Task[None]) -> None:
+    """A finished task no longer keeps its event loop (the queue's weak key) alive."""
+    if queue.task is task:
+        queue.task = None
 
 
 def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
@@ -88,7 +95,10 @@ async def route_waiting(queue: RoutingQueue) -> None:
     one routing transaction in progress (see `writer_turn`), elsewhere not at all."""
     while queue.waiting:
         factory, ctx, batch = take_batch(queue.waiting)
-        await run_in_threadpool(route_batch, factory, ctx, batch)
+        try:
+            await run_in_threadpool(route_batch, factory, ctx, batch)
+        except Exception:  # the worker pool itself failed: they stay stored for the retry job
+            log.exception("could not route messages %s; the retry job will", batch)
 
 
 def take_batch(waiting: deque[tuple[sessionmaker[Session], EngineContext, Accepted]]

@@ -4,18 +4,24 @@ isolated, and a turn sees what an earlier turn in the batch did to its contact's
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
-from bot import pipeline
+from bot import engine, pipeline
 from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.inbox import Accepted
+from bot.intents import Intent
 from bot.models import Message, OutboxItem, Ticket
 from bot.pipeline import route_stored, store
+from bot.turn import EngineContext, Turn
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -166,3 +172,83 @@ def test_webhooks_arriving_together_share_a_transaction(
     with runtime.factory() as session:
         assert set(session.scalars(select(Message.status).where(
             Message.direction == "in"))) == {"processed"}
+
+
+def test_two_workers_batches_sharing_customers_queue_instead_of_deadlocking(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker A routes [C, D] and stops after C's turn; worker B routes [D, C]. Without locks
+    taken up front, B would hold D's conversation waiting for C's while A wants D's."""
+    if runtime.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: two batches never run at once")
+    c, d = "whatsapp:+573001110001", "whatsapp:+573001110002"
+    route_stored(runtime.factory, runtime.ctx,   # both customers have a conversation
+                 stored(runtime, clock, [(0, KB_QUESTION)], c)
+                 + stored(runtime, clock, [(1, KB_QUESTION)], d))
+    batch_a = stored(runtime, clock, [(2, "gracias")], c) + stored(runtime, clock,
+                                                                    [(3, "gracias")], d)
+    batch_b = stored(runtime, clock, [(4, "hola")], d) + stored(runtime, clock, [(5, "hola")], c)
+    paused, go = threading.Event(), threading.Event()
+    real_dispatch = engine.dispatch
+
+    def dispatch(turn: Turn, intent: Intent) -> None:
+        real_dispatch(turn, intent)
+        if threading.current_thread().name == "A" and not paused.is_set():
+            paused.set()
+            assert go.wait(30)
+
+    failures: list[str] = []
+    real_batch = pipeline.route_messages
+
+    def watched(session: Session, ctx: EngineContext, ids: Sequence[int]) -> object:
+        try:
+            return real_batch(session, ctx, ids)
+        except Exception as exc:
+            failures.append(type(getattr(exc, "orig", exc)).__name__)
+            raise
+
+    monkeypatch.setattr(engine, "dispatch", dispatch)
+    monkeypatch.setattr(pipeline, "route_messages", watched)
+    worker_a = threading.Thread(target=route_stored, name="A",
+                                args=(runtime.factory, runtime.ctx, batch_a))
+    worker_b = threading.Thread(target=route_stored, name="B",
+                                args=(runtime.factory, runtime.ctx, batch_b))
+    worker_a.start()
+    assert paused.wait(30)
+    worker_b.start()
+    assert waiting_for_a_lock(runtime), "worker B never waited for worker A's locks"
+    go.set()
+    worker_a.join(60)
+    worker_b.join(60)
+    assert failures == []
+    with runtime.factory() as session:
+        assert set(session.scalars(select(Message.status).where(
+            Message.direction == "in"))) == {"processed"}
+    for item in batch_a + batch_b:
+        assert len(replies_to(runtime, item.message_id)) == 1
+
+
+def waiting_for_a_lock(runtime: Runtime, limit_s: float = 30) -> bool:
+    """Whether some session of this database waits on a row lock (polled, not slept on)."""
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND datname = current_database()")
+    deadline = time.monotonic() + limit_s
+    with runtime.engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.execute(waiting).scalar():
+                return True
+            connection.rollback()
+            time.sleep(0.01)
+    return False
+
+
+def test_a_finished_event_loop_is_not_kept_by_the_routing_queue(
+        runtime: Runtime, clock: FixedClock) -> None:
+    async def one(n: int) -> None:
+        await pipeline.accept_then_route(runtime.factory, runtime.ctx,
+                                         message(clock, n, KB_QUESTION))
+        await pipeline.drain_background()
+
+    for n in range(3):
+        asyncio.run(one(n))
+    gc.collect()
+    assert len(pipeline.ROUTING_QUEUES) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,13 @@ from bot.inbox import build_message_row, find_message
 from bot.models import Message, QuarantineItem
 from bot.relay import AgentMail
 from channels.base import InboundMessage
-from channels.email.addresses import SUBJECT_TAG, find_reply_claim, is_own_address, redact
+from channels.email.addresses import (
+    SUBJECT_TAG,
+    find_reply_claim,
+    is_own_address,
+    redact,
+    subject_ticket,
+)
 from channels.email.parse import ParsedEmail, parse_email
 from channels.email.threading import CHANNEL, customer_thread, thread_tickets
 
@@ -69,6 +75,9 @@ class EmailIngest:
         self.key = key
         self.email = runtime.config.channels.email
         assert self.email is not None, "the email channel needs its config section"
+        # Handles customers' mail stored but not yet routed (the IMAP poller routes a fetched
+        # chunk at its end); called before a mail whose handling depends on earlier mail.
+        self.settle: Callable[[], object] = lambda: None
 
     def prepare(self, raw: bytes, envelope: Envelope, source: str,
                 keep_failures: bool = True) -> Outcome:
@@ -91,9 +100,12 @@ class EmailIngest:
     def classify(self, parsed: ParsedEmail, raw: bytes, envelope: Envelope) -> Outcome:
         claim = find_reply_claim((*envelope.rcpt_tos, *parsed.recipients),
                                  self.email.support_address)
+        is_agent = self.runtime.config.find_agent(parsed.sender) is not None
+        if (parsed.automated or is_agent or claim is not None or parsed.in_reply_to
+                or parsed.references or subject_ticket(parsed.subject) is not None):
+            self.settle()   # it reads what earlier mail did: let that be handled first
         if parsed.automated:
             return self.store_automated(parsed, raw)
-        is_agent = self.runtime.config.find_agent(parsed.sender) is not None
         with self.runtime.factory() as session:
             from_customer = claim is not None and not is_agent and is_ticket_customer(
                 session, claim.ticket_number, parsed.sender)

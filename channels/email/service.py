@@ -26,6 +26,7 @@ class EmailService:
         self.runtime = runtime
         self.ingest = EmailIngest(runtime, key)
         self.unrouted: list[Accepted] = []
+        self.ingest.settle = self.route_stored   # a thread or an agent's reply: in mail order
 
     async def receive(self, raw: bytes, envelope: Envelope, source: str) -> Outcome:
         """For the SMTP server: routing of customers' mail continues in the background."""
