@@ -8,7 +8,7 @@ go out with the turn's single flush.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -24,21 +24,20 @@ def insert_returning_id(mapper: Mapper[Any]) -> Insert:
 
 
 @cache
-def column_defaults(mapper: Mapper[Any]) -> tuple[tuple[str, str, Any], ...]:
-    """(attribute, column, default) for every non-key column; callables are called per row."""
-    found = []
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key:
-            continue
-        default = column.default
-        value: Any = None
-        if default is not None and default.is_scalar:
-            value = default.arg  # type: ignore[attr-defined]
-        elif default is not None and default.is_callable:
-            value = default
-        found.append((attr.key, column.key, value))
-    return tuple(found)
+def column_defaults(mapper: Mapper[Any]) -> tuple[tuple[str, str, Callable[[], Any]], ...]:
+    """(attribute, column, default value maker) for every column but the key."""
+    return tuple((attr.key, attr.columns[0].key, default_maker(attr.columns[0].default))
+                 for attr in mapper.column_attrs if not attr.columns[0].primary_key)
+
+
+def default_maker(default: Any) -> Callable[[], Any]:
+    """A column's Python-side default as a function: called per row (`default=dict` gives
+    each row its own dict)."""
+    if default is None:
+        return lambda: None
+    if default.is_callable:
+        return lambda: default.arg(None)   # SQLAlchemy wraps callables to take a context
+    return lambda: default.arg
 
 
 def insert_now(session: Session, obj: object) -> None:
@@ -46,11 +45,11 @@ def insert_now(session: Session, obj: object) -> None:
     mapper = inspect(obj).mapper
     state = obj.__dict__   # the instance's attribute values (SQLAlchemy keeps them here)
     values: dict[str, Any] = {}
-    for key, column, default in column_defaults(mapper):
+    for key, column, make_default in column_defaults(mapper):
         if key not in state:
             # Written straight into the instance: it is about to be marked as loaded, so
             # there is no history to keep (and each instrumented set costs an event).
-            state[key] = default.arg(None) if hasattr(default, "is_callable") else default
+            state[key] = make_default()
         values[column] = state[key]
     # On the session's connection: a Core statement, so nothing pending is flushed first.
     new_id = session.connection().execute(insert_returning_id(mapper), values).scalar_one()

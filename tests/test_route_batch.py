@@ -19,7 +19,8 @@ from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.inbox import Accepted
 from bot.intents import Intent
-from bot.models import Message, OutboxItem, Ticket
+from bot.models import Conversation, Message, OutboxItem, Ticket
+from bot.persist import insert_now
 from bot.pipeline import route_stored, store
 from bot.turn import EngineContext, Turn
 from channels.base import InboundMessage
@@ -252,3 +253,23 @@ def test_a_finished_event_loop_is_not_kept_by_the_routing_queue(
         asyncio.run(one(n))
     gc.collect()
     assert len(pipeline.ROUTING_QUEUES) == 0
+
+
+def test_insert_now_fills_defaults_and_leaves_nothing_to_flush(
+        runtime: Runtime, clock: FixedClock) -> None:
+    contact_id = stored(runtime, clock, [(0, KB_QUESTION)])[0].contact_id
+    assert contact_id is not None
+    with runtime.factory() as session, session.begin():
+        made = [Conversation(contact_id=contact_id, channel="whatsapp", address=f"a{n}",
+                             created_at=clock.now(), updated_at=clock.now()) for n in range(2)]
+        for conversation in made:
+            insert_now(session, conversation)
+        assert not session.new and not session.dirty
+        assert [c.state for c in made] == ["idle", "idle"]
+        assert made[0].context == {} and made[0].context is not made[1].context
+        made[0].state = "awaiting_choice"   # a later change is an ordinary UPDATE
+    with runtime.factory() as session:
+        rows = session.scalars(select(Conversation).where(Conversation.address.in_(["a0", "a1"]))
+                               .order_by(Conversation.id)).all()
+        assert [(r.id, r.state, r.context, r.resolved_by_bot) for r in rows] == [
+            (made[0].id, "awaiting_choice", {}, False), (made[1].id, "idle", {}, False)]
