@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.config import AtiendeConfig, load_config
+from bot.config_channels import TelegramConfig, WhatsAppConfig
 from bot.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,11 +52,16 @@ def test_repo_config_has_the_documented_defaults() -> None:
 
 
 def test_repo_config_channels_point_at_the_real_clouds_by_default() -> None:
+    """config.yaml leaves the provider API addresses at the built-in production defaults
+    (tests name no cloud host: they talk to local fakes only)."""
     channels = load_config(REPO_CONFIG, environ={}).channels
     assert channels.whatsapp is not None and channels.telegram is not None
     assert channels.email is not None
-    assert channels.whatsapp.api_base_url == "https://api.twilio.com"
-    assert channels.telegram.api_base_url == "https://api.telegram.org"
+    for section, model in ((channels.whatsapp, WhatsAppConfig),
+                           (channels.telegram, TelegramConfig)):
+        assert section.api_base_url == model.model_fields["api_base_url"].default
+        url = urlsplit(section.api_base_url)
+        assert url.scheme == "https" and url.hostname not in ("127.0.0.1", "localhost")
     assert channels.telegram.mode == "webhook"
     assert (channels.email.smtp_inbound.host, channels.email.smtp_inbound.port) == (
         "127.0.0.1", 2525)
