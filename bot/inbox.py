@@ -55,6 +55,26 @@ def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMess
 
 def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
                    on_new: Callable[[Session], object] | None) -> Accepted:
+    accepted = stage_message(session, config, inbound, on_new)
+    session.commit()
+    return accepted
+
+
+def stage_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                  on_new: Callable[[Session], object] | None = None) -> Accepted:
+    """accept_inbound without the commit, for several messages stored in one transaction.
+
+    A provider id staged earlier in the same transaction counts as seen. A conflict with
+    another worker raises IntegrityError: the caller rolls back and uses accept_inbound.
+    """
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
+    if existing is not None:
+        return Accepted(existing, False)
+    return stage_message(session, config, inbound, on_new)
+
+
+def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                  on_new: Callable[[Session], object] | None) -> Accepted:
     connection = session.connection()
     contact_id = ensure_contact_id(connection, config, inbound.channel, inbound.sender,
                                    inbound.sender_name, inbound.received_at)
@@ -62,7 +82,6 @@ def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMess
     message_id = int(connection.execute(INSERT_MESSAGE, values).inserted_primary_key[0])
     if on_new is not None:
         on_new(session)
-    session.commit()
     return Accepted(message_id, True, contact_id)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,16 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from bot import metrics
 from bot.db import transaction, writer_turn
 from bot.engine import RouteResult, route_message, route_messages
-from bot.inbox import Accepted, accept_inbound
+from bot.inbox import Accepted, accept_inbound, stage_inbound
+from bot.loop_queue import LoopQueue
 from bot.models import Message
 from bot.turn import EngineContext
 from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
-BACKGROUND: set[asyncio.Task[object]] = set()
 ROUTE_BATCH = 32
+STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
+Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 
 
 async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
@@ -34,47 +35,88 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     """For protocol hooks: store (durable before we acknowledge), route in the background.
 
     Returns False for a provider retry already stored. `on_new` runs in the storing
-    transaction of a new message. Routing failures stay stored as `failed` and are retried
-    by the scheduler.
+    transaction of a new message. Messages that arrive while others are being stored are
+    stored together, in one transaction (one commit), then routed in the order stored.
+    Routing failures stay stored as `failed` and are retried by the scheduler.
     """
-    accepted = await run_in_threadpool(store, factory, ctx, inbound, on_new)
-    if accepted.is_new:
-        queue_for_routing(factory, ctx, accepted)
+    pending = PendingStore(factory, ctx, inbound, on_new,
+                           asyncio.get_running_loop().create_future())
+    STORING.put(pending)
+    # Shielded: a client that hangs up does not cancel the storing others share.
+    accepted = await asyncio.shield(pending.accepted)
     return accepted.is_new
 
 
-@dataclass
-class RoutingQueue:
-    """Stored messages waiting to be routed in this event loop, in the order they were stored."""
+@dataclass(frozen=True)
+class PendingStore:
+    """A message waiting to be stored, and the future its webhook waits on."""
 
-    waiting: deque[tuple[sessionmaker[Session], EngineContext, Accepted]] = field(
-        default_factory=deque)
-    task: asyncio.Task[None] | None = None
+    factory: sessionmaker[Session]
+    ctx: EngineContext
+    inbound: InboundMessage
+    on_new: Callable[[Session], object] | None
+    accepted: asyncio.Future[Accepted]
 
 
-ROUTING_QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoutingQueue] = (
-    weakref.WeakKeyDictionary())
+async def store_waiting(waiting: deque[PendingStore]) -> None:
+    """Store what waits, up to STORE_BATCH at a time, then hand the new messages to routing."""
+    while waiting:
+        batch = take_stores(waiting)
+        try:
+            outcomes = await run_in_threadpool(store_together, batch)
+        except Exception as exc:  # the worker pool itself failed: nothing was stored
+            outcomes = [exc] * len(batch)
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Accepted) and outcome.is_new:
+                queue_for_routing(pending.factory, pending.ctx, outcome)
+            if pending.accepted.done():
+                continue
+            if isinstance(outcome, Accepted):
+                pending.accepted.set_result(outcome)
+            else:
+                pending.accepted.set_exception(outcome)
+
+
+def take_stores(waiting: deque[PendingStore]) -> list[PendingStore]:
+    """The oldest waiting messages for one database, up to STORE_BATCH."""
+    first = waiting.popleft()
+    batch = [first]
+    while (waiting and len(batch) < STORE_BATCH and waiting[0].factory is first.factory
+           and waiting[0].ctx is first.ctx):
+        batch.append(waiting.popleft())
+    return batch
+
+
+def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
+    """Store several messages in one transaction; if that fails (a conflict with another
+    worker, one bad message), store them one by one, so each gets its own outcome."""
+    factory, ctx = batch[0].factory, batch[0].ctx
+    if len(batch) > 1:
+        try:
+            with writer_turn(factory), factory() as session:
+                stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
+                          for pending in batch]
+                session.commit()
+        except Exception as exc:
+            log.warning("storing %d messages together failed (%s); storing them one by one",
+                        len(batch), exc)
+        else:
+            for pending, accepted in zip(batch, stored, strict=True):
+                count_stored(pending.inbound, accepted)
+            return list(stored)
+    outcomes: list[Accepted | Exception] = []
+    for pending in batch:
+        try:
+            outcomes.append(store(factory, ctx, pending.inbound, pending.on_new))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
                       accepted: Accepted) -> None:
     """Route one stored message soon; messages stored meanwhile join it in one transaction."""
-    loop = asyncio.get_running_loop()
-    queue = ROUTING_QUEUES.get(loop)
-    if queue is None:
-        queue = ROUTING_QUEUES[loop] = RoutingQueue()
-    queue.waiting.append((factory, ctx, accepted))
-    if queue.task is None or queue.task.done():
-        task = queue.task = asyncio.create_task(route_waiting(queue))
-        BACKGROUND.add(task)
-        task.add_done_callback(BACKGROUND.discard)
-        task.add_done_callback(lambda _: forget_task(queue, task))
-
-
-def forget_task(queue: RoutingQueue, task: asyncio.Task[None]) -> None:
-    """A finished task no longer keeps its event loop (the queue's weak key) alive."""
-    if queue.task is task:
-        queue.task = None
+    ROUTING.put((factory, ctx, accepted))
 
 
 def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
@@ -88,21 +130,20 @@ def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
     return results
 
 
-async def route_waiting(queue: RoutingQueue) -> None:
+async def route_waiting(waiting: deque[Routable]) -> None:
     """Route what waits, one batch at a time, so a customer's quick second message is never
     handled before their first, and routing transactions never queue for each other at
     SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
     one routing transaction in progress (see `writer_turn`), elsewhere not at all."""
-    while queue.waiting:
-        factory, ctx, batch = take_batch(queue.waiting)
+    while waiting:
+        factory, ctx, batch = take_batch(waiting)
         try:
             await run_in_threadpool(route_batch, factory, ctx, batch)
         except Exception:  # the worker pool itself failed: they stay stored for the retry job
             log.exception("could not route messages %s; the retry job will", batch)
 
 
-def take_batch(waiting: deque[tuple[sessionmaker[Session], EngineContext, Accepted]]
-               ) -> tuple[sessionmaker[Session], EngineContext, list[int]]:
+def take_batch(waiting: deque[Routable]) -> tuple[sessionmaker[Session], EngineContext, list[int]]:
     """The oldest waiting messages for one database, up to ROUTE_BATCH, one per contact
     (a contact's next message waits for the next batch, which sees this one's changes)."""
     factory, ctx, _ = waiting[0]
@@ -143,15 +184,17 @@ def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMe
           on_new: Callable[[Session], object] | None = None) -> Accepted:
     with writer_turn(factory), factory() as session:
         accepted = accept_inbound(session, ctx.config, inbound, on_new)
-    counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
-    counter.labels(inbound.channel).inc()
+    count_stored(inbound, accepted)
     return accepted
 
 
-async def drain_background() -> None:
-    """Wait for routing still in flight (graceful shutdown)."""
-    if BACKGROUND:
-        await asyncio.gather(*list(BACKGROUND), return_exceptions=True)
+def count_stored(inbound: InboundMessage, accepted: Accepted) -> None:
+    counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
+    counter.labels(inbound.channel).inc()
+
+
+STORING: LoopQueue[PendingStore] = LoopQueue(store_waiting)
+ROUTING: LoopQueue[Routable] = LoopQueue(route_waiting)
 
 
 def receive(factory: sessionmaker[Session], ctx: EngineContext,

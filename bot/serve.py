@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.errors import ChannelOff
+from bot.loop_queue import drain_background
 from bot.outbox import Dispatcher
-from bot.pipeline import drain_background
 from bot.web import Lifespan, create_web_app
 from channels.registry import ChannelPlugin, build_plugins
 

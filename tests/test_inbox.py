@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot import pipeline
 from bot.app import Runtime
 from bot.inbox import Accepted, accept_inbound
+from bot.loop_queue import drain_background
 from bot.models import Contact, ContactIdentity, Message, OutboxItem
 from bot.pipeline import process_message, receive
 from channels.base import InboundMessage
@@ -164,7 +165,7 @@ def test_stored_messages_are_routed_one_at_a_time_in_the_order_they_came(
         news = [await pipeline.accept_then_route(runtime.factory, runtime.ctx,
                                                  inbound(clock, f"SM{n}", text=text))
                 for n, text in enumerate(texts)]
-        await pipeline.drain_background()
+        await drain_background()
         return news
 
     assert asyncio.run(webhooks()) == [True] * len(texts)

@@ -19,6 +19,7 @@ from bot.app import Runtime, build_runtime
 from bot.config import AtiendeConfig
 from bot.inbox import Accepted
 from bot.intents import Intent
+from bot.loop_queue import drain_background
 from bot.models import Conversation, Message, OutboxItem, Ticket
 from bot.persist import insert_now
 from bot.pipeline import route_stored, store
@@ -166,7 +167,7 @@ def test_webhooks_arriving_together_share_a_transaction(
     async def burst() -> None:
         await asyncio.gather(*(pipeline.accept_then_route(
             runtime.factory, runtime.ctx, message(clock, n, KB_QUESTION)) for n in range(8)))
-        await pipeline.drain_background()
+        await drain_background()
 
     asyncio.run(burst())
     assert sum(batch_sizes) == 8 and max(batch_sizes) > 1
@@ -247,12 +248,12 @@ def test_a_finished_event_loop_is_not_kept_by_the_routing_queue(
     async def one(n: int) -> None:
         await pipeline.accept_then_route(runtime.factory, runtime.ctx,
                                          message(clock, n, KB_QUESTION))
-        await pipeline.drain_background()
+        await drain_background()
 
     for n in range(3):
         asyncio.run(one(n))
     gc.collect()
-    assert len(pipeline.ROUTING_QUEUES) == 0
+    assert len(pipeline.ROUTING.loops) == len(pipeline.STORING.loops) == 0
 
 
 def test_insert_now_fills_defaults_and_leaves_nothing_to_flush(

@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 
 from bot.app import Runtime
 from bot.config import AtiendeConfig
+from bot.loop_queue import drain_background
 from bot.models import Message, OutboxItem
 from bot.outbox import Dispatcher
-from bot.pipeline import drain_background
 from bot.web import create_web_app
 from channels import telegram, whatsapp
 from channels.registry import ChannelPlugin

@@ -12,9 +12,9 @@ import aiosmtplib
 from sqlalchemy import select
 
 from bot.app import Runtime
+from bot.loop_queue import drain_background
 from bot.models import Message, OutboxItem, Ticket, TicketEvent
 from bot.outbox import Dispatcher
-from bot.pipeline import drain_background
 from bot.relay import signing_key
 from channels.base import OutboundMessage
 from channels.console import ConsoleChannel
