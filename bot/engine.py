@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import agent_chat, answers, ratings, ticket_flow, tickets
-from bot.conversations import current_conversation
+from bot.conversations import ConversationKey, current_conversation, current_conversations
 from bot.intents import Intent, read_intent
-from bot.models import OPEN_STATUSES, Contact, Conversation, Message
+from bot.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.persist import deferred_rows, write_rows
 from bot.triage import infer_category
 from bot.turn import EngineContext, Turn
@@ -21,9 +20,15 @@ from kb.language import detect_language
 from kb.normalize import normalize_text
 
 SHORT_MESSAGE_WORDS = 3
-TURN_ROWS = (select(Message, Contact)   # built once: the message (locked) and who sent it
+BATCH_IDS = bindparam("message_ids", expanding=True)
+TURN_ROWS = (select(Message, Contact)   # built once: the messages (locked) and who sent them
              .join(Contact, Message.contact_id == Contact.id)
-             .where(Message.id == bindparam("message_id")).with_for_update(of=Message))
+             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id).with_for_update(of=Message))
+WITH_TICKETS = (select(Ticket.contact_id).distinct()   # which of these contacts have tickets
+                .where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True))))
+LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
+    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
+    .order_by(Conversation.id).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -43,16 +48,16 @@ def route_messages(session: Session, ctx: EngineContext,
                    message_ids: Sequence[int]) -> list[RouteResult]:
     """Handle stored inbound messages of different contacts, in order, in one transaction.
 
-    The turns' writes go out in one flush at the end (one statement per table and kind, not
-    per message). A turn reads only its own contact's rows, so it need not see an earlier
-    turn's unflushed changes; when a turn changed another contact's rows (an agent's command
-    on a customer's ticket), they are flushed before the next turn reads. Audit and KB
-    feedback rows are written together at the end too.
+    The rows every turn starts from (message, contact, conversation) are read for all of them
+    at once, and the turns' writes go out in one flush at the end (one statement per table
+    and kind, not per message). A turn reads only its own contact's rows, so it need not see
+    an earlier turn's unflushed changes; when a turn changed another contact's rows (an
+    agent's command on a customer's ticket), they are flushed before the next turn reads.
+    Audit and KB feedback rows are written together at the end too.
     """
-    if len(message_ids) > 1:
-        lock_in_order(session, message_ids)
     with deferred_rows(session):
-        turns = run_turns(session, ctx, message_ids)
+        batch = load_batch(session, ctx, message_ids)
+        turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
     session.flush()   # the replies get their ids here, all in one go
     return [RouteResult(tuple(item.id for item in turn.replies),
@@ -61,32 +66,49 @@ def route_messages(session: Session, ctx: EngineContext,
             for turn in turns]
 
 
-BATCH_IDS = bindparam("message_ids", expanding=True)
-LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
-                 .order_by(Message.id).with_for_update())
-LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
-    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
-    .order_by(Conversation.id).with_for_update())
+@dataclass
+class BatchRows:
+    """What the turns of a batch start from, read for all of them at once."""
+
+    senders: dict[int, tuple[Message, Contact]]
+    conversations: dict[ConversationKey, Conversation]
+    ticketless: set[int]   # contacts without any ticket: their turns need not look one up
 
 
-def lock_in_order(session: Session, message_ids: Sequence[int]) -> None:
-    """Take a batch's row locks up front, in id order (messages, then conversations, as a
-    single turn does). Two workers' batches sharing customers then queue instead of each
-    holding one customer's conversation while waiting for the other's (a deadlock).
-    SQLite has one writer and no row locks: nothing to do there."""
-    if session.get_bind().dialect.name == "sqlite":
-        return
+def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> BatchRows:
+    """The messages and their contacts, then each sender's current conversation (a new one
+    where the last went quiet). On PostgreSQL the rows are locked in id order, messages
+    first, then the contacts' conversations: two workers' batches sharing customers then
+    queue instead of each holding one customer's rows while waiting for the other's."""
     ids = {"message_ids": list(message_ids)}
-    session.execute(LOCK_MESSAGES, ids).all()
-    session.execute(LOCK_CONVERSATIONS, ids).all()
+    senders = {message.id: (message, contact)
+               for message, contact in session.execute(TURN_ROWS, ids)}
+    if len(message_ids) > 1 and session.get_bind().dialect.name != "sqlite":
+        session.execute(LOCK_CONVERSATIONS, ids).all()   # SQLite has one writer: no row locks
+    wanted: dict[ConversationKey, datetime] = {}
+    for message, contact in senders.values():
+        wanted.setdefault(conversation_key(message, contact), message.created_at)
+    conversations = current_conversations(session, wanted, conversation_timeout(ctx))
+    contact_ids = sorted({contact.id for _, contact in senders.values()})
+    with_tickets = set(session.scalars(WITH_TICKETS, {"contact_ids": contact_ids}))
+    return BatchRows(senders, conversations, set(contact_ids) - with_tickets)
 
 
-def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> list[Turn]:
+def conversation_key(message: Message, contact: Contact) -> ConversationKey:
+    return contact.id, message.channel, message.sender
+
+
+def conversation_timeout(ctx: EngineContext) -> timedelta:
+    return timedelta(hours=ctx.config.bot.conversation_timeout_hours)
+
+
+def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
+              batch: BatchRows) -> list[Turn]:
     turns: list[Turn] = []
     contacts: set[int] = set()
     for message_id in message_ids:
-        with session.no_autoflush if turns else nullcontext():   # the caller's own: flushed
-            turn = start_turn(session, ctx, message_id)
+        with session.no_autoflush:   # the caller's own changes were flushed by load_batch
+            turn = start_turn(session, ctx, message_id, batch)
         if turn.message.status != "processed":
             dispatch(turn, read_intent(turn.text))
             turn.message.status = "processed"
@@ -94,6 +116,7 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int]) 
         contacts.add(turn.contact.id)
         if len(turns) < len(message_ids) and changed_for_others(session, contacts):
             session.flush()
+            batch.ticketless.clear()   # that turn may have given them one: look again
     return turns
 
 
@@ -107,20 +130,28 @@ def changed_for_others(session: Session, contacts: set[int]) -> bool:
     return False
 
 
-def start_turn(session: Session, ctx: EngineContext, message_id: int) -> Turn:
-    found = session.execute(TURN_ROWS, {"message_id": message_id}).first()
+def start_turn(session: Session, ctx: EngineContext, message_id: int,
+               batch: BatchRows) -> Turn:
+    found = batch.senders.get(message_id)
     if found is None:
         raise LookupError(f"message {message_id} is not stored")
     message, contact = found
     now = ctx.clock.now()
-    timeout = timedelta(hours=ctx.config.bot.conversation_timeout_hours)
-    conversation = current_conversation(session, contact.id, message.channel, message.sender,
-                                        message.created_at, timeout)
+    # A contact's second message in one batch (route_messages' callers avoid it) looks its
+    # conversation up after the first one's turn.
+    conversation = batch.conversations.pop(conversation_key(message, contact), None)
+    if conversation is None:
+        conversation = current_conversation(session, contact.id, message.channel,
+                                            message.sender, message.created_at,
+                                            conversation_timeout(ctx))
     conversation.last_inbound_at = message.created_at
     message.conversation_id = conversation.id
     lang = choose_language(message, contact, ctx.config.bot.default_language)
     contact.language = lang
-    return Turn(session, ctx, message, contact, conversation, lang, now)
+    ticketless = contact.id in batch.ticketless
+    batch.ticketless.discard(contact.id)   # this turn may open one
+    return Turn(session, ctx, message, contact, conversation, lang, now,
+                had_no_tickets=ticketless)
 
 
 def choose_language(message: Message, contact: Contact, default: str) -> str:
@@ -143,8 +174,10 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     # Nothing pending can change this answer (handlers that returned False only reset the
     # conversation's state), so it need not flush: the turn's updates then go out together.
+    # Nor has this turn opened a ticket so far: a contact without any needs no lookup.
     with turn.session.no_autoflush:
-        latest = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+        latest = None if turn.had_no_tickets else tickets.find_latest_ticket(
+            turn.session, turn.contact.id, turn.thread_ticket)
     if latest is not None and latest.status == "resolved":
         ticket_flow.reopen_with_message(turn, latest)   # closed tickets stay closed
         return

@@ -8,7 +8,7 @@ go out with the turn's single flush.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -21,6 +21,12 @@ from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 def insert_returning_id(mapper: Mapper[Any]) -> Insert:
     table = mapper.local_table
     return insert(table).returning(table.c.id)  # type: ignore[arg-type]
+
+
+@cache
+def insert_returning_keys(mapper: Mapper[Any], unique_by: tuple[str, ...]) -> Insert:
+    table = mapper.local_table
+    return insert(table).returning(table.c.id, *(table.c[column] for column in unique_by))  # type: ignore[arg-type]
 
 
 @cache
@@ -43,6 +49,36 @@ def default_maker(default: Any) -> Callable[[], Any]:
 def insert_now(session: Session, obj: object) -> None:
     """INSERT `obj` now (in the session's transaction) and make it persistent in `session`."""
     mapper = inspect(obj).mapper
+    # On the session's connection: a Core statement, so nothing pending is flushed first.
+    new_id = session.connection().execute(insert_returning_id(mapper),
+                                          row_values(mapper, obj)).scalar_one()
+    attach_inserted(session, obj, new_id)
+
+
+def insert_all(session: Session, objs: Sequence[object], unique_by: tuple[str, ...]) -> None:
+    """insert_now for several objects of one class, in one statement.
+
+    The database gives the new ids back in no promised order (SQLAlchemy would fall back to
+    one INSERT per row to keep it), so each comes back with the `unique_by` columns, whose
+    values must tell the objects apart.
+    """
+    if len(objs) < 2:
+        for obj in objs:
+            insert_now(session, obj)
+        return
+    mapper = inspect(objs[0]).mapper
+    rows = [row_values(mapper, obj) for obj in objs]
+    waiting = {tuple(row[column] for column in unique_by): obj for row, obj in zip(
+        rows, objs, strict=True)}
+    if len(waiting) < len(objs):
+        raise ValueError(f"insert_all: rows are not unique by {unique_by}")
+    statement = insert_returning_keys(mapper, unique_by)
+    for new_id, *key in session.connection().execute(statement, rows):
+        attach_inserted(session, waiting.pop(tuple(key)), new_id)
+
+
+def row_values(mapper: Mapper[Any], obj: object) -> dict[str, Any]:
+    """Every column's value for the INSERT, filling in the column defaults."""
     state = obj.__dict__   # the instance's attribute values (SQLAlchemy keeps them here)
     values: dict[str, Any] = {}
     for key, column, make_default in column_defaults(mapper):
@@ -51,8 +87,10 @@ def insert_now(session: Session, obj: object) -> None:
             # there is no history to keep (and each instrumented set costs an event).
             state[key] = make_default()
         values[column] = state[key]
-    # On the session's connection: a Core statement, so nothing pending is flushed first.
-    new_id = session.connection().execute(insert_returning_id(mapper), values).scalar_one()
+    return values
+
+
+def attach_inserted(session: Session, obj: object, new_id: int) -> None:
     obj.id = new_id  # type: ignore[attr-defined]
     make_transient_to_detached(obj)   # loaded state, no history: nothing left to INSERT
     session.add(obj)

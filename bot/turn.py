@@ -45,6 +45,7 @@ class Turn:
     now: datetime
     replies: list[OutboxItem] = field(default_factory=list)
     ticket: Ticket | None = None
+    had_no_tickets: bool = False   # the contact had no ticket at all when the turn began
 
     @property
     def desk(self) -> Desk:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from bot import engine, pipeline
@@ -21,7 +21,7 @@ from bot.inbox import Accepted
 from bot.intents import Intent
 from bot.loop_queue import drain_background
 from bot.models import Conversation, Message, OutboxItem, Ticket
-from bot.persist import insert_now
+from bot.persist import insert_all, insert_now
 from bot.pipeline import route_stored, store
 from bot.turn import EngineContext, Turn
 from channels.base import InboundMessage
@@ -256,13 +256,19 @@ def test_a_finished_event_loop_is_not_kept_by_the_routing_queue(
     assert len(pipeline.ROUTING.loops) == len(pipeline.STORING.loops) == 0
 
 
-def test_insert_now_fills_defaults_and_leaves_nothing_to_flush(
-        runtime: Runtime, clock: FixedClock) -> None:
+def unsaved_conversations(runtime: Runtime, clock: FixedClock, prefix: str,
+                          count: int) -> list[Conversation]:
+    """Conversations of one stored customer, addresses prefix0…, not inserted yet."""
     contact_id = stored(runtime, clock, [(0, KB_QUESTION)])[0].contact_id
     assert contact_id is not None
+    return [Conversation(contact_id=contact_id, channel="whatsapp", address=f"{prefix}{n}",
+                         created_at=clock.now(), updated_at=clock.now()) for n in range(count)]
+
+
+def test_insert_now_fills_defaults_and_leaves_nothing_to_flush(
+        runtime: Runtime, clock: FixedClock) -> None:
+    made = unsaved_conversations(runtime, clock, "a", 2)
     with runtime.factory() as session, session.begin():
-        made = [Conversation(contact_id=contact_id, channel="whatsapp", address=f"a{n}",
-                             created_at=clock.now(), updated_at=clock.now()) for n in range(2)]
         for conversation in made:
             insert_now(session, conversation)
         assert not session.new and not session.dirty
@@ -274,3 +280,106 @@ def test_insert_now_fills_defaults_and_leaves_nothing_to_flush(
                                .order_by(Conversation.id)).all()
         assert [(r.id, r.state, r.context, r.resolved_by_bot) for r in rows] == [
             (made[0].id, "awaiting_choice", {}, False), (made[1].id, "idle", {}, False)]
+
+
+def test_a_batch_reads_and_starts_conversations_together(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """One SELECT and one INSERT for the batch's conversations: a customer who wrote within
+    the timeout keeps theirs, one silent for longer and a new one get a new conversation."""
+    early = stored(runtime, clock, [(0, KB_QUESTION)])
+    route_stored(runtime.factory, runtime.ctx, early)
+    clock.advance(timedelta(hours=runtime.config.bot.conversation_timeout_hours - 1))
+    recent = stored(runtime, clock, [(1, KB_QUESTION)])
+    route_stored(runtime.factory, runtime.ctx, recent)
+    clock.advance(timedelta(hours=2))   # customer 0 has been quiet too long, 1 has not
+    later = [*(store(runtime.factory, runtime.ctx, message(clock, n, "gracias", sender))
+               for n, sender in ((20, "whatsapp:+573005550000"),
+                                 (21, "whatsapp:+573005550001"))),
+             *stored(runtime, clock, [(12, KB_QUESTION)])]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "conversations" in sql.split("WHERE")[0]:
+            statements.append(sql.split()[0])
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        route_stored(runtime.factory, runtime.ctx, later)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    # PostgreSQL first locks the customers' conversations in id order (see load_batch).
+    reads = 1 if runtime.engine.dialect.name == "sqlite" else 2
+    assert statements.count("SELECT") == reads and statements.count("INSERT") == 1
+    with runtime.factory() as session:
+        def conversation_of(item: Accepted) -> int | None:
+            return session.get(Message, item.message_id).conversation_id  # type: ignore[union-attr]
+
+        assert conversation_of(later[0]) != conversation_of(early[0])   # quiet too long
+        assert conversation_of(later[1]) == conversation_of(recent[0])  # within the timeout
+        assert conversation_of(later[2]) not in (None, conversation_of(later[0]))
+        assert set(session.scalars(select(Message.status).where(
+            Message.direction == "in"))) == {"processed"}
+
+
+def test_a_contacts_second_message_in_one_call_shares_their_conversation(
+        runtime: Runtime, clock: FixedClock) -> None:
+    sender = "whatsapp:+573005550042"
+    items = stored(runtime, clock, [(0, PROBLEM), (1, "además el PDF sale en blanco")], sender)
+    with runtime.factory() as session, session.begin():
+        results = engine.route_messages(session, runtime.ctx, [i.message_id for i in items])
+    assert results[0].ticket_number is not None
+    assert results[1].ticket_number == results[0].ticket_number
+    with runtime.factory() as session:
+        rows = [session.get(Message, item.message_id) for item in items]
+        assert rows[0] is not None and rows[1] is not None
+        assert rows[0].conversation_id == rows[1].conversation_id is not None
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 1
+
+
+def test_insert_all_gives_each_object_its_own_id(runtime: Runtime, clock: FixedClock) -> None:
+    made = unsaved_conversations(runtime, clock, "b", 5)
+    with runtime.factory() as session, session.begin():
+        insert_all(session, made, unique_by=("contact_id", "channel", "address"))
+        assert not session.new and not session.dirty
+        ids = [c.id for c in made]
+    with runtime.factory() as session:
+        found = dict(session.execute(select(Conversation.id, Conversation.address)
+                                     .where(Conversation.id.in_(ids))).all())
+    assert [found[i] for i in ids] == [f"b{n}" for n in range(5)]
+    twins = [Conversation(contact_id=made[0].contact_id, channel="whatsapp", address="same",
+                          created_at=clock.now(), updated_at=clock.now()) for _ in range(2)]
+    with runtime.factory() as session, pytest.raises(ValueError, match="not unique"):
+        insert_all(session, twins, unique_by=("contact_id", "channel", "address"))
+
+
+def test_only_customers_with_tickets_have_them_looked_up(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """Who has tickets is read once for the batch; a customer with none is not looked up
+    again, one with a resolved ticket still gets it reopened."""
+    first = stored(runtime, clock, [(0, PROBLEM)])
+    number = route_stored(runtime.factory, runtime.ctx, first)[0].ticket_number
+    with runtime.factory() as session, session.begin():
+        ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        ticket.status = "resolved"
+        ticket.resolved_at = clock.now()
+    clock.advance(timedelta(minutes=5))
+    again = store(runtime.factory, runtime.ctx,
+                  message(clock, 10, "otra vez no llega la factura al contador",
+                          "whatsapp:+573005550000"))
+    fresh = stored(runtime, clock, [(1, PROBLEM), (2, PROBLEM)])
+    lookups: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("SELECT") and "FROM tickets" in " ".join(sql.split()):
+            lookups.append(sql)
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        results = route_stored(runtime.factory, runtime.ctx, [again, *fresh])
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    assert results[0].ticket_number == number and results[0].ticket_status == "open"
+    assert None not in (results[1].ticket_number, results[2].ticket_number)
+    assert len({number, results[1].ticket_number, results[2].ticket_number}) == 3
+    assert len(lookups) == 2   # who has tickets (all three), then customer 0's latest
+    assert "DISTINCT" in lookups[0]
