@@ -39,9 +39,11 @@ def current_conversation(session: Session, contact_id: int, channel: str, addres
 
 
 def current_conversations(session: Session, wanted: Mapping[ConversationKey, datetime],
-                          timeout: timedelta) -> dict[ConversationKey, Conversation]:
+                          timeout: timedelta) -> tuple[dict[ConversationKey, Conversation],
+                                                       set[int]]:
     """current_conversation for several addresses (each with its message's time) at once:
-    one SELECT, and one INSERT for those that start a new conversation."""
+    one SELECT, and one INSERT for those that start a new conversation (their ids come
+    second)."""
     contact_ids = sorted({contact_id for contact_id, _, _ in wanted})
     latest = {(row.contact_id, row.channel, row.address): row for row in session.scalars(
         LATEST_CONVERSATIONS, {"contact_ids": contact_ids})}
@@ -54,7 +56,7 @@ def current_conversations(session: Session, wanted: Mapping[ConversationKey, dat
             started.append(conversation)
         current[key] = conversation
     insert_all(session, started, unique_by=("contact_id", "channel", "address"))
-    return current
+    return current, {conversation.id for conversation in started}
 
 
 def new_conversation(key: ConversationKey, now: datetime) -> Conversation:

@@ -72,6 +72,7 @@ class BatchRows:
 
     senders: dict[int, tuple[Message, Contact]]
     conversations: dict[ConversationKey, Conversation]
+    started: set[int]   # conversations begun by this batch's messages
     ticketless: set[int]   # contacts without any ticket: their turns need not look one up
 
 
@@ -88,10 +89,10 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int])
     wanted: dict[ConversationKey, datetime] = {}
     for message, contact in senders.values():
         wanted.setdefault(conversation_key(message, contact), message.created_at)
-    conversations = current_conversations(session, wanted, conversation_timeout(ctx))
+    conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
     contact_ids = sorted({contact.id for _, contact in senders.values()})
     with_tickets = set(session.scalars(WITH_TICKETS, {"contact_ids": contact_ids}))
-    return BatchRows(senders, conversations, set(contact_ids) - with_tickets)
+    return BatchRows(senders, conversations, started, set(contact_ids) - with_tickets)
 
 
 def conversation_key(message: Message, contact: Contact) -> ConversationKey:
@@ -150,8 +151,10 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
     contact.language = lang
     ticketless = contact.id in batch.ticketless
     batch.ticketless.discard(contact.id)   # this turn may open one
+    began = conversation.id in batch.started
+    batch.started.discard(conversation.id)   # a second message in it is not the first
     return Turn(session, ctx, message, contact, conversation, lang, now,
-                had_no_tickets=ticketless)
+                had_no_tickets=ticketless, began_conversation=began)
 
 
 def choose_language(message: Message, contact: Contact, default: str) -> str:

@@ -50,27 +50,33 @@ TRANSCRIPT = (select(Message)   # built once: it runs for every new ticket and f
 
 
 def transcript(session: Session, ticket: Ticket, latest: Message | None = None,
-               limit: int = 20) -> str:
+               limit: int = 20, earlier: bool = True) -> str:
     """The customer's messages on this ticket's conversation, oldest first, for agents.
 
     `latest` is the message being handled: it is included even though its link to the
-    conversation is not flushed yet (the turn flushes once, at its end).
+    conversation is not flushed yet (the turn flushes once, at its end). `earlier=False`
+    says there are no others (its conversation began with it): nothing to look up.
     """
-    with session.no_autoflush:
-        found = list(session.scalars(TRANSCRIPT, {"ticket_id": ticket.id, "limit": limit,
-                                                  "conversation_id": ticket.conversation_id}))
-    found.reverse()
+    found: list[Message] = []
+    if earlier:
+        with session.no_autoflush:
+            found = list(session.scalars(TRANSCRIPT, {
+                "ticket_id": ticket.id, "limit": limit,
+                "conversation_id": ticket.conversation_id}))
+        found.reverse()
     if latest is not None and latest not in found:
         found = [*found, latest][-limit:]
     return "\n".join(f"> {message.text}" for message in found)
 
 
 def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, message: Message,
-               now: datetime) -> None:
-    """Every new ticket is mailed to the agents of its level, with the conversation so far."""
+               now: datetime, first_message: bool = False) -> None:
+    """Every new ticket is mailed to the agents of its level, with the conversation so far
+    (`first_message`: the conversation began with this message)."""
     notify(session, config, ticket, agents_at_level(config, ticket.level), "agent_new_ticket",
            now, contact=message.sender, category=ticket.category or "?",
-           channel=ticket.channel, conversation=transcript(session, ticket, message))
+           channel=ticket.channel,
+           conversation=transcript(session, ticket, message, earlier=not first_message))
 
 
 def customer_follow_up(session: Session, config: AtiendeConfig, ticket: Ticket,

@@ -83,7 +83,8 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         now=turn.now)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
-    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now)
+    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now,
+                      first_message=turn.began_conversation)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
         oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
     else:

@@ -46,6 +46,7 @@ class Turn:
     replies: list[OutboxItem] = field(default_factory=list)
     ticket: Ticket | None = None
     had_no_tickets: bool = False   # the contact had no ticket at all when the turn began
+    began_conversation: bool = False   # its conversation began with this message
 
     @property
     def desk(self) -> Desk:

@@ -383,3 +383,34 @@ def test_only_customers_with_tickets_have_them_looked_up(
     assert len({number, results[1].ticket_number, results[2].ticket_number}) == 3
     assert len(lookups) == 2   # who has tickets (all three), then customer 0's latest
     assert "DISTINCT" in lookups[0]
+
+
+def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: FixedClock) -> None:
+    """A ticket opened by the message that began the conversation: the agents' notice quotes
+    it without reading the conversation back; a later ticket in it quotes what came before."""
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split()):
+            reads.append(sql)
+
+    sender = "whatsapp:+573005550077"
+    waiting = stored(runtime, clock, [(0, PROBLEM)], sender)
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        first = route_stored(runtime.factory, runtime.ctx, waiting)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1   # the batch's messages, nothing more
+    clock.advance(timedelta(minutes=1))
+    second_text = "Además la app se cierra al guardar una orden de trabajo, error 500"
+    second = route_stored(runtime.factory, runtime.ctx,
+                          stored(runtime, clock, [(1, second_text)], sender))
+    with runtime.factory() as session:
+        notices = {row.ticket_id: row.payload["text"] for row in session.scalars(
+            select(OutboxItem).where(OutboxItem.channel == "email"))}
+        numbers = {t.number: t.id for t in session.scalars(select(Ticket))}
+    assert f"> {PROBLEM}" in notices[numbers[first[0].ticket_number]]
+    assert second[0].ticket_number != first[0].ticket_number   # another topic: a new ticket
+    later = notices[numbers[second[0].ticket_number]]
+    assert f"> {PROBLEM}" in later and f"> {second_text}" in later
