@@ -21,9 +21,11 @@ from kb.normalize import normalize_text
 
 SHORT_MESSAGE_WORDS = 3
 BATCH_IDS = bindparam("message_ids", expanding=True)
-TURN_ROWS = (select(Message, Contact)   # built once: the messages (locked) and who sent them
+TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent them
              .join(Contact, Message.contact_id == Contact.id)
-             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id).with_for_update(of=Message))
+             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id))
+LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
+                 .order_by(Message.id).with_for_update())
 WITH_TICKETS = (select(Ticket.contact_id).distinct()   # which of these contacts have tickets
                 .where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True))))
 LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
@@ -78,14 +80,20 @@ class BatchRows:
 
 def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> BatchRows:
     """The messages and their contacts, then each sender's current conversation (a new one
-    where the last went quiet). On PostgreSQL the rows are locked in id order, messages
-    first, then the contacts' conversations: two workers' batches sharing customers then
-    queue instead of each holding one customer's rows while waiting for the other's."""
+    where the last went quiet).
+
+    On PostgreSQL the rows are locked first, in id order, messages then the contacts'
+    conversations: two workers' batches sharing customers then queue instead of each holding
+    one customer's rows while waiting for the other's. They are read after the locks, so a
+    batch that waited reads what the other one committed (READ COMMITTED). SQLite has one
+    writer and no row locks.
+    """
     ids = {"message_ids": list(message_ids)}
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(LOCK_MESSAGES, ids).all()
+        session.execute(LOCK_CONVERSATIONS, ids).all()
     senders = {message.id: (message, contact)
                for message, contact in session.execute(TURN_ROWS, ids)}
-    if len(message_ids) > 1 and session.get_bind().dialect.name != "sqlite":
-        session.execute(LOCK_CONVERSATIONS, ids).all()   # SQLite has one writer: no row locks
     wanted: dict[ConversationKey, datetime] = {}
     for message, contact in senders.values():
         wanted.setdefault(conversation_key(message, contact), message.created_at)

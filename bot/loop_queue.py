@@ -55,4 +55,4 @@ async def drain_background() -> None:
     (stored messages go on to be routed): graceful shutdown."""
     loop = asyncio.get_running_loop()
     while running := [task for task in BACKGROUND if task.get_loop() is loop]:
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.wait(running)   # unlike gather, leaves them running if this is cancelled

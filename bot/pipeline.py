@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +29,9 @@ STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
+# The database, not one message, is the problem: retrying message by message would only wait
+# out the same timeout again for each.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
@@ -41,9 +46,11 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     """
     pending = PendingStore(factory, ctx, inbound, on_new,
                            asyncio.get_running_loop().create_future())
+    # A client that hangs up cancels only its wait: the message is stored (and routed) all
+    # the same, and an error nobody waits for any more is not reported as unretrieved.
+    pending.accepted.add_done_callback(lambda done: done.cancelled() or done.exception())
     STORING.put(pending)
-    # Shielded: a client that hangs up does not cancel the storing others share.
-    accepted = await asyncio.shield(pending.accepted)
+    accepted = await pending.accepted
     return accepted.is_new
 
 
@@ -60,21 +67,36 @@ class PendingStore:
 
 async def store_waiting(waiting: deque[PendingStore]) -> None:
     """Store what waits, up to STORE_BATCH at a time, then hand the new messages to routing."""
-    while waiting:
-        batch = take_stores(waiting)
-        try:
-            outcomes = await run_in_threadpool(store_together, batch)
-        except Exception as exc:  # the worker pool itself failed: nothing was stored
-            outcomes = [exc] * len(batch)
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, Accepted) and outcome.is_new:
-                queue_for_routing(pending.factory, pending.ctx, outcome)
-            if pending.accepted.done():
-                continue
-            if isinstance(outcome, Accepted):
-                pending.accepted.set_result(outcome)
-            else:
-                pending.accepted.set_exception(outcome)
+    batch: list[PendingStore] = []
+    try:
+        while waiting:
+            batch = take_stores(waiting)
+            try:
+                outcomes = await run_in_threadpool(store_together, batch)
+            except Exception as exc:  # the worker pool itself failed: nothing was stored
+                outcomes = [exc] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Accepted) and outcome.is_new:
+                    queue_for_routing(pending.factory, pending.ctx, outcome)
+                settle(pending, outcome)
+    except asyncio.CancelledError:
+        # The loop is going away mid-store: nobody may wait for ever. What the store in
+        # flight commits stays stored (a provider's retry is then a duplicate, answered as
+        # such); the retry job routes it.
+        stopped = RuntimeError("the server stopped before this message was stored")
+        for pending in (*batch, *waiting):
+            settle(pending, stopped)
+        waiting.clear()
+        raise
+
+
+def settle(pending: PendingStore, outcome: Accepted | Exception) -> None:
+    if pending.accepted.done():   # its client hung up
+        return
+    if isinstance(outcome, Accepted):
+        pending.accepted.set_result(outcome)
+    else:
+        pending.accepted.set_exception(outcome)
 
 
 def take_stores(waiting: deque[PendingStore]) -> list[PendingStore]:
@@ -88,8 +110,10 @@ def take_stores(waiting: deque[PendingStore]) -> list[PendingStore]:
 
 
 def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
-    """Store several messages in one transaction; if that fails (a conflict with another
-    worker, one bad message), store them one by one, so each gets its own outcome."""
+    """Store several messages in one transaction; if that fails because of one of them (a
+    conflict with another worker, one bad message), store them one by one, so each gets its
+    own outcome. When the database itself is unreachable, locked or timing out, they all fail
+    at once (503, the provider retries) instead of each waiting out the same timeout."""
     factory, ctx = batch[0].factory, batch[0].ctx
     if len(batch) > 1:
         try:
@@ -97,6 +121,9 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
                 stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
                           for pending in batch]
                 session.commit()
+        except DATABASE_UNAVAILABLE as exc:
+            log.error("storing %d messages failed: %s", len(batch), exc)
+            return [exc] * len(batch)
         except Exception as exc:
             log.warning("storing %d messages together failed (%s); storing them one by one",
                         len(batch), exc)

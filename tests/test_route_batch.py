@@ -20,9 +20,10 @@ from bot.config import AtiendeConfig
 from bot.inbox import Accepted
 from bot.intents import Intent
 from bot.loop_queue import drain_background
-from bot.models import Conversation, Message, OutboxItem, Ticket
+from bot.models import Contact, Conversation, Message, OutboxItem, Ticket
 from bot.persist import insert_all, insert_now
 from bot.pipeline import route_stored, store
+from bot.replies import render
 from bot.turn import EngineContext, Turn
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
@@ -189,15 +190,6 @@ def test_two_workers_batches_sharing_customers_queue_instead_of_deadlocking(
     batch_a = stored(runtime, clock, [(2, "gracias")], c) + stored(runtime, clock,
                                                                     [(3, "gracias")], d)
     batch_b = stored(runtime, clock, [(4, "hola")], d) + stored(runtime, clock, [(5, "hola")], c)
-    paused, go = threading.Event(), threading.Event()
-    real_dispatch = engine.dispatch
-
-    def dispatch(turn: Turn, intent: Intent) -> None:
-        real_dispatch(turn, intent)
-        if threading.current_thread().name == "A" and not paused.is_set():
-            paused.set()
-            assert go.wait(30)
-
     failures: list[str] = []
     real_batch = pipeline.route_messages
 
@@ -208,8 +200,30 @@ def test_two_workers_batches_sharing_customers_queue_instead_of_deadlocking(
             failures.append(type(getattr(exc, "orig", exc)).__name__)
             raise
 
-    monkeypatch.setattr(engine, "dispatch", dispatch)
     monkeypatch.setattr(pipeline, "route_messages", watched)
+    a_waits_after_a_turn_while_b_routes(runtime, monkeypatch, batch_a, batch_b)
+    assert failures == []
+    with runtime.factory() as session:
+        assert set(session.scalars(select(Message.status).where(
+            Message.direction == "in"))) == {"processed"}
+    for item in batch_a + batch_b:
+        assert len(replies_to(runtime, item.message_id)) == 1
+
+
+def a_waits_after_a_turn_while_b_routes(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                        batch_a: list[Accepted], batch_b: list[Accepted]) -> None:
+    """Worker A routes batch_a and stops after its first turn, its locks held; worker B then
+    routes batch_b until it waits for one of A's locks; then A goes on."""
+    paused, go = threading.Event(), threading.Event()
+    real_dispatch = engine.dispatch
+
+    def dispatch(turn: Turn, intent: Intent) -> None:
+        real_dispatch(turn, intent)
+        if threading.current_thread().name == "A" and not paused.is_set():
+            paused.set()
+            assert go.wait(30)
+
+    monkeypatch.setattr(engine, "dispatch", dispatch)
     worker_a = threading.Thread(target=route_stored, name="A",
                                 args=(runtime.factory, runtime.ctx, batch_a))
     worker_b = threading.Thread(target=route_stored, name="B",
@@ -221,12 +235,25 @@ def test_two_workers_batches_sharing_customers_queue_instead_of_deadlocking(
     go.set()
     worker_a.join(60)
     worker_b.join(60)
-    assert failures == []
+
+
+def test_a_batch_that_waited_for_another_worker_reads_what_it_committed(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker A's turn learns that the customer writes English; worker B, waiting for A's
+    locks with the customer's short "gracias", answers in English and keeps that."""
+    if runtime.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: two batches never run at once")
+    customer = "whatsapp:+573001110003"
+    route_stored(runtime.factory, runtime.ctx,
+                 stored(runtime, clock, [(0, KB_QUESTION)], customer))   # Spanish so far
+    batch_a = stored(runtime, clock, [(1, "How do I export my data to a spreadsheet?")],
+                     customer)
+    batch_b = stored(runtime, clock, [(2, "gracias")], customer)
+    a_waits_after_a_turn_while_b_routes(runtime, monkeypatch, batch_a, batch_b)
+    assert replies_to(runtime, batch_b[0].message_id) == [render("thanks", "en")]
     with runtime.factory() as session:
-        assert set(session.scalars(select(Message.status).where(
-            Message.direction == "in"))) == {"processed"}
-    for item in batch_a + batch_b:
-        assert len(replies_to(runtime, item.message_id)) == 1
+        assert session.scalar(select(Contact.language).join(Message).where(
+            Message.id == batch_b[0].message_id)) == "en"
 
 
 def waiting_for_a_lock(runtime: Runtime, limit_s: float = 30) -> bool:
@@ -391,7 +418,8 @@ def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: Fix
     reads: list[str] = []
 
     def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split()):
+        if (sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split())
+                and "FOR UPDATE" not in sql):   # PostgreSQL locks the rows first
             reads.append(sql)
 
     sender = "whatsapp:+573005550077"

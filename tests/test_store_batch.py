@@ -4,9 +4,11 @@ acknowledged; a retry in the same group counts once; one bad message does not co
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot import pipeline
@@ -115,3 +117,62 @@ def test_a_client_that_hangs_up_does_not_lose_its_message(
     asyncio.run(hang_up())
     assert stored_in(runtime) == [("SMG0005", "processed")]
     assert replies(runtime) == 1
+
+
+def test_an_unavailable_database_fails_the_group_at_once(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locked or unreachable database is not retried message by message (each would wait
+    out the same timeout): every webhook of the group gets the error (503, Twilio retries)."""
+    def locked(*_: object) -> None:
+        raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+    one_by_one: list[str] = []
+
+    def store_alone(*_: object) -> None:
+        one_by_one.append("store")
+        raise RuntimeError("stored one by one")
+
+    monkeypatch.setattr(pipeline, "stage_inbound", locked)
+    monkeypatch.setattr(pipeline, "store", store_alone)
+
+    async def burst() -> list[object]:
+        outcomes = await asyncio.gather(*(pipeline.accept_then_route(
+            runtime.factory, runtime.ctx, inbound(clock, n)) for n in range(3)),
+            return_exceptions=True)
+        await drain_background()
+        return list(outcomes)
+
+    outcomes = asyncio.run(burst())
+    assert all(isinstance(o, OperationalError) for o in outcomes), outcomes
+    assert one_by_one == []   # the three were queued together, before storing began
+    assert stored_in(runtime) == []
+
+
+def test_webhooks_do_not_wait_for_ever_when_the_server_stops_mid_store(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real = pipeline.store_together
+
+    def slow(batch: list[pipeline.PendingStore]) -> object:
+        started.set()
+        try:
+            assert release.wait(30)
+            return real(batch)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(pipeline, "store_together", slow)
+
+    async def stop_mid_store() -> list[object]:
+        waits = [asyncio.ensure_future(pipeline.accept_then_route(
+            runtime.factory, runtime.ctx, inbound(clock, n))) for n in range(2)]
+        assert await asyncio.to_thread(started.wait, 30)
+        pipeline.STORING.loops[asyncio.get_running_loop()].task.cancel()  # type: ignore[union-attr]
+        release.set()
+        return list(await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), 30))
+
+    outcomes = asyncio.run(stop_mid_store())
+    assert all(isinstance(o, RuntimeError) and "stopped" in str(o) for o in outcomes), outcomes
+    assert finished.wait(30)
+    # What was being stored is kept; the retry job routes it (a provider retry is a duplicate).
+    assert stored_in(runtime) == [("SMG0000", "received"), ("SMG0001", "received")]
