@@ -18,13 +18,8 @@ from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
 
 @cache
-def insert_returning_id(mapper: Mapper[Any]) -> Insert:
-    table = mapper.local_table
-    return insert(table).returning(table.c.id)  # type: ignore[arg-type]
-
-
-@cache
-def insert_returning_keys(mapper: Mapper[Any], unique_by: tuple[str, ...]) -> Insert:
+def insert_returning(mapper: Mapper[Any], unique_by: tuple[str, ...] = ()) -> Insert:
+    """INSERT … RETURNING id, then the `unique_by` columns (built once per table and kind)."""
     table = mapper.local_table
     return insert(table).returning(table.c.id, *(table.c[column] for column in unique_by))  # type: ignore[arg-type]
 
@@ -50,7 +45,7 @@ def insert_now(session: Session, obj: object) -> None:
     """INSERT `obj` now (in the session's transaction) and make it persistent in `session`."""
     mapper = inspect(obj).mapper
     # On the session's connection: a Core statement, so nothing pending is flushed first.
-    new_id = session.connection().execute(insert_returning_id(mapper),
+    new_id = session.connection().execute(insert_returning(mapper),
                                           row_values(mapper, obj)).scalar_one()
     attach_inserted(session, obj, new_id)
 
@@ -72,7 +67,7 @@ def insert_all(session: Session, objs: Sequence[object], unique_by: tuple[str, .
         rows, objs, strict=True)}
     if len(waiting) < len(objs):
         raise ValueError(f"insert_all: rows are not unique by {unique_by}")
-    statement = insert_returning_keys(mapper, unique_by)
+    statement = insert_returning(mapper, unique_by)
     for new_id, *key in session.connection().execute(statement, rows):
         attach_inserted(session, waiting.pop(tuple(key)), new_id)
 
