@@ -15,7 +15,7 @@ from channels.email.ingest import Envelope
 from channels.email.outbound import EmailChannel
 from channels.email.service import EmailService
 from channels.email.smtp_server import SmtpServer, SupportHandler
-from channels.poller_lock import IMAP_POLLER, PollerLock
+from bot.store.poller_lock import IMAP_POLLER, PollerLock
 from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
