@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
 from bot.config.scheduling import calendar_from_config
+from bot.engine.pipeline import new_work
 from bot.engine.turn import EngineContext
 from bot.errors import ConfigError
 from bot.store.db import make_engine, make_session_factory
@@ -42,7 +43,8 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
     return EngineContext(config=config, kb_index=build_index(articles),
                          articles={article.id: article for article in articles},
                          clock=clock or SystemClock(),
-                         calendar=calendar_from_config(config.business_hours))
+                         calendar=calendar_from_config(config.business_hours),
+                         work=new_work(config))
 
 
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,

@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 from bot.app import Runtime, build_runtime
 from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
-from bot.engine.loop_queue import drain_background
 from bot.engine.outbox import Dispatcher
 from bot.engine.pipeline import retry_unrouted
 from bot.web.app import Lifespan, create_web_app
@@ -60,7 +59,7 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, channels)))
         runner.start()
         yield
-        await drain_background()  # finish routing what was acknowledged
+        await runtime.ctx.work.drain()  # finish routing what was acknowledged
         await runner.stop()
         for plugin in reversed(plugins):
             for hook in reversed(plugin.shutdown):
