@@ -31,10 +31,11 @@ Adding a channel `<name>` touches exactly:
 - README.md: its part of "Channel setup".
 
 Nothing in the engine, the store or `atiende serve` changes. The smallest adapter is
-channels/console.py: a name, the address rule and `send` (`atiende chat` builds it directly, as
-the terminal needs no server). The sender address is the contact's stable identity
-(`whatsapp:+57…`, `telegram:12345`, an email address, `console:ana`); display names are
-decoration.
+channels/console.py: a name, the address rule, `console_message` and `send` (`atiende chat`
+builds it directly and gives its lines to the same sink: a terminal needs no server).
+
+The sender address is the contact's stable identity (`whatsapp:+57…`, `telegram:12345`, an
+email address, `console:ana`); display names are decoration.
 """
 
 from __future__ import annotations

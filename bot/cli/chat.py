@@ -14,7 +14,7 @@ from typing import IO, Any
 from bot.app import Runtime
 from bot.desk.tickets import find_open_ticket
 from bot.engine.outbox import Dispatcher
-from bot.engine.pipeline import receive
+from bot.engine.sink import EngineSink
 from bot.store.db import transaction
 from bot.store.models import Contact
 from channels.base import OutboundMessage
@@ -34,6 +34,7 @@ class ChatSession:
 
     def __post_init__(self) -> None:
         self.address = console_address(self.address)
+        self.sink = EngineSink(self.runtime.factory, self.runtime.ctx)
         self.dispatcher = Dispatcher(self.runtime.factory,
                                      {CHANNEL: ConsoleChannel(self.delivered.append)})
 
@@ -49,7 +50,8 @@ class ChatSession:
     def send(self, text: str) -> dict[str, Any]:
         """One customer line in; the replies and ticket state out (the batch contract)."""
         inbound = console_message(self.address, self.name, text, self.runtime.clock.now())
-        result = receive(self.runtime.factory, self.runtime.ctx, inbound)
+        self.sink.accept_now(inbound)
+        result = next(iter(self.sink.route_accepted()), None)
         self.delivered.clear()
         asyncio.run(self.dispatcher.deliver_due(self.runtime.clock.now()))
         ticket, status = self.current_ticket(result.ticket_number if result else None,

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -252,28 +252,19 @@ def process_message(factory: sessionmaker[Session], ctx: EngineContext,
 def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
     """Keep the message, count the failure; the retry job tries again a few times."""
     with transaction(factory) as session:
-        message = session.get(Message, message_id)
-        if message is not None:
-            message.status = "failed"
-            raw = dict(message.raw or {})
-            meta = dict(raw.get("_atiende", {}))
-            meta["route_failures"] = route_failures(message) + 1
-            raw["_atiende"] = meta
-            message.raw = raw
-
-
-def route_failures(message: Message) -> int:
-    return int((message.raw or {}).get("_atiende", {}).get("route_failures", 0))
+        session.execute(update(Message).where(Message.id == message_id).values(
+            status="failed", route_failures=Message.route_failures + 1))
 
 
 def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
     """Route stored messages whose routing never ran or failed (up to MAX_ROUTE_FAILURES)."""
     with factory() as session:
-        stmt = (select(Message).where(Message.direction == "in",
+        stmt = (select(Message.id).where(Message.direction == "in",
                                       Message.status.in_(("received", "failed")),
-                                      Message.created_at < older_than)
+                                      Message.created_at < older_than,
+                                      Message.route_failures < MAX_ROUTE_FAILURES)
                 .order_by(Message.id).limit(RETRY_BATCH))
-        pending = [m.id for m in session.scalars(stmt) if route_failures(m) < MAX_ROUTE_FAILURES]
+        pending = list(session.scalars(stmt))
     done = 0
     for message_id in pending:
         try:

@@ -62,13 +62,12 @@ class Turn:
     @property
     def is_automated(self) -> bool:
         """An auto-reply or bulk mail, as the channel adapter judged it: never auto-answered."""
-        return bool((self.message.raw or {}).get("_atiende", {}).get("is_automated"))
+        return bool(self.message.is_automated)
 
     @property
     def thread_ticket(self) -> int | None:
         """The ticket number the channel says this message continues (an email thread)."""
-        number = (self.message.raw or {}).get("_atiende", {}).get("ticket_number")
-        return number if isinstance(number, int) else None
+        return self.message.claimed_ticket
 
     @property
     def actor(self) -> str:
