@@ -12,13 +12,14 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
+from bot.channel_context import build_channel_plugins
 from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
 from bot.engine.outbox import Dispatcher
 from bot.engine.pipeline import retry_unrouted
 from bot.web.app import Lifespan, create_web_app
 from channels.base import ChannelOff
-from channels.registry import ChannelPlugin, build_plugins
+from channels.registry import ChannelPlugin
 from scheduler.runner import Job, SchedulerRunner
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ async def start_plugin(plugin: ChannelPlugin) -> bool:
 
 def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
     """The app with every channel; with `announce`, the banner is printed once they started."""
-    plugins = build_plugins(runtime)
+    plugins = build_channel_plugins(runtime)
     routes = [route for plugin in plugins for route in plugin.routes]
     on_started = ((lambda: print(banner(runtime.config, runtime, plugins), flush=True))
                   if announce else None)
