@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.app import Runtime
-from bot.desk.relay import signing_key
 from bot.engine.sink import EngineSink
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
+from bot.store.secret_key import signing_key
 from bot.store.settings import SettingsState
 from channels.base import ChannelContext, SingletonLock
 
@@ -40,5 +40,6 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         state=SettingsState(runtime.factory),
         lock=lock,
         secret_key=signing_key(runtime.factory, dict(env)),
+        company_name=runtime.config.bot.company_name,
         environ=env,
     )

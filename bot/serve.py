@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
+from bot.channel_context import build_channel_context
 from bot.config.root import AtiendeConfig
+from bot.engine.mail_history import StoredMailHistory
 from bot.engine.outbox import Dispatcher
 from bot.web.app import Lifespan, create_web_app
 from channels.base import ChannelOff
@@ -80,11 +83,20 @@ async def start_plugin(plugin: ChannelPlugin) -> bool:
 
 def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
     """The app with every channel; with `announce`, the banner is printed once they started."""
-    plugins = build_plugins(runtime)
+    plugins = build_plugins(runtime, channel_wiring(runtime))
     routes = [route for plugin in plugins for route in plugin.routes]
     on_started = ((lambda: print(banner(runtime.config, runtime, plugins), flush=True))
                   if announce else None)
     return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started))
+
+
+def channel_wiring(runtime: Runtime) -> dict[str, Callable[[Any], ChannelPlugin]]:
+    """Factories bound to their ChannelContext and to what they need of the engine."""
+    from channels.email import plugin as email
+
+    context = build_channel_context(runtime)
+    history = StoredMailHistory(runtime.factory)
+    return {"email": lambda section: email.build_plugin(section, context, history)}
 
 
 def run_server(config: AtiendeConfig) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
@@ -43,17 +43,32 @@ CHANNEL_BUILDERS: dict[str, str] = {
 }
 
 
+# Channels whose factory takes (section, context, …) from the composition root.
+CONTEXT_BUILT = frozenset({"email"})
+
+
 def off(name: str, reason: str) -> ChannelPlugin:
     log.info("channel %s is off: %s", name, reason)
     return ChannelPlugin(name=name, status=f"off: {reason}")
 
 
-def build_plugins(runtime: Runtime) -> list[ChannelPlugin]:
-    """One plugin per known channel; a channel without a config section is off."""
+def build_plugins(runtime: Runtime,
+                  wired: Mapping[str, Callable[[Any], ChannelPlugin]] | None = None,
+                  ) -> list[ChannelPlugin]:
+    """One plugin per known channel; a channel without a config section is off.
+
+    `wired` holds the factories the composition root already bound to their ChannelContext
+    (name → build(section)); channels in CONTEXT_BUILT are built only that way.
+    """
     plugins = []
     for name, target in CHANNEL_BUILDERS.items():
-        if getattr(runtime.config.channels, name) is None:
+        section = getattr(runtime.config.channels, name)
+        if section is None:
             plugins.append(off(name, "no section in config.yaml"))
+            continue
+        if name in CONTEXT_BUILT:
+            build = (wired or {}).get(name)
+            plugins.append(build(section) if build else off(name, "not wired by the caller"))
             continue
         module_name, _, function = target.partition(":")
         try:
