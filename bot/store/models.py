@@ -114,8 +114,13 @@ class Message(Base):
     language_hint: Mapped[str | None] = mapped_column(String(8))
     is_automated: Mapped[bool] = mapped_column(default=False)      # bounce, auto-reply
     claimed_ticket: Mapped[int | None]                             # the ticket it says it continues
+    claim_verified: Mapped[bool] = mapped_column(default=False)    # a signature proves the claim
+    in_reply_to: Mapped[list[str] | None] = mapped_column(JSON)    # provider ids it answers
+    thread_references: Mapped[list[str] | None] = mapped_column(JSON)   # its thread, oldest first
+    automated_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     # The engine's own bookkeeping:
     route_failures: Mapped[int] = mapped_column(default=0)
+    thread: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # the ticket its thread names
 
 
 class Ticket(Base):
