@@ -1,0 +1,80 @@
+"""Cut a customer message down to what it asks: no quotes, greetings, sign-offs or signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.normalize import split_sentences, strip_quoted, tokenize
+from kb.stopwords import is_function_word
+
+MAX_MESSAGE_CHARS = 4000  # what the matcher reads of a huge message
+MAX_PARTS = 6             # sentences scored one by one, besides the whole message
+MIN_PART_WORDS = 2        # content words a sentence needs to be scored on its own
+SIGN_OFF_WORDS = 3
+SIGNATURE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message's new text (for its language), its asked part as one text (`core`) and the
+    sentences worth scoring alone."""
+
+    text: str
+    core: str
+    parts: tuple[str, ...]
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The core, then each part: what both signals score (each article keeps its best)."""
+        return (self.core, *self.parts)
+
+
+def content_count(sentence: str) -> int:
+    """How many words of `sentence` are not grammar words, greetings or fillers."""
+    return sum(1 for word in tokenize(sentence) if not is_function_word(word) and len(word) > 1)
+
+
+def drop_signature(text: str) -> str:
+    """Cut a sign-off line ("Gracias,", "Best regards,") and the short lines after it.
+
+    Only after a body with at least one long line: a chat message split over short lines
+    ("como hago / para / cambiar la clave") keeps every line.
+    """
+    lines = text.splitlines()
+    short = [_is_short(line) for line in lines]
+    body_seen = False
+    for number, line in enumerate(lines):
+        if body_seen and _is_sign_off(line) and all(short[number:]):
+            return "\n".join(lines[:number])
+        body_seen = body_seen or not short[number]
+    return text
+
+
+def _is_sign_off(line: str) -> bool:
+    """A short line made only of fillers and grammar words, not a question."""
+    words = tokenize(line)
+    return 0 < len(words) <= SIGN_OFF_WORDS and "?" not in line and all(
+        is_function_word(word) for word in words)
+
+
+def _is_short(line: str) -> bool:
+    return len(tokenize(line)) <= SIGNATURE_WORDS and "?" not in line
+
+
+def split_message(text: str) -> Message:
+    """The new text without greetings and sign-offs, and its sentences worth scoring alone."""
+    new_text = drop_signature(strip_quoted(text[:MAX_MESSAGE_CHARS]))
+    sentences = [s for s in split_sentences(new_text) if content_count(s) > 0]
+    core = " ".join(sentences) or new_text
+    if len(sentences) < 2:
+        return Message(new_text, core, ())
+    parts = [s for s in sentences if content_count(s) >= MIN_PART_WORDS]
+    return Message(new_text, core, tuple(_keep_asked(parts)))
+
+
+def _keep_asked(parts: list[str]) -> list[str]:
+    """At most MAX_PARTS sentences: questions first, then the later ones (they lead to it)."""
+    if len(parts) <= MAX_PARTS:
+        return parts
+    order = sorted(range(len(parts)), key=lambda i: ("?" not in parts[i], -i))
+    return [parts[i] for i in sorted(order[:MAX_PARTS])]
