@@ -12,6 +12,13 @@ MAX_PARTS = 6             # sentences scored one by one, besides the whole messa
 MIN_PART_WORDS = 2        # content words a sentence needs to be scored on its own
 SIGN_OFF_WORDS = 3
 SIGNATURE_WORDS = 6
+COURTESY_WORDS = 5        # an opening or closing sentence this short with a courtesy word
+_COURTESY_TEXT = """
+hola buenas buenos buen dia dias tardes noches saludos saludo gracias muchas mil atentamente
+cordialmente estimado estimada estimados bendiciones feliz hi hello hey dear thanks thank
+regards best cheers kind morning afternoon evening greetings sincerely
+"""
+COURTESY = frozenset(_COURTESY_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -64,12 +71,29 @@ def _is_short(line: str) -> bool:
 def split_message(text: str) -> Message:
     """The new text without greetings and sign-offs, and its sentences worth scoring alone."""
     new_text = drop_signature(strip_quoted(text[:MAX_MESSAGE_CHARS]))
-    sentences = [s for s in split_sentences(new_text) if content_count(s) > 0]
+    sentences = _trim_courtesy(split_sentences(new_text))
     core = " ".join(sentences) or new_text
     if len(sentences) < 2:
         return Message(new_text, core, ())
     parts = [s for s in sentences if content_count(s) >= MIN_PART_WORDS]
     return Message(new_text, core, tuple(_keep_asked(parts)))
+
+
+def is_courtesy(sentence: str) -> bool:
+    """A greeting or thanks: short, no question, with a courtesy word ("Buenos días,")."""
+    words = tokenize(sentence)
+    return ("?" not in sentence and 0 < len(words) <= COURTESY_WORDS
+            and any(word in COURTESY for word in words))
+
+
+def _trim_courtesy(sentences: list[str]) -> list[str]:
+    """Without the opening greetings and the closing thanks; a sentence in between stays."""
+    kept = [not is_courtesy(s) for s in sentences]
+    if not any(kept):
+        return []
+    first = kept.index(True)
+    last = len(sentences) - kept[::-1].index(True)
+    return sentences[first:last]
 
 
 def _keep_asked(parts: list[str]) -> list[str]:
