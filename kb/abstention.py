@@ -16,7 +16,6 @@ from pathlib import Path
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 ANSWER_PROBABILITY = 2 / 3
-CHOICES_PROBABILITY = 1 / 4   # below an answer, but likely enough to offer the top choices
 MEANING_FEATURES = ("combined_margin", "meaning", "meaning_margin",
                     "lexical", "lexical_margin", "agree")
 LEXICAL_FEATURES = ("lexical", "lexical_margin")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from kb.abstention import ANSWER_PROBABILITY, CHOICES_PROBABILITY, model_for
+from kb.abstention import ANSWER_PROBABILITY, model_for
 from kb.language import detect_language
 from kb.lexical import LexicalIndex, build_lexical, lexical_scores, topic_of
 from kb.loader import Article
@@ -142,10 +142,12 @@ def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
         return Match(False, None, 0.0, lang, (), False)
     signals = _signals(index, lexical, meaning, combined)
     confidence = model_for(meaning is not None).probability(signals)
-    if signals["combined_gap"] < NEAR_TIE and signals.get("agree", 1.0):  # a coin toss
+    tie = signals["combined_gap"] < NEAR_TIE and bool(signals.get("agree", 1.0))
+    sure = confidence >= ANSWER_PROBABILITY
+    answered = sure and not tie
+    ambiguous = sure and tie and len(candidates) >= 2   # it would answer, but which one?
+    if tie:   # two topics fit about equally: at best a coin toss
         confidence = min(confidence, 0.5)
-    answered = confidence >= ANSWER_PROBABILITY
-    ambiguous = not answered and confidence >= CHOICES_PROBABILITY and len(candidates) >= 2
     article_id = candidates[0].article_id if answered else None
     return Match(answered, article_id, candidates[0].score, lang, candidates, ambiguous,
                  round(confidence, 4), signals)
