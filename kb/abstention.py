@@ -18,7 +18,7 @@ MODEL_FILE = Path(__file__).with_name("abstention.json")
 ANSWER_PROBABILITY = 2 / 3
 MEANING_FEATURES = ("combined_margin", "meaning", "meaning_margin",
                     "lexical", "lexical_margin", "agree")
-LEXICAL_FEATURES = ("lexical", "lexical_margin")
+LEXICAL_FEATURES = ("lexical", "lexical_margin", "length")
 
 
 @dataclass(frozen=True)

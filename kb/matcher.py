@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ from kb.abstention import ANSWER_PROBABILITY, model_for
 from kb.language import detect_language
 from kb.lexical import LexicalIndex, build_lexical, lexical_scores, topic_of
 from kb.loader import Article
-from kb.sentences import Message, drop_signature, split_message
+from kb.sentences import Message, content_count, drop_signature, split_message
 from kb.vectors import ArticleVectors
 
 __all__ = ["Candidate", "KbIndex", "Match", "best_match", "build_index", "drop_signature"]
@@ -88,7 +89,7 @@ def _article_signals(index: KbIndex, message: Message) -> tuple[numpy.ndarray, .
     a context sentence cannot win alone; meaning takes the best of the text and each sentence.
     """
     lexical = numpy.zeros(len(index.articles))
-    for number, score in lexical_scores(index.lexical, [message.core]).items():
+    for number, score in lexical_scores(index.lexical, [message.focus]).items():
         lexical[number] = score
     if index.meaning is None:
         return lexical, None, lexical
@@ -141,6 +142,7 @@ def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
     if not candidates:
         return Match(False, None, 0.0, lang, (), False)
     signals = _signals(index, lexical, meaning, combined)
+    signals["length"] = math.log1p(content_count(message.focus))
     confidence = model_for(meaning is not None).probability(signals)
     tie = signals["combined_gap"] < NEAR_TIE and bool(signals.get("agree", 1.0))
     sure = confidence >= ANSWER_PROBABILITY

@@ -29,11 +29,17 @@ class Message:
     text: str
     core: str
     parts: tuple[str, ...]
+    asked: str = ""   # the question sentences and the one before each, when there are others
 
     @property
     def texts(self) -> tuple[str, ...]:
-        """The core, then each part: what both signals score (each article keeps its best)."""
-        return (self.core, *self.parts)
+        """The core, the asked part, then each sentence: what the meaning signal scores."""
+        return tuple(dict.fromkeys(t for t in (self.core, self.asked, *self.parts) if t))
+
+    @property
+    def focus(self) -> str:
+        """What the words are weighed over: the asked sentences when the message has others."""
+        return self.asked or self.core
 
 
 def content_count(sentence: str) -> int:
@@ -76,7 +82,17 @@ def split_message(text: str) -> Message:
     if len(sentences) < 2:
         return Message(new_text, core, ())
     parts = [s for s in sentences if content_count(s) >= MIN_PART_WORDS]
-    return Message(new_text, core, tuple(_keep_asked(parts)))
+    return Message(new_text, core, tuple(_keep_asked(parts)), _asked(sentences))
+
+
+def _asked(sentences: list[str]) -> str:
+    """The question sentences and the sentence leading into each ("...just sends a link. How
+    does that work?"); empty when every sentence or none is a question."""
+    asked = [i for i, sentence in enumerate(sentences) if "?" in sentence]
+    if not asked or len(asked) == len(sentences):
+        return ""
+    chosen = sorted({j for i in asked for j in (i - 1, i) if j >= 0})
+    return " ".join(sentences[j] for j in chosen)
 
 
 def is_courtesy(sentence: str) -> bool:
