@@ -68,16 +68,19 @@ def _read_cache(path: Path | None) -> dict[str, numpy.ndarray]:
 
 def _write_cache(path: Path, keys: list[str], blocks: list[numpy.ndarray]) -> None:
     """Replace the cache file atomically (a crash leaves the old one or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         with os.fdopen(handle, "wb") as out:
             numpy.savez(out, keys=numpy.array(keys), vectors=numpy.concatenate(blocks),
                         counts=numpy.array([len(b) for b in blocks], dtype=numpy.int64))
         os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        log.warning("KB vector cache %s not written: %s", path, exc)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        log.warning("KB vector cache %s not written (%s): vectors are computed at each start",
+                    path, exc)
 
 
 def build_vectors(articles: Sequence[Article], encoder: Encoder,

@@ -113,3 +113,14 @@ def test_kb_ask_json_keeps_its_shape_without_the_encoder(no_encoder_package: Non
     assert set(result) == {"answered", "article_id", "score", "lang", "candidates"}
     assert result["answered"] and result["article_id"] == "password-reset-en"
     assert all(set(c) == {"article_id", "score"} for c in result["candidates"])
+
+
+def test_a_read_only_kb_folder_still_loads_without_a_cache(
+        tmp_path: Path, real_encoder: Encoder, caplog: pytest.LogCaptureFixture) -> None:
+    folder = write_sample_kb(tmp_path / "kb")
+    cache = tmp_path / "no-such-dir" / "sub" / "vectors.npz"
+    (tmp_path / "no-such-dir").write_text("a file where a folder should be", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="kb.vectors"):
+        vectors = build_vectors(load_kb(folder), real_encoder, cache)
+    assert len(vectors.starts) == len(load_kb(folder)) and not cache.exists()
+    assert "not written" in caplog.text
