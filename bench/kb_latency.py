@@ -64,9 +64,10 @@ def make_query(rng: random.Random, questions: list[list[str]]) -> str:
 
 
 def timed(action):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """(result, wall seconds, CPU seconds of the whole process)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = action()
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def main() -> None:
@@ -77,11 +78,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     meaning = not args.lexical_only
-    encoder, model_s = timed(load_encoder) if meaning else (None, 0.0)
+    encoder, model_s, _ = timed(load_encoder) if meaning else (None, 0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         questions = write_articles(Path(tmp), rng, args.articles)
-        _, cold_s = timed(lambda: open_index(tmp, meaning))
-        index, warm_s = timed(lambda: open_index(tmp, meaning))
+        _, cold_s, cold_cpu = timed(lambda: open_index(tmp, meaning))
+        index, warm_s, warm_cpu = timed(lambda: open_index(tmp, meaning))
     queries = [make_query(rng, questions) for _ in range(args.queries)]
     best_match(index, queries[0])  # builds the language detector once
     times, cpu = [], []
@@ -93,7 +94,8 @@ def main() -> None:
     p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
     cpu50, cpu95 = statistics.median(cpu), statistics.quantiles(cpu, n=20)[18]
     print(f"kb_latency articles={args.articles} meaning={'on' if encoder else 'off'} "
-          f"model_load_s={model_s:.2f} cold_load_s={cold_s:.2f} warm_load_s={warm_s:.2f} "
+          f"model_load_s={model_s:.2f} cold_load_s={cold_s:.2f} (cpu {cold_cpu:.2f}) "
+          f"warm_load_s={warm_s:.2f} (cpu {warm_cpu:.2f}) "
           f"queries={args.queries} p50_ms={p50:.2f} p95_ms={p95:.2f} "
           f"cpu_p50_ms={cpu50:.2f} cpu_p95_ms={cpu95:.2f} load_avg={os.getloadavg()[0]:.1f}")
 

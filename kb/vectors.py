@@ -14,15 +14,18 @@ import numpy
 
 from kb.encoder import Encoder
 from kb.loader import Article
+from kb.normalize import split_sentences
 
 log = logging.getLogger(__name__)
 
 CACHE_NAME = ".atiende-vectors.npz"
+BODY_SENTENCES = 3
 
 
 @dataclass(frozen=True)
 class ArticleVectors:
-    """One row per phrasing (title and questions); each article's rows are contiguous."""
+    """One row per phrasing (title, questions, answer lead); each article's rows are
+    contiguous."""
 
     encoder: Encoder
     matrix: numpy.ndarray   # (phrasings, d) float32, L2-normalised
@@ -37,8 +40,9 @@ class ArticleVectors:
 
 
 def phrasings(article: Article) -> list[str]:
-    """What an article's meaning is compared with: its title and its canonical questions."""
-    return [article.title, *article.questions]
+    """What an article's meaning is compared with: its title, its canonical questions and the
+    first sentences of its answer (they say what it covers)."""
+    return [article.title, *article.questions, *split_sentences(article.body)[:BODY_SENTENCES]]
 
 
 def content_key(article: Article, model: str) -> str:
