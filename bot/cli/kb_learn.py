@@ -45,11 +45,12 @@ def gaps(since: str | None, limit: int, as_json: bool, config_path: str | None) 
 
 
 @click.group("learned", invoke_without_command=True)
+@config_option
 @click.pass_context
-def learned(ctx: click.Context) -> None:
+def learned(ctx: click.Context, config_path: str | None) -> None:
     """Phrasings agents proposed with #kb ARTICLE-ID: list, approve or reject them."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(learned_list)
+        ctx.invoke(learned_list, config_path=config_path)
 
 
 @learned.command("list")

@@ -78,6 +78,8 @@ def test_kb_reply_proposes_the_question_and_approval_writes_and_reloads_the_kb(
     config_path = config_file(email_runtime, kb_copy, tmp_path)
     listed = json.loads(cli(config_path, "list", "--json"))
     assert [(p["id"], p["question"]) for p in listed] == [(proposal.id, PREGUNTA)]
+    bare = CliRunner().invoke(main, ["kb", "learned", "--config", config_path])
+    assert bare.exit_code == 0 and "data-export-es" in bare.output and PREGUNTA in bare.output
     assert "approved" in cli(config_path, "approve", str(proposal.id))
     assert json.dumps(PREGUNTA, ensure_ascii=False) in (kb_copy / "data-export-es.md").read_text(
         encoding="utf-8")
