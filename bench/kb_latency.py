@@ -70,6 +70,18 @@ def timed(action):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start, time.process_time() - start_cpu
 
 
+def query_times(index, queries: list[str]):  # type: ignore[no-untyped-def]
+    """((p50, p95) wall ms, (p50, p95) CPU ms of the calling thread) over `queries`."""
+    best_match(index, queries[0])  # builds the language detector once
+    times, cpu = [], []
+    for query in queries:
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        best_match(index, query)
+        times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
+    return [(statistics.median(t), statistics.quantiles(t, n=20)[18]) for t in (times, cpu)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=5_000)
@@ -84,15 +96,7 @@ def main() -> None:
         _, cold_s, cold_cpu = timed(lambda: open_index(tmp, meaning))
         index, warm_s, warm_cpu = timed(lambda: open_index(tmp, meaning))
     queries = [make_query(rng, questions) for _ in range(args.queries)]
-    best_match(index, queries[0])  # builds the language detector once
-    times, cpu = [], []
-    for query in queries:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        best_match(index, query)
-        times.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.thread_time() - start_cpu) * 1000)
-    p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
-    cpu50, cpu95 = statistics.median(cpu), statistics.quantiles(cpu, n=20)[18]
+    (p50, p95), (cpu50, cpu95) = query_times(index, queries)
     print(f"kb_latency articles={args.articles} meaning={'on' if encoder else 'off'} "
           f"model_load_s={model_s:.2f} cold_load_s={cold_s:.2f} (cpu {cold_cpu:.2f}) "
           f"warm_load_s={warm_s:.2f} (cpu {warm_cpu:.2f}) "
