@@ -55,3 +55,17 @@ def test_a_huge_message_is_cut_to_a_bounded_size() -> None:
     message = split_message(sentence * 5000 + "¿Cómo activo las alertas de stock?")
     assert len(message.core) <= MAX_MESSAGE_CHARS
     assert len(message.parts) <= MAX_PARTS
+
+
+def test_language_detection_of_a_huge_message_costs_what_a_long_one_does() -> None:
+    import time
+
+    from kb.language import MAX_CHARS, detect_language
+
+    detect_language("zzz qqq")   # the detector is built once, outside the measure
+    start = time.process_time()
+    detect_language("x" * MAX_CHARS)
+    bounded = time.process_time() - start
+    start = time.process_time()
+    detect_language("x" * 100 * MAX_CHARS)
+    assert time.process_time() - start < 10 * bounded + 0.05
