@@ -43,6 +43,14 @@ class Match:
     confidence: float = 0.0       # the abstention model's P(the best candidate is right)
     signals: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def choices(self) -> tuple[Candidate, ...]:
+        """When ambiguous, the candidates in a near tie with the best: what to offer."""
+        if not self.ambiguous:
+            return ()
+        best = self.candidates[0].score
+        return tuple(c for c in self.candidates if best - c.score < NEAR_TIE * best)
+
 
 @dataclass(frozen=True)
 class KbIndex:

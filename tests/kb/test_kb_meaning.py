@@ -126,3 +126,12 @@ def test_a_read_only_kb_folder_still_loads_without_a_cache(
         vectors = build_vectors(load_kb(folder), real_encoder, cache)
     assert len(vectors.starts) == len(load_kb(folder)) and not cache.exists()
     assert "not written" in caplog.text
+
+
+def test_choices_are_only_the_topics_in_a_near_tie(tmp_path: Path) -> None:
+    index = open_index(write_sample_kb(tmp_path / "kb"))
+    match = best_match(index, "QR porfa")
+    assert not match.answered and match.ambiguous
+    assert {c.article_id for c in match.choices} == {"qr-menu-es", "table-qr-es"}
+    assert len(match.candidates) > len(match.choices)
+    assert best_match(index, "Olvidé mi contraseña").choices == ()
