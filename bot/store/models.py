@@ -248,6 +248,20 @@ class KbFeedback(Base):
     at: Mapped[datetime]
 
 
+class KbProposal(Base):
+    """A customer question an agent tied to an article (#kb ID): a phrasing to approve."""
+
+    __tablename__ = "kb_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(120), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
 class Rating(Base):
     """One satisfaction rating per resolution of a ticket: asked, then scored and commented."""
 
