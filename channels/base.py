@@ -24,9 +24,9 @@ Adding a channel `<name>` touches exactly:
 
 - `channels/<name>/` (or `channels/<name>.py`): the adapter, its `config.py` (the sub-model) and
   `build_plugin` — see channels/whatsapp/ and channels/telegram/;
-- `channels/registry.py`: one line in `CHANNELS`, `"<name>": "channels.<name>.plugin:build_plugin"`;
-- `bot/config/channels.py`: one field in `ChannelsConfig`, `<name>: <Name>Config | None = None`,
-  so that config.yaml's `channels.<name>` is validated;
+- `channels/registry.py`: one line in `CHANNELS`, `"<name>": ChannelEntry(
+  "channels.<name>.plugin:build_plugin", "channels.<name>.config:<Name>Config")` — the config
+  root composes config.yaml's `channels:` from this table, so `channels.<name>` is validated;
 - tests in `tests/channels/` (a fake of the provider's API in `tests/fakes/` if it has one);
 - README.md: its part of "Channel setup".
 
