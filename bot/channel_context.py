@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.app import Runtime
+from bot.engine.mail_history import StoredMailHistory
 from bot.engine.sink import EngineSink
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
 from bot.store.secret_key import signing_key
 from bot.store.settings import SettingsState
 from channels.base import ChannelContext, SingletonLock
+from channels.registry import ChannelPlugin, build_plugins
 
 # Advisory lock ids kept from before locks had names, so old and new workers agree.
 KNOWN_LOCKS = {"imap": IMAP_POLLER, "telegram": TELEGRAM_POLLER}
@@ -42,4 +44,12 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         secret_key=signing_key(runtime.factory, dict(env)),
         company_name=runtime.config.bot.company_name,
         environ=env,
+        queries={"mail_history": StoredMailHistory(runtime.factory)},
     )
+
+
+def build_channel_plugins(runtime: Runtime,
+                          environ: Mapping[str, str] | None = None) -> list[ChannelPlugin]:
+    """Every channel in the registry, given its config section and one shared ChannelContext."""
+    context = build_channel_context(runtime, environ)
+    return build_plugins(dict(runtime.config.channels), lambda _name: context)

@@ -1,7 +1,7 @@
 """The root pydantic model for config.yaml, with ATIENDE__SECTION__KEY environment overrides.
 
-The sections live in bot/config_hours.py, bot/config_desk.py and bot/config_channels.py;
-they are re-exported here, so `from bot.config.root import WhatsAppConfig` keeps working.
+The sections live in bot/config/hours.py, desk.py and channels.py (which composes each
+channel's own sub-model, e.g. channels/whatsapp/config.py); import a channel's model from there.
 """
 
 # Pydantic copies field defaults per instance, so list/dict defaults are safe; ruff only
@@ -19,10 +19,6 @@ from pydantic import Field, ValidationError
 
 from bot.config.channels import (
     ChannelsConfig,
-    TelegramConfig,
-    TemplatePurpose,
-    WhatsAppConfig,
-    WhatsAppTemplate,
 )
 from bot.config.desk import (
     AgentConfig,
@@ -54,8 +50,7 @@ __all__ = [
     "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
     "HttpConfig", "KbConfig", "LadderStep", "OnCallConfig",
     "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
-    "TelegramConfig", "TemplatePurpose",
-    "VipConfig", "WhatsAppConfig", "WhatsAppTemplate", "apply_env_overrides", "check_ranges",
+    "VipConfig", "apply_env_overrides", "check_ranges",
     "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
 ]
 

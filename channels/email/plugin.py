@@ -65,13 +65,13 @@ def build_intake(section: EmailConfig, context: ChannelContext) -> MailIntake:
     return MailIntake(context.sink, MailReader(section, context.secret_key, context.now))
 
 
-def build_plugin(section: EmailConfig, context: ChannelContext,
-                 history: MailHistory) -> ChannelPlugin:
+def build_plugin(section: EmailConfig, context: ChannelContext) -> ChannelPlugin:
     """SMTP in and out always; IMAP when `imap.host` is set and IMAP_PASSWORD is given.
 
-    `history` answers what outbound mail needs from earlier mail (threading headers, recent
-    automatic replies); the composition root passes it in.
+    What outbound mail needs from earlier mail (threading headers, recent automatic replies)
+    comes from `context.queries["mail_history"]`, which the composition root fills.
     """
+    history: MailHistory = context.queries["mail_history"]
     intake = build_intake(section, context)
     channel = EmailChannel(section, context.company_name, context.secret_key, history,
                            context.now)
