@@ -43,8 +43,8 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         lock=lock,
         secret_key=signing_key(runtime.factory, dict(env)),
         company_name=runtime.config.bot.company_name,
-        services={"mail_history": StoredMailHistory(runtime.factory)},
         environ=env,
+        queries={"mail_history": StoredMailHistory(runtime.factory)},
     )
 
 

@@ -213,10 +213,10 @@ class ChannelContext:
     lock: Callable[[str], SingletonLock]           # a cross-worker lock by name
     secret_key: bytes                              # signs reply addresses and links
     company_name: str = "Atiende"                  # how messages, senders and templates name us
-    # Engine lookups a channel needs by name; email's "mail_history" (threading headers of
-    # earlier mail, recent automatic replies) is the one today.
-    services: Mapping[str, Any] = field(default_factory=dict, repr=False)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Narrow read-only callables one channel needs of the engine, by name (email:
+    # "mail_history", the threading headers and recent automatic replies of earlier mail).
+    queries: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 class AdapterError(Exception):

@@ -26,6 +26,14 @@ class MailFacts:
     automated_reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class MailRead:
+    """How the engine reads one stored mail: automated, an agent's, or a customer's."""
+
+    kind: str
+    facts: MailFacts
+
+
 def mail_facts(message: Message) -> MailFacts:
     return MailFacts(subject=message.subject or "",
                      in_reply_to=tuple(message.in_reply_to or ()),

@@ -4,7 +4,6 @@ and a customer's mail is read with its subject and continues the ticket of its t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from bot.desk import tickets
 from bot.desk.agent_mail import AgentMail, handle_agent_mail
 from bot.engine.mail_thread import (
     MailFacts,
+    MailRead,
     customer_thread,
     find_by_number,
     is_ticket_customer,
@@ -27,14 +27,6 @@ from channels.email.subjects import is_reply_subject
 log = logging.getLogger(__name__)
 CHANNEL = "email"
 SHORT_BODY_WORDS = 4  # "Hola, ayuda" alone says little: the subject holds the question
-
-
-@dataclass(frozen=True)
-class MailRead:
-    """How the engine reads one stored mail: automated, an agent's, or a customer's."""
-
-    kind: str
-    facts: MailFacts
 
 
 def read_mail(session: Session, config: AtiendeConfig, message: Message) -> MailRead | None:

@@ -24,7 +24,7 @@ from scheduler.business_hours import BusinessCalendar
 from scheduler.clock import Clock
 
 if TYPE_CHECKING:
-    from bot.engine.mail_turn import MailRead
+    from bot.engine.mail_thread import MailRead
 
 ONE_REPLY_CHANNELS = frozenset({"email"})   # each reply is a mail: one per turn
 

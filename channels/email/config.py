@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class EmailSection(BaseModel):
-    """Base of the email settings: unknown keys are typos, so they are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from channels.base import ChannelSection as EmailSection
 
 
 class HostPort(EmailSection):

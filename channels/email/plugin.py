@@ -68,10 +68,10 @@ def build_intake(section: EmailConfig, context: ChannelContext) -> MailIntake:
 def build_plugin(section: EmailConfig, context: ChannelContext) -> ChannelPlugin:
     """SMTP in and out always; IMAP when `imap.host` is set and IMAP_PASSWORD is given.
 
-    `context.services["mail_history"]` (a MailHistory) answers what outbound mail needs from
-    earlier mail (threading headers, recent automatic replies); the composition root fills it.
+    What outbound mail needs from earlier mail (threading headers, recent automatic replies)
+    comes from `context.queries["mail_history"]`, which the composition root fills.
     """
-    history: MailHistory = context.services["mail_history"]
+    history: MailHistory = context.queries["mail_history"]
     intake = build_intake(section, context)
     channel = EmailChannel(section, context.company_name, context.secret_key, history,
                            context.now)
