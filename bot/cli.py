@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from bot.cli_agents import agents
 from bot.cli_kb import kb
 from bot.cli_ops import chat, db, serve
 from bot.cli_outbox import outbox
@@ -25,5 +26,5 @@ def main(verbose: bool) -> None:
 
 
 for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
-                quarantine, outbox):
+                quarantine, outbox, agents):
     main.add_command(command)

@@ -34,6 +34,7 @@ from bot.config_desk import (
     AgentConfig,
     EscalationConfig,
     FirstResponseConfig,
+    InboxConfig,
     LadderStep,
     OnCallConfig,
     Priority,
@@ -58,7 +59,7 @@ __all__ = [
     "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig", "AutoReplyLimit",
     "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
     "EmailConfig", "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
-    "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "OnCallConfig",
+    "HostPort", "HttpConfig", "ImapConfig", "InboxConfig", "KbConfig", "LadderStep", "OnCallConfig",
     "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
     "SmtpInboundConfig", "SmtpOutboundConfig", "TelegramConfig", "TemplatePurpose",
     "VipConfig", "WhatsAppConfig", "WhatsAppTemplate", "apply_env_overrides", "check_ranges",
@@ -104,6 +105,7 @@ class AtiendeConfig(Section):
     channels: ChannelsConfig = ChannelsConfig()
     bot: BotConfig = BotConfig()
     ratings: RatingsConfig = RatingsConfig()
+    inbox: InboxConfig = InboxConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

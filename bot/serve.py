@@ -53,7 +53,9 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         channels = {p.name: p.channel for p in started if p.channel is not None}
         runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
         runner.start()
+        runtime.on_outbox = runner.wake_dispatch
         yield
+        runtime.on_outbox = None
         await drain_background()  # finish routing what was acknowledged
         await runner.stop()
         for plugin in reversed(plugins):

@@ -39,6 +39,11 @@ class SchedulerRunner:
                                id="retry_unrouted", **common)
         self.scheduler.start()
 
+    def wake_dispatch(self) -> None:
+        """Run the outbox pass now (a reply was just queued); no-op once stopped."""
+        if self.scheduler.running:
+            self.scheduler.modify_job("outbox_dispatch", next_run_time=datetime.now(UTC))
+
     async def run_sweep(self) -> int:
         """Catch up every due deadline (the first run after downtime handles the backlog)."""
         try:
