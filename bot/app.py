@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import AtiendeConfig
-from bot.db import make_engine, make_session_factory
+from bot.config.root import AtiendeConfig
+from bot.engine.turn import EngineContext
 from bot.errors import ConfigError
-from bot.migrate import is_up_to_date, upgrade
-from bot.turn import EngineContext
+from bot.store.db import make_engine, make_session_factory
+from bot.store.migrate import is_up_to_date, upgrade
 from kb.loader import load_kb
 from kb.matcher import build_index
 from scheduler.business_hours import calendar_from_config

@@ -20,8 +20,8 @@ from telegram.ext import Application, ApplicationBuilder, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.app import Runtime
-from bot.config import TelegramConfig
-from bot.errors import ChannelOff, InvalidWebhook
+from bot.config.root import TelegramConfig
+from channels.base import ChannelOff, InvalidWebhook
 from channels.media import media_store, tls_context
 from channels.poller_lock import TELEGRAM_POLLER, PollerLock
 from channels.rate_limit import RateLimiter

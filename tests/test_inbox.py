@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import pipeline
 from bot.app import Runtime
-from bot.inbox import Accepted, accept_inbound
-from bot.loop_queue import drain_background
-from bot.models import Contact, ContactIdentity, Message, OutboxItem
-from bot.pipeline import process_message, receive
+from bot.engine import pipeline
+from bot.engine.inbox import Accepted, accept_inbound
+from bot.engine.loop_queue import drain_background
+from bot.engine.pipeline import process_message, receive
+from bot.store.models import Contact, ContactIdentity, Message, OutboxItem
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine
-from bot.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
-from bot.models import Base, Contact, ContactIdentity, Message
+from bot.store.db import make_engine
+from bot.store.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
+from bot.store.models import Base, Contact, ContactIdentity, Message
 
 DESIGN_TABLES = {"contacts", "contact_identities", "conversations", "messages", "tickets",
                  "ticket_events", "outbox", "quarantine", "kb_feedback"}

@@ -14,17 +14,18 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from bot import engine, pipeline
 from bot.app import Runtime, build_runtime
-from bot.config import AtiendeConfig
-from bot.inbox import Accepted
-from bot.intents import Intent
-from bot.loop_queue import drain_background
-from bot.models import Contact, Conversation, Message, OutboxItem, Ticket
-from bot.persist import insert_all, insert_now
-from bot.pipeline import route_stored, store
-from bot.replies import render
-from bot.turn import EngineContext, Turn
+from bot.config.root import AtiendeConfig
+from bot.engine import pipeline
+from bot.engine import route as engine
+from bot.engine.inbox import Accepted
+from bot.engine.intents import Intent
+from bot.engine.loop_queue import drain_background
+from bot.engine.pipeline import route_stored, store
+from bot.engine.replies import render
+from bot.engine.turn import EngineContext, Turn
+from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
+from bot.store.persist import insert_all, insert_now
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot import pipeline
 from bot.app import Runtime
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem
+from bot.engine import pipeline
+from bot.engine.loop_queue import drain_background
+from bot.store.models import Message, OutboxItem
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 

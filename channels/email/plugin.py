@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.relay import signing_key
+from bot.desk.relay import signing_key
 from channels.email.history import MailHistory
 from channels.email.imap_poller import PASSWORD_ENV, ImapPoller, ImapState
 from channels.email.ingest import Envelope
@@ -20,7 +20,7 @@ from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.config import ImapConfig, SmtpInboundConfig
+    from bot.config.root import ImapConfig, SmtpInboundConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem
-from bot.outbox import Dispatcher
-from bot.web import create_web_app
+from bot.config.root import AtiendeConfig
+from bot.engine.loop_queue import drain_background
+from bot.engine.outbox import Dispatcher
+from bot.store.models import Message, OutboxItem
+from bot.web.app import create_web_app
 from channels import telegram, whatsapp
 from channels.registry import ChannelPlugin
 from tests.fakes.clients import (

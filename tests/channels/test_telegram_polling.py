@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
-from bot.models import Message
-from bot.web import create_web_app
+from bot.config.root import AtiendeConfig
+from bot.store.models import Message
+from bot.web.app import create_web_app
 from channels import telegram
 from channels.registry import ChannelPlugin
 from tests.channels.conftest import PUBLIC_URL, plugin_lifespan

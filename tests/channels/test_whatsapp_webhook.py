@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.config import AtiendeConfig
-from bot.models import QuarantineItem
+from bot.config.root import AtiendeConfig
+from bot.store.models import QuarantineItem
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import (
     AUTH_TOKEN,

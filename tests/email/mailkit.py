@@ -12,10 +12,10 @@ import aiosmtplib
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem, Ticket, TicketEvent
-from bot.outbox import Dispatcher
-from bot.relay import signing_key
+from bot.desk.relay import signing_key
+from bot.engine.loop_queue import drain_background
+from bot.engine.outbox import Dispatcher
+from bot.store.models import Message, OutboxItem, Ticket, TicketEvent
 from channels.base import OutboundMessage
 from channels.console import ConsoleChannel
 from channels.email.history import MailHistory

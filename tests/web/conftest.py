@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from bot.app import Runtime
-from bot.db import transaction
-from bot.web import create_web_app
+from bot.store.db import transaction
 from bot.web.agent.accounts import invite
+from bot.web.app import create_web_app
 from tests.fakes.loopback import LoopbackServer
 
 PASSWORD = "correct horse battery"

@@ -7,8 +7,8 @@ import re
 import httpx
 from sqlalchemy import func, select
 
-from bot.chat import ChatSession
-from bot.models import OutboxItem, Ticket, TicketEvent
+from bot.cli.chat import ChatSession
+from bot.store.models import OutboxItem, Ticket, TicketEvent
 from tests.web.conftest import ANA, LUIS, Inbox, csrf_of
 
 COMPLAINT = "Quiero hablar con un agente: la factura 4455 tiene un cobro doble"

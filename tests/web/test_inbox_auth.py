@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.chat import ChatSession
+from bot.cli.chat import ChatSession
 from scheduler.clock import FixedClock
 from tests.web.conftest import ANA, PASSWORD, Inbox, csrf_of
 

@@ -11,8 +11,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from bot.config import AgentConfig, AtiendeConfig
-from bot.models import AgentAccount
+from bot.config.root import AgentConfig, AtiendeConfig
+from bot.store.models import AgentAccount
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 10

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.agent_commands import CommandError
-from bot.db import transaction
+from bot.desk.agent_commands import CommandError
+from bot.store.db import transaction
 from bot.web.agent.actions import ACTIONS
 from bot.web.agent.core import Inbox, Visitor
 from bot.web.agent.pages import ticket_context

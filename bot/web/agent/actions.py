@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import agent_commands, relay
-from bot.agent_commands import AgentCommand, CommandError
-from bot.deadlines import Desk
-from bot.models import Ticket
+from bot.desk import agent_commands, relay
+from bot.desk.agent_commands import AgentCommand, CommandError
+from bot.desk.deadlines import Desk
+from bot.store.models import Ticket
 
 FIELD_COMMANDS = ("status", "priority", "category", "assign")
 

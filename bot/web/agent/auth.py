@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.db import transaction
+from bot.store.db import transaction
 from bot.web.agent.accounts import (
     AccountError,
     check_password,

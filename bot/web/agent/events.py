@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.models import Ticket, TicketEvent
+from bot.store.models import Ticket, TicketEvent
 from bot.web.agent.core import Inbox
 from bot.web.agent.words import t
 

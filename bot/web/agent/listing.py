@@ -11,10 +11,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.models import CATEGORIES, OPEN_STATUSES, PRIORITIES, TICKET_STATUSES, Contact, Message
-from bot.models import Ticket as T
-from bot.report_period import Period
-from bot.report_sla import aging_colour, next_due
+from bot.reports.period import Period
+from bot.reports.sla import aging_colour, next_due
+from bot.store.models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    PRIORITIES,
+    TICKET_STATUSES,
+    Contact,
+    Message,
+)
+from bot.store.models import Ticket as T
 
 TABS = ("mine", "unassigned", "all")
 CHANNELS = ("whatsapp", "telegram", "email", "webchat", "console")

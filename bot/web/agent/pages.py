@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.models import CATEGORIES, PRIORITIES, TICKET_STATUSES
+from bot.store.models import CATEGORIES, PRIORITIES, TICKET_STATUSES
 from bot.web.agent.canned import fill, load_canned
 from bot.web.agent.core import Inbox
 from bot.web.agent.listing import CHANNELS, Filters, list_page, parse_filters, waited

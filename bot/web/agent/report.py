@@ -13,11 +13,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.errors import ConfigError
-from bot.report_charts import all_charts
-from bot.report_files import write_xlsx
-from bot.report_period import Period, make_period
-from bot.report_render import sections, to_csv
-from bot.reports import TICKET_COLUMNS, build_report, ticket_rows
+from bot.reports.charts import all_charts
+from bot.reports.figures import TICKET_COLUMNS, build_report, ticket_rows
+from bot.reports.files import write_xlsx
+from bot.reports.period import Period, make_period
+from bot.reports.render import sections, to_csv
 from bot.web.agent.core import Inbox
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

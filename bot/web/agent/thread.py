@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import Contact, ContactIdentity, Conversation, Message, OutboxItem, Ticket
-from bot.models import TicketEvent as E
+from bot.store.models import Contact, ContactIdentity, Conversation, Message, OutboxItem, Ticket
+from bot.store.models import TicketEvent as E
 
 AGENT_ONLY_KINDS = ("agent_notice", "page", "agent_invite")
 HIDDEN_ACTIONS = ("customer_message", "agent_reply")   # shown as the messages themselves

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.config import AtiendeConfig
-from bot.models import Conversation
+from bot.config.root import AtiendeConfig
+from bot.store.models import Conversation
 from channels.whatsapp_window import can_send_free_text, find_last_inbound
 
 
