@@ -80,7 +80,7 @@ def events(session: Session, ticket: Ticket) -> list[Entry]:
         if action == "note":
             found.append(Entry("note", at, detail or "", who=actor, order=row_id * 3 + 2))
             continue
-        change = f"{before} → {after}" if before or after else ""
+        change = f"{before or '—'} → {after or '—'}" if before or after else ""
         found.append(Entry("event", at, action, who=actor, detail=" · ".join(
             part for part in (change, detail or "") if part), order=row_id * 3 + 2))
     return found
