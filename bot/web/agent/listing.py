@@ -84,22 +84,28 @@ def conditions(filters: Filters, agent: str, now: datetime,
     return found
 
 
-def rows_query(filters: Filters, agent: str, period: Period, soon: timedelta) -> Select[Any]:
+def page_ids(filters: Filters, agent: str, now: datetime, soon: timedelta) -> Select[Any]:
+    """The page's ticket ids, most urgent first (a narrow sort over the matching tickets)."""
     due = next_due()
-    return (select(T.number, T.subject, T.channel, T.status, T.priority, T.vip, T.assignee,
-                   T.updated_at, due.label("due"), aging_colour(period).label("colour"),
-                   Contact.name, Contact.id.label("contact_id"))
-            .join(Contact, Contact.id == T.contact_id)
-            .where(*conditions(filters, agent, period.now, soon))
+    return (select(T.id).where(*conditions(filters, agent, now, soon))
             .order_by(due.is_(None), due, T.id.desc()).limit(PAGE_ROWS))
+
+
+def rows_query(ids: list[int], period: Period) -> Select[Any]:
+    """The shown columns of those tickets, with the report's backlog-aging colour."""
+    return (select(T.id, T.number, T.subject, T.channel, T.status, T.priority, T.vip,
+                   T.assignee, T.updated_at, next_due().label("due"),
+                   aging_colour(period).label("colour"), Contact.name)
+            .join(Contact, Contact.id == T.contact_id).where(T.id.in_(ids)))
 
 
 def list_page(session: Session, filters: Filters, agent: str, now: datetime, zone: ZoneInfo,
               soon: timedelta) -> dict[str, Any]:
     """One page of rows (most urgent first) and how many tickets match in all."""
-    period = Period(now, now, now, zone)
-    rows = [dict(row._mapping) for row in session.execute(
-        rows_query(filters, agent, period, soon))]
+    ids = list(session.scalars(page_ids(filters, agent, now, soon)))
+    found = {row.id: dict(row._mapping) for row in session.execute(
+        rows_query(ids, Period(now, now, now, zone)))} if ids else {}
+    rows = [found[ticket_id] for ticket_id in ids if ticket_id in found]
     total = session.scalar(select(func.count()).select_from(T)
                            .where(*conditions(filters, agent, now, soon)))
     add_last_messages(session, rows)
@@ -112,18 +118,15 @@ def add_last_messages(session: Session, rows: list[dict[str, Any]]) -> None:
     """Each row's latest message (text, time) and the customer's latest inbound time."""
     if not rows:
         return
-    numbers = [row["number"] for row in rows]
-    ids = {number: row_id for number, row_id in session.execute(
-        select(T.number, T.id).where(T.number.in_(numbers)))}
     last = (select(Message.ticket_id, func.max(Message.id).label("last_id"))
-            .where(Message.ticket_id.in_(list(ids.values()))).group_by(Message.ticket_id)
-            .subquery())
+            .where(Message.ticket_id.in_([row["id"] for row in rows]))
+            .group_by(Message.ticket_id).subquery())
     found = {ticket_id: (text, at, direction) for ticket_id, text, at, direction in
              session.execute(select(Message.ticket_id, Message.text, Message.created_at,
                                     Message.direction)
                              .join(last, Message.id == last.c.last_id))}
     for row in rows:
-        text, at, direction = found.get(ids.get(row["number"]), ("", None, None))
+        text, at, direction = found.get(row["id"], ("", None, None))
         row["last_text"], row["last_at"] = text, at
         row["waiting_since"] = at if direction == "in" else None
 

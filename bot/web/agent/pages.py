@@ -39,7 +39,7 @@ def ticket_context(inbox: Inbox, number: int, agent: str) -> dict[str, Any] | No
         card = contact_card(session, ticket)
         conversation = conversation_of(session, ticket)
         notice = window_notice(session, inbox.config, conversation, inbox.now())
-        entries = thread(session, ticket)
+        entries = thread(session, ticket, inbox.zone)
         session.expunge(ticket)
     canned = [(c.title, fill(c.body, card["name"], number)) for c in
               load_canned(inbox.config.resolve_path(inbox.config.inbox.canned_path))]

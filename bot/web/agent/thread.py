@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ AGENT_ONLY_KINDS = ("agent_notice", "page", "agent_invite")
 HIDDEN_ACTIONS = ("customer_message", "agent_reply")   # shown as the messages themselves
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
     """One line of the thread: kind is in | bot | agent | note | event."""
 
@@ -28,16 +29,21 @@ class Entry:
     channel: str = ""
     attachments: list[Any] = field(default_factory=list)
     order: int = 0
+    when: str = ""
 
 
 def find_ticket(session: Session, number: int) -> Ticket | None:
     return session.scalars(select(Ticket).where(Ticket.number == number)).first()
 
 
-def thread(session: Session, ticket: Ticket) -> list[Entry]:
-    """Everything that happened on the ticket and its conversation, oldest first."""
+def thread(session: Session, ticket: Ticket, zone: ZoneInfo) -> list[Entry]:
+    """Everything that happened on the ticket and its conversation, oldest first; each entry's
+    time as the desk's local 'YYYY-MM-DD HH:MM'."""
     entries = [*inbound(session, ticket), *outbound(session, ticket), *events(session, ticket)]
-    return sorted(entries, key=lambda e: (e.at, e.order))
+    entries.sort(key=lambda e: (e.at, e.order))
+    for entry in entries:
+        entry.when = entry.at.astimezone(zone).isoformat(" ", "minutes")[:16]
+    return entries
 
 
 def same_thread(ticket_column: Any, conversation_column: Any, ticket: Ticket) -> Any:
