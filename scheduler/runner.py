@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from bot.app import Runtime
 from bot.engine.outbox import Dispatcher
@@ -27,6 +28,8 @@ class SchedulerRunner:
         self.dispatcher = dispatcher
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.dispatching = asyncio.Lock()   # one outbox pass at a time
+        self.wake_pending = False           # a woken pass waits for the lock
+        self.wakes: set[asyncio.Task[int]] = set()
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -40,9 +43,14 @@ class SchedulerRunner:
         self.scheduler.start()
 
     def wake_dispatch(self) -> None:
-        """Run the outbox pass now (a reply was just queued); no-op once stopped."""
-        if self.scheduler.running:
-            self.scheduler.modify_job("outbox_dispatch", next_run_time=datetime.now(UTC))
+        """A row was just queued (a reply from the web inbox): one more outbox pass right away,
+        or right after the pass under way. Wakes coalesce; no-op once stopping."""
+        if self.wake_pending or self.scheduler.state != STATE_RUNNING:  # paused when stopping
+            return
+        self.wake_pending = True
+        task = asyncio.get_running_loop().create_task(self.run_dispatch())
+        self.wakes.add(task)
+        task.add_done_callback(self.wakes.discard)
 
     async def run_sweep(self) -> int:
         """Catch up every due deadline (the first run after downtime handles the backlog)."""
@@ -55,6 +63,7 @@ class SchedulerRunner:
 
     async def run_dispatch(self) -> int:
         async with self.dispatching:
+            self.wake_pending = False  # rows queued from now on need another pass
             try:
                 return await self.dispatcher.deliver_due(self.runtime.clock.now())
             except Exception:
