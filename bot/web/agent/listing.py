@@ -85,9 +85,11 @@ def conditions(filters: Filters, agent: str, now: datetime,
 
 
 def page_ids(filters: Filters, agent: str, now: datetime, soon: timedelta) -> Select[Any]:
-    """The page's ticket ids, most urgent first (a narrow sort over the matching tickets)."""
+    """The page's ticket ids, most urgent first (a narrow sort over the matching tickets),
+    each with the number of matching tickets."""
     due = next_due()
-    return (select(T.id).where(*conditions(filters, agent, now, soon))
+    return (select(T.id, func.count().over().label("total"))
+            .where(*conditions(filters, agent, now, soon))
             .order_by(due.is_(None), due, T.id.desc()).limit(PAGE_ROWS))
 
 
@@ -102,12 +104,12 @@ def rows_query(ids: list[int], period: Period) -> Select[Any]:
 def list_page(session: Session, filters: Filters, agent: str, now: datetime, zone: ZoneInfo,
               soon: timedelta) -> dict[str, Any]:
     """One page of rows (most urgent first) and how many tickets match in all."""
-    ids = list(session.scalars(page_ids(filters, agent, now, soon)))
+    page = session.execute(page_ids(filters, agent, now, soon)).all()
+    ids = [ticket_id for ticket_id, _ in page]
     found = {row.id: dict(row._mapping) for row in session.execute(
         rows_query(ids, Period(now, now, now, zone)))} if ids else {}
     rows = [found[ticket_id] for ticket_id in ids if ticket_id in found]
-    total = session.scalar(select(func.count()).select_from(T)
-                           .where(*conditions(filters, agent, now, soon)))
+    total = page[0][1] if page else 0
     add_last_messages(session, rows)
     for row in rows:
         row["sla_class"] = sla_class(row["due"], row["colour"], now, soon)
