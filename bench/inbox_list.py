@@ -155,7 +155,6 @@ def wait_for_count(port: int, wanted: int, limit: float = 10.0) -> None:
 def replies(folder: Path, count: int) -> list[float]:
     """Seconds from the reply's POST to its arrival at the fake Twilio (other process)."""
     from bench.outbox_delivery import start_fake
-    from bot.engine.loop_queue import drain_background
     from bot.serve import make_lifespan
     from bot.web.app import create_web_app
     from channels import whatsapp
@@ -175,7 +174,7 @@ def replies(folder: Path, count: int) -> list[float]:
             twilio_post(server.url, runtime.config.http.public_url, "/webhooks/whatsapp",
                         twilio_params("Quiero hablar con un agente, la factura llegó doble"),
                         token=AUTH_TOKEN)
-            server.run(drain_background())
+            server.run(runtime.ctx.work.drain())
             wait_for_count(port, 1)
             client = signed_in(server.url, runtime)
             csrf = CSRF.search(client.get("/agent/tickets/1").text).group(1)  # type: ignore[union-attr]

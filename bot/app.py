@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
+from bot.engine.pipeline import new_work
 from bot.engine.turn import EngineContext
 from bot.errors import ConfigError
 from bot.store.db import make_engine, make_session_factory
@@ -50,7 +51,8 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
     return EngineContext(config=config, kb_index=build_index(articles),
                          articles={article.id: article for article in articles},
                          clock=clock or SystemClock(),
-                         calendar=calendar_from_config(config.business_hours))
+                         calendar=calendar_from_config(config.business_hours),
+                         work=new_work(config))
 
 
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,

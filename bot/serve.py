@@ -11,7 +11,6 @@ from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
 from bot.config.root import AtiendeConfig
-from bot.engine.loop_queue import drain_background
 from bot.engine.outbox import Dispatcher
 from bot.web.app import Lifespan, create_web_app
 from channels.base import ChannelOff
@@ -56,7 +55,7 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         runtime.on_outbox = runner.wake_dispatch
         yield
         runtime.on_outbox = None
-        await drain_background()  # finish routing what was acknowledged
+        await runtime.ctx.work.drain()  # finish routing what was acknowledged
         await runner.stop()
         for plugin in reversed(plugins):
             for hook in reversed(plugin.shutdown):

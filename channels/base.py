@@ -18,7 +18,7 @@ the contact's stable identity (`whatsapp:+57…`, `telegram:12345`, an email add
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -104,7 +104,12 @@ class InboundSink(Protocol):
         ...
 
     def accept_now(self, message: InboundMessage) -> bool:
-        """`accept` for a worker thread (IMAP poller): stores and routes before returning."""
+        """`accept` for a worker thread (IMAP poller): durable when it returns; routing waits
+        for `route_accepted`, so a chunk of mail is routed together, in order."""
+        ...
+
+    def route_accepted(self) -> None:
+        """Route what `accept_now` stored; a failure stays stored for the retry job."""
         ...
 
     def has_seen(self, channel: str, provider_message_id: str) -> bool:
@@ -116,12 +121,14 @@ class InboundSink(Protocol):
         """Keep input that could not be read, with its bytes and why; returns its id."""
         ...
 
-    def record_delivery(self, update: DeliveryUpdate) -> bool:
-        """Apply a delivery status callback; False when no message of ours has that id."""
+    def record_delivery(self, update: DeliveryUpdate) -> str:
+        """Apply a delivery status callback: 'duplicate', 'unknown' (not ours), 'requeued',
+        'failed', 'unchanged' or the status now shown."""
         ...
 
-    def last_inbound_at(self, channel: str, address: str) -> datetime | None:
-        """When this address last wrote to us on this channel (messaging windows)."""
+    def last_inbound(self, channel: str, addresses: Collection[str]) -> dict[str, datetime | None]:
+        """When each address last wrote to us on this channel (messaging windows); None when
+        never, or when the provider closed the window since."""
         ...
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from bot.app import Runtime
 from bot.engine import pipeline
 from bot.engine.inbox import Accepted, accept_inbound
-from bot.engine.loop_queue import drain_background
 from bot.engine.pipeline import process_message, receive
 from bot.store.models import Contact, ContactIdentity, Message, OutboxItem
 from channels.base import InboundMessage
@@ -165,7 +164,7 @@ def test_stored_messages_are_routed_one_at_a_time_in_the_order_they_came(
         news = [await pipeline.accept_then_route(runtime.factory, runtime.ctx,
                                                  inbound(clock, f"SM{n}", text=text))
                 for n, text in enumerate(texts)]
-        await drain_background()
+        await runtime.ctx.work.drain()
         return news
 
     assert asyncio.run(webhooks()) == [True] * len(texts)

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import Runtime
-from bot.cli import main
 from bot.cli.chat import ChatSession
+from bot.cli.main import main
 from bot.reports import kb_stats
 from tests.conftest import REPO
 

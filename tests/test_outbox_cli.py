@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import Runtime
-from bot.cli import main
 from bot.cli import outbox as cli_outbox
+from bot.cli.main import main
 from bot.store.models import OutboxItem
 from scheduler.clock import FixedClock
 from tests.test_outbox import FlakyChannel, dispatch, put, row

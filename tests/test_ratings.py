@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.cli import main
 from bot.cli import tickets as cli_tickets
 from bot.cli.chat import ChatSession
+from bot.cli.main import main
 from bot.desk import ratings
 from bot.desk.agent_commands import AgentCommand, apply_command
 from bot.store.db import transaction

@@ -17,7 +17,7 @@ from typing import IO, Any
 from bot.app import Runtime
 from bot.desk.tickets import find_open_ticket
 from bot.engine.outbox import Dispatcher
-from bot.engine.pipeline import receive
+from bot.engine.sink import EngineSink
 from bot.store.db import transaction
 from bot.store.models import Contact
 from channels.base import InboundMessage, OutboundMessage
@@ -38,6 +38,7 @@ class ChatSession:
 
     def __post_init__(self) -> None:
         self.address = console_address(self.address)
+        self.sink = EngineSink(self.runtime.factory, self.runtime.ctx)
         self.dispatcher = Dispatcher(self.runtime.factory,
                                      {CHANNEL: ConsoleChannel(self.delivered.append)})
 
@@ -68,7 +69,8 @@ class ChatSession:
             channel=CHANNEL, provider_message_id=f"console-{uuid.uuid4().hex}",
             sender=self.address, sender_name=self.name, text=text,
             received_at=self.runtime.clock.now(), raw={"text": text})
-        result = receive(self.runtime.factory, self.runtime.ctx, inbound)
+        self.sink.accept_now(inbound)
+        result = next(iter(self.sink.route_accepted()), None)
         self.delivered.clear()
         asyncio.run(self.dispatcher.deliver_due(self.runtime.clock.now()))
         ticket, status = self.current_ticket(result.ticket_number if result else None,

@@ -107,17 +107,11 @@ def message_values(contact_id: int, inbound: InboundMessage) -> dict[str, Any]:
             "provider_message_id": inbound.provider_message_id, "contact_id": contact_id,
             "sender": inbound.sender, "text": inbound.text,
             "attachments": [attachment_record(a) for a in inbound.attachments],
-            "raw": raw_record(inbound), "status": "received", "created_at": inbound.received_at}
-
-
-def raw_record(inbound: InboundMessage) -> dict[str, Any]:
-    """The provider payload as JSON, plus what the adapter learnt that the engine may use."""
-    raw = to_jsonable(dict(inbound.raw))
-    extras = {"language_hint": inbound.language_hint, "subject": inbound.subject,
-              "reply_to": inbound.reply_to, "is_automated": inbound.is_automated,
-              "ticket_number": inbound.ticket_number}
-    raw["_atiende"] = {key: value for key, value in extras.items() if value}
-    return raw
+            "raw": to_jsonable(dict(inbound.raw)), "status": "received",
+            "created_at": inbound.received_at, "subject": inbound.subject,
+            "reply_to": inbound.reply_to, "language_hint": inbound.language_hint,
+            "is_automated": inbound.is_automated, "claimed_ticket": inbound.ticket_number,
+            "route_failures": 0}
 
 
 def attachment_record(attachment: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
-BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 @dataclass
@@ -26,8 +25,10 @@ class LoopQueue(Generic[Item]):
 
     Queues are weakly keyed by their loop, so a finished loop (`asyncio.run`) is let go."""
 
-    def __init__(self, drain: Callable[[deque[Item]], Awaitable[None]]) -> None:
+    def __init__(self, drain: Callable[[deque[Item]], Awaitable[None]],
+                 background: set[asyncio.Task[None]]) -> None:
         self.drain = drain
+        self.background = background   # the owner's running drain tasks
         self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState[Item]] = (
             weakref.WeakKeyDictionary())
 
@@ -39,8 +40,8 @@ class LoopQueue(Generic[Item]):
         state.waiting.append(item)
         if state.task is None or state.task.done():
             task = state.task = loop.create_task(self.drain(state.waiting))
-            BACKGROUND.add(task)
-            task.add_done_callback(BACKGROUND.discard)
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
             task.add_done_callback(lambda _: forget_task(state, task))
 
 
@@ -49,10 +50,3 @@ def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:
     if state.task is task:
         state.task = None
 
-
-async def drain_background() -> None:
-    """Wait until this loop's queues are empty, including work that draining hands on
-    (stored messages go on to be routed): graceful shutdown."""
-    loop = asyncio.get_running_loop()
-    while running := [task for task in BACKGROUND if task.get_loop() is loop]:
-        await asyncio.wait(running)   # unlike gather, leaves them running if this is cancelled

@@ -8,17 +8,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.config.root import AtiendeConfig
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
-from bot.engine.loop_queue import LoopQueue
 from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
-from bot.store.db import transaction, writer_turn
+from bot.engine.work import EngineWork
+from bot.store.db import transaction
 from bot.store.models import Message
 from bot.web import metrics
 from channels.base import InboundMessage
@@ -49,7 +50,7 @@ async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
     # A client that hangs up cancels only its wait: the message is stored (and routed) all
     # the same, and an error nobody waits for any more is not reported as unretrieved.
     pending.accepted.add_done_callback(lambda done: done.cancelled() or done.exception())
-    STORING.put(pending)
+    ctx.work.storing.put(pending)
     accepted = await pending.accepted
     return accepted.is_new
 
@@ -117,7 +118,7 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
     factory, ctx = batch[0].factory, batch[0].ctx
     if len(batch) > 1:
         try:
-            with writer_turn(factory), factory() as session:
+            with ctx.work.writer_turn(), factory() as session:
                 stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
                           for pending in batch]
                 session.commit()
@@ -143,7 +144,7 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
 def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
                       accepted: Accepted) -> None:
     """Route one stored message soon; messages stored meanwhile join it in one transaction."""
-    ROUTING.put((factory, ctx, accepted))
+    ctx.work.routing.put((factory, ctx, accepted))
 
 
 def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
@@ -193,7 +194,7 @@ def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
     the message that fails is marked `failed` (its own error logged)."""
     if len(message_ids) > 1:
         try:
-            with writer_turn(factory), transaction(factory) as session:
+            with ctx.work.writer_turn(), transaction(factory) as session:
                 return route_messages(session, ctx, message_ids)
         except Exception as exc:
             log.warning("routing %d messages together failed (%s); routing them one by one",
@@ -209,7 +210,7 @@ def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
 
 def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,
           on_new: Callable[[Session], object] | None = None) -> Accepted:
-    with writer_turn(factory), factory() as session:
+    with ctx.work.writer_turn(), factory() as session:
         accepted = accept_inbound(session, ctx.config, inbound, on_new)
     count_stored(inbound, accepted)
     return accepted
@@ -220,8 +221,10 @@ def count_stored(inbound: InboundMessage, accepted: Accepted) -> None:
     counter.labels(inbound.channel).inc()
 
 
-STORING: LoopQueue[PendingStore] = LoopQueue(store_waiting)
-ROUTING: LoopQueue[Routable] = LoopQueue(route_waiting)
+def new_work(config: AtiendeConfig) -> EngineWork:
+    """The queues and writer turn one runtime owns."""
+    return EngineWork(store_waiting, route_waiting,
+                      sqlite=config.database.url.startswith("sqlite"))
 
 
 def receive(factory: sessionmaker[Session], ctx: EngineContext,
@@ -237,7 +240,7 @@ def process_message(factory: sessionmaker[Session], ctx: EngineContext,
                     message_id: int) -> RouteResult:
     """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised."""
     try:
-        with writer_turn(factory), transaction(factory) as session:
+        with ctx.work.writer_turn(), transaction(factory) as session:
             return route_message(session, ctx, message_id)
     except Exception:
         metrics.ROUTING_FAILURES.inc()
@@ -249,28 +252,19 @@ def process_message(factory: sessionmaker[Session], ctx: EngineContext,
 def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
     """Keep the message, count the failure; the retry job tries again a few times."""
     with transaction(factory) as session:
-        message = session.get(Message, message_id)
-        if message is not None:
-            message.status = "failed"
-            raw = dict(message.raw or {})
-            meta = dict(raw.get("_atiende", {}))
-            meta["route_failures"] = route_failures(message) + 1
-            raw["_atiende"] = meta
-            message.raw = raw
-
-
-def route_failures(message: Message) -> int:
-    return int((message.raw or {}).get("_atiende", {}).get("route_failures", 0))
+        session.execute(update(Message).where(Message.id == message_id).values(
+            status="failed", route_failures=Message.route_failures + 1))
 
 
 def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
     """Route stored messages whose routing never ran or failed (up to MAX_ROUTE_FAILURES)."""
     with factory() as session:
-        stmt = (select(Message).where(Message.direction == "in",
+        stmt = (select(Message.id).where(Message.direction == "in",
                                       Message.status.in_(("received", "failed")),
-                                      Message.created_at < older_than)
+                                      Message.created_at < older_than,
+                                      Message.route_failures < MAX_ROUTE_FAILURES)
                 .order_by(Message.id).limit(RETRY_BATCH))
-        pending = [m.id for m in session.scalars(stmt) if route_failures(m) < MAX_ROUTE_FAILURES]
+        pending = list(session.scalars(stmt))
     done = 0
     for message_id in pending:
         try:

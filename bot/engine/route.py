@@ -168,7 +168,7 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
 
 def choose_language(message: Message, contact: Contact, default: str) -> str:
     """Detect per message; short replies ("sí", "2") keep the language we already know."""
-    hint = (message.raw or {}).get("_atiende", {}).get("language_hint")
+    hint = message.language_hint
     known = contact.language or (hint if hint in ("es", "en") else None)
     words = normalize_text(message.text or "").split()
     if len(words) < SHORT_MESSAGE_WORDS and known:

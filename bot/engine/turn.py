@@ -12,6 +12,7 @@ from bot.desk.deadlines import Desk
 from bot.desk.tickets import record_event
 from bot.engine import outbox
 from bot.engine.replies import render
+from bot.engine.work import EngineWork
 from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
 from kb.loader import Article
 from kb.matcher import KbIndex
@@ -21,13 +22,15 @@ from scheduler.clock import Clock
 
 @dataclass(frozen=True)
 class EngineContext:
-    """What the engine needs besides the database session: config, KB and the clock."""
+    """What the engine needs besides the database session: config, KB, the clock, and the
+    runtime's own queues and writer turn (`work`)."""
 
     config: AtiendeConfig
     kb_index: KbIndex
     articles: dict[str, Article]
     clock: Clock
     calendar: BusinessCalendar
+    work: EngineWork
 
     @property
     def desk(self) -> Desk:
@@ -59,13 +62,12 @@ class Turn:
     @property
     def is_automated(self) -> bool:
         """An auto-reply or bulk mail, as the channel adapter judged it: never auto-answered."""
-        return bool((self.message.raw or {}).get("_atiende", {}).get("is_automated"))
+        return bool(self.message.is_automated)
 
     @property
     def thread_ticket(self) -> int | None:
         """The ticket number the channel says this message continues (an email thread)."""
-        number = (self.message.raw or {}).get("_atiende", {}).get("ticket_number")
-        return number if isinstance(number, int) else None
+        return self.message.claimed_ticket
 
     @property
     def actor(self) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -39,25 +37,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-
-
-def writer_turn(factory: sessionmaker[Session]) -> AbstractContextManager[object]:
-    """On SQLite, the inbound hot path's write transactions take turns in this process.
-
-    SQLite has one writer; a transaction that finds it busy sleeps in SQLite's busy handler
-    (1, 2, 5, 10 … ms) even when the lock is free again a moment later. Waiting on a lock here
-    wakes at once. Other databases write concurrently: no turn is taken there.
-    """
-    bind = factory.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-        return nullcontext()
-    lock = SQLITE_WRITERS.get(bind)
-    if lock is None:
-        lock = SQLITE_WRITERS.setdefault(bind, threading.RLock())
-    return lock
 
 
 @contextmanager

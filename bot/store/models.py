@@ -105,9 +105,17 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(320))
     text: Mapped[str] = mapped_column(Text, default="")
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # what the provider sent
     status: Mapped[str] = mapped_column(String(20), default="received")
     created_at: Mapped[datetime]
+    # What the adapter read from the message, beside the provider's payload:
+    subject: Mapped[str | None] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(320))      # the message it answers
+    language_hint: Mapped[str | None] = mapped_column(String(8))
+    is_automated: Mapped[bool] = mapped_column(default=False)      # bounce, auto-reply
+    claimed_ticket: Mapped[int | None]                             # the ticket it says it continues
+    # The engine's own bookkeeping:
+    route_failures: Mapped[int] = mapped_column(default=0)
 
 
 class Ticket(Base):

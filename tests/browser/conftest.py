@@ -16,7 +16,6 @@ import pytest
 
 from bot.app import Runtime
 from bot.config.root import AtiendeConfig
-from bot.engine.loop_queue import drain_background
 from bot.serve import make_lifespan
 from bot.store.db import transaction
 from bot.web.agent.accounts import invite
@@ -82,7 +81,7 @@ class Desk:
         response = twilio_post(self.url, PUBLIC_URL, "/webhooks/whatsapp",
                                twilio_params(text, sender=sender))
         assert response.status_code == 200, response.text
-        self.server.run(drain_background())
+        self.server.run(self.runtime.ctx.work.drain())
 
     def invite_link(self, email: str) -> str:
         with transaction(self.runtime.factory) as session:

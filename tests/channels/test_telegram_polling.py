@@ -32,7 +32,7 @@ def config(config: AtiendeConfig) -> AtiendeConfig:
 @pytest.fixture
 def polling(runtime: Runtime) -> Iterator[ChannelPlugin]:
     plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
-    app = create_web_app(runtime, plugin.routes, plugin_lifespan([plugin]))
+    app = create_web_app(runtime, plugin.routes, plugin_lifespan(runtime, [plugin]))
     with LoopbackServer(app):
         yield plugin
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.desk.relay import signing_key
-from bot.engine.loop_queue import drain_background
 from bot.engine.outbox import Dispatcher
 from bot.store.models import Message, OutboxItem, Ticket, TicketEvent
 from channels.base import OutboundMessage
@@ -93,7 +92,7 @@ class MailDesk:
         _, response = await aiosmtplib.send(message, hostname="127.0.0.1", port=self.smtp.port,
                                             sender=mail_from, recipients=recipients,
                                             start_tls=False, timeout=10)
-        await drain_background()
+        await self.runtime.ctx.work.drain()
         return response
 
     async def deliver(self) -> list[Received]:

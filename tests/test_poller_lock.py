@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bot.app import Runtime
-from channels.poller_lock import PollerLock
+from bot.store.poller_lock import PollerLock
 
 KEY = 0x7E57  # this test's own advisory lock key
 
