@@ -102,8 +102,10 @@ def desk(runtime: Runtime, twilio: FakeTwilio) -> Iterator[Desk]:
         yield Desk(runtime, server, twilio)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Closed at the end of the module: Playwright's sync API keeps an event loop running in
+    this thread while it is open, and later tests call asyncio.run()."""
     if not CHROMIUM.exists():
         need_service(f"Chromium at {CHROMIUM} (Debian package chromium)")
     from playwright.sync_api import sync_playwright
