@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.root import AgentConfig, AtiendeConfig
@@ -61,7 +62,8 @@ def invite(session: Session, config: AtiendeConfig, email: str, now: datetime) -
 
 def find_invited(session: Session, token: str, now: datetime) -> AgentAccount | None:
     """The account a still-valid invite token belongs to."""
-    account = session.query(AgentAccount).filter_by(invite_hash=token_hash(token)).first()
+    account = session.scalars(select(AgentAccount).where(
+        AgentAccount.invite_hash == token_hash(token))).first()
     if account is None or account.invite_expires_at is None or account.invite_expires_at < now:
         return None
     return account

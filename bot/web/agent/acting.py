@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,7 +10,7 @@ from starlette.routing import Route
 from bot.desk.agent_commands import CommandError
 from bot.store.db import transaction
 from bot.web.agent.actions import ACTIONS
-from bot.web.agent.core import Inbox, Visitor
+from bot.web.agent.core import Inbox, Visitor, endpoint
 from bot.web.agent.pages import ticket_context
 from bot.web.agent.thread import find_ticket
 from bot.web.agent.words import t
@@ -91,14 +89,7 @@ async def typing(inbox: Inbox, request: Request) -> Response:
 
 
 def acting_routes(inbox: Inbox) -> list[Route]:
-    return [Route("/tickets/{number:int}/typing", partial_endpoint(typing, inbox),
+    return [Route("/tickets/{number:int}/typing", endpoint(typing, inbox),
                   methods=["POST"]),
-            Route("/tickets/{number:int}/{action}", partial_endpoint(action_view, inbox),
+            Route("/tickets/{number:int}/{action}", endpoint(action_view, inbox),
                   methods=["POST"])]
-
-
-def partial_endpoint(endpoint: Callable[[Inbox, Request], Awaitable[Response]],
-                     inbox: Inbox) -> Callable[[Request], Awaitable[Response]]:
-    async def run(request: Request) -> Response:
-        return await endpoint(inbox, request)
-    return run

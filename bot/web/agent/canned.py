@@ -20,7 +20,7 @@ class Canned:
     body: str
 
 
-def parse_canned(path: Path) -> Canned | None:
+def parse_canned(path: Path) -> Canned:
     """One file; a file without a closed front matter block is its own body."""
     text = path.read_text(encoding="utf-8")
     meta: dict[str, object] = {}
@@ -43,12 +43,9 @@ def load_canned(folder: Path) -> list[Canned]:
     found = []
     for path in sorted(folder.glob("*.md")):
         try:
-            item = parse_canned(path)
+            found.append(parse_canned(path))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             log.warning("canned response %s skipped: %s", path, exc)
-            continue
-        if item is not None:
-            found.append(item)
     return sorted(found, key=lambda c: c.title.lower())
 
 

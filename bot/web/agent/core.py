@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -110,3 +111,13 @@ class Inbox:
         if not is_valid_csrf(visitor.session, form.get("csrf")):
             return None
         return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+Endpoint = Callable[[Inbox, Request], Awaitable[Response]]
+
+
+def endpoint(handler: Endpoint, inbox: Inbox) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint that calls `handler(inbox, request)`."""
+    async def run(request: Request) -> Response:
+        return await handler(inbox, request)
+    return run

@@ -18,7 +18,7 @@ from bot.reports.figures import TICKET_COLUMNS, build_report, ticket_rows
 from bot.reports.files import write_xlsx
 from bot.reports.period import Period, make_period
 from bot.reports.render import sections, to_csv
-from bot.web.agent.core import Inbox
+from bot.web.agent.core import Inbox, Visitor, endpoint
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,29 +44,32 @@ def page_context(report: dict[str, Any], since: str) -> dict[str, Any]:
             "period": report["period"]}
 
 
-def report_routes(inbox: Inbox) -> list[Route]:
-    async def report_view(request: Request) -> Response:
-        visitor = await inbox.visitor(request)
-        if visitor.agent is None:
-            return inbox.to_sign_in(request, visitor)
-        since = request.query_params.get("since", "30d")
-        try:
-            period = make_period(inbox.now(), inbox.zone, since)
-        except ConfigError as exc:
-            return inbox.finish(Response(str(exc), 400), visitor)
-        kind = request.path_params.get("kind", "")
-        if kind not in ("", "csv", "xlsx"):
-            return inbox.finish(Response("report.csv or report.xlsx", 404), visitor)
-        report, rows = await run_in_threadpool(figures, inbox, period, kind == "xlsx")
-        if kind == "csv":
-            return inbox.finish(Response(to_csv(report), media_type="text/csv", headers={
-                "Content-Disposition": 'attachment; filename="atiende-report.csv"'}), visitor)
-        if kind == "xlsx":
-            body = await run_in_threadpool(xlsx_bytes, report, rows)
-            return inbox.finish(Response(body, media_type=XLSX, headers={
-                "Content-Disposition": 'attachment; filename="atiende-report.xlsx"'}), visitor)
-        context = await run_in_threadpool(page_context, report, since)
-        return inbox.render(request, visitor, "agent/report.html", **context)
+def download(inbox: Inbox, visitor: Visitor, kind: str, report: dict[str, Any],
+             rows: list[Any]) -> Response:
+    body: str | bytes = to_csv(report) if kind == "csv" else xlsx_bytes(report, rows)
+    return inbox.finish(Response(body, media_type="text/csv" if kind == "csv" else XLSX, headers={
+        "Content-Disposition": f'attachment; filename="atiende-report.{kind}"'}), visitor)
 
-    return [Route("/report", report_view, methods=["GET"]),
-            Route("/report.{kind:str}", report_view, methods=["GET"])]
+
+async def report_view(inbox: Inbox, request: Request) -> Response:
+    visitor = await inbox.visitor(request)
+    if visitor.agent is None:
+        return inbox.to_sign_in(request, visitor)
+    since = request.query_params.get("since", "30d")
+    kind = request.path_params.get("kind", "")
+    if kind not in ("", "csv", "xlsx"):
+        return inbox.finish(Response("report.csv or report.xlsx", 404), visitor)
+    try:
+        period = make_period(inbox.now(), inbox.zone, since)
+    except ConfigError as exc:
+        return inbox.finish(Response(str(exc), 400), visitor)
+    report, rows = await run_in_threadpool(figures, inbox, period, kind == "xlsx")
+    if kind:
+        return await run_in_threadpool(download, inbox, visitor, kind, report, rows)
+    context = await run_in_threadpool(page_context, report, since)
+    return inbox.render(request, visitor, "agent/report.html", **context)
+
+
+def report_routes(inbox: Inbox) -> list[Route]:
+    return [Route("/report", endpoint(report_view, inbox), methods=["GET"]),
+            Route("/report.{kind:str}", endpoint(report_view, inbox), methods=["GET"])]
