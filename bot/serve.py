@@ -26,6 +26,8 @@ def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]
         f"  database: {config.database.url}",
         f"  knowledge base: {config.kb_path()} ({len(runtime.ctx.articles)} articles)",
         *(f"  {plugin.name}: {plugin.status}" for plugin in plugins),
+        f"  agents' inbox: http://{config.http.host}:{config.http.port}/agent/ "
+        f"(sign-in link: atiende agents invite EMAIL)",
         "Try it now: run `make chat` in another terminal and write: ¿Cuál es el horario?",
     ]
     email = config.channels.email
