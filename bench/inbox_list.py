@@ -160,9 +160,10 @@ def wait_for_count(port: int, wanted: int, limit: float = 10.0) -> None:
 def replies(folder: Path, count: int) -> list[float]:
     """Seconds from the reply's POST to its arrival at the fake Twilio (other process)."""
     from bench.outbox_delivery import start_fake
+    from bot.channel_context import build_channel_context
     from bot.serve import make_lifespan
     from bot.web.app import create_web_app
-    from channels import whatsapp
+    from channels.whatsapp.plugin import build_plugin as build_whatsapp
     from tests.fakes.clients import twilio_params, twilio_post
     from tests.fakes.loopback import LoopbackServer
     from tests.servers.ports import free_port
@@ -170,8 +171,8 @@ def replies(folder: Path, count: int) -> list[float]:
     port = free_port()
     proc = start_fake(port)
     runtime = runtime_for(f"sqlite:///{folder / 'reply.db'}", f"http://127.0.0.1:{port}")
-    plugin = whatsapp.build_plugin(runtime, {"TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                                             "TWILIO_AUTH_TOKEN": AUTH_TOKEN})
+    plugin = build_whatsapp(runtime.config.channels.whatsapp, build_channel_context(
+        runtime, {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}))
     app = create_web_app(runtime, plugin.routes, make_lifespan(runtime, [plugin]))
     times = []
     try:

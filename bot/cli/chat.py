@@ -8,7 +8,6 @@ import contextlib
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,8 @@ from bot.engine.outbox import Dispatcher
 from bot.engine.sink import EngineSink
 from bot.store.db import transaction
 from bot.store.models import Contact
-from channels.base import InboundMessage, OutboundMessage
-from channels.console import CHANNEL, ConsoleChannel, console_address
+from channels.base import OutboundMessage
+from channels.console import CHANNEL, ConsoleChannel, console_address, console_message
 
 HISTORY_FILE = Path.home() / ".atiende_chat_history"
 
@@ -65,10 +64,7 @@ class ChatSession:
             return self.send_now(text)
 
     def send_now(self, text: str) -> dict[str, Any]:
-        inbound = InboundMessage(
-            channel=CHANNEL, provider_message_id=f"console-{uuid.uuid4().hex}",
-            sender=self.address, sender_name=self.name, text=text,
-            received_at=self.runtime.clock.now(), raw={"text": text})
+        inbound = console_message(self.address, self.name, text, self.runtime.clock.now())
         self.sink.accept_now(inbound)
         result = next(iter(self.sink.route_accepted()), None)
         self.delivered.clear()

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from bot.app import Runtime
+from bot.channel_context import build_channel_context
 from bot.config.root import AtiendeConfig
 from bot.serve import make_lifespan
 from bot.store.db import transaction
 from bot.web.agent.accounts import invite
 from bot.web.app import create_web_app
-from channels import whatsapp
+from channels.whatsapp.plugin import build_plugin as build_whatsapp
 from tests.conftest import REPO, need_service
 from tests.fakes.clients import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER, twilio_params, twilio_post
 from tests.fakes.loopback import LoopbackServer
@@ -95,7 +96,8 @@ class Desk:
 
 @pytest.fixture
 def desk(runtime: Runtime, twilio: FakeTwilio) -> Iterator[Desk]:
-    plugin = whatsapp.build_plugin(runtime, ENV)
+    plugin = build_whatsapp(runtime.config.channels.whatsapp,
+                            build_channel_context(runtime, ENV))
     assert plugin.is_on, plugin.status
     app = create_web_app(runtime, plugin.routes, make_lifespan(runtime, [plugin]))
     with LoopbackServer(app) as server:

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
+from bot.engine.windows import find_last_inbound_many
 from bot.store.models import Conversation
-from channels.whatsapp_window import can_send_free_text, find_last_inbound
+from channels.whatsapp.window import can_send_free_text
 
 
 def window_notice(session: Session, config: AtiendeConfig, conversation: Conversation | None,
@@ -19,7 +20,8 @@ def window_notice(session: Session, config: AtiendeConfig, conversation: Convers
     """
     if conversation is None or conversation.channel != "whatsapp":
         return None
-    if can_send_free_text(find_last_inbound(session, conversation.address), now):
+    last = find_last_inbound_many(session, "whatsapp", [conversation.address])
+    if can_send_free_text(last.get(conversation.address), now):
         return None
     whatsapp = config.channels.whatsapp
     template = whatsapp.templates.get("agent_reply") if whatsapp is not None else None
