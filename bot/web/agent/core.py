@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.app import Runtime
 from bot.config.root import AgentConfig
-from bot.desk.relay import signing_key
+from bot.store.secret_key import signing_key
 from bot.web.agent.accounts import find_account
 from bot.web.agent.presence import Presence
 from bot.web.agent.sessions import SessionCodec, WebSession, is_valid_csrf

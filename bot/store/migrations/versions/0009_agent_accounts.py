@@ -1,7 +1,7 @@
 """agent_accounts: web inbox sign-in (argon2 hash, one-time invite, lock-out, language)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
