@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/serve_rss.py
 	$(BIN)/python bench/imap_ingest.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/inbox_list.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .import_linter_cache atiende.db atiende.db-wal atiende.db-shm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -29,6 +30,13 @@ class Runtime:
     engine: Engine
     factory: sessionmaker[Session]
     ctx: EngineContext
+    on_outbox: Callable[[], None] | None = None   # set by `serve`: wakes the dispatcher
+
+    def outbox_ready(self) -> None:
+        """Rows were just queued outside a channel's turn (the web inbox): deliver them now
+        rather than at the dispatcher's next tick."""
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     @property
     def clock(self) -> Clock:

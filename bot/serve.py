@@ -35,6 +35,8 @@ def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]
         f"  database: {config.database.url}",
         f"  knowledge base: {config.kb_path()} ({len(runtime.ctx.articles)} articles)",
         *(f"  {plugin.name}: {plugin.status}" for plugin in plugins),
+        f"  agents' inbox: http://{config.http.host}:{config.http.port}/agent/ "
+        f"(sign-in link: atiende agents invite EMAIL)",
         "Try it now: run `make chat` in another terminal and write: ¿Cuál es el horario?",
     ]
     email = config.channels.email
@@ -59,7 +61,9 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         channels = {p.name: p.channel for p in started if p.channel is not None}
         runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, channels)))
         runner.start()
+        runtime.on_outbox = lambda: runner.wake("outbox_dispatch")
         yield
+        runtime.on_outbox = None
         await runtime.ctx.work.drain()  # finish routing what was acknowledged
         await runner.stop()
         for plugin in reversed(plugins):

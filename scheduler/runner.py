@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class SchedulerRunner:
         self.jobs = {job.id: job for job in jobs}
         self.running = {job.id: asyncio.Lock() for job in jobs}
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.woken: set[str] = set()        # jobs woken whose extra run has not begun
+        self.wakes: set[asyncio.Task[int]] = set()
 
     def start(self, paused: bool = False) -> None:
         """Register the jobs (each runs at once, then every interval) and start; `paused`
@@ -42,10 +45,21 @@ class SchedulerRunner:
                                    id=job.id, max_instances=1, coalesce=True, next_run_time=now)
         self.scheduler.start(paused=paused)
 
+    def wake(self, job_id: str) -> None:
+        """Run `job_id` once more now, or right after the run under way (e.g. the web inbox just
+        queued a reply for the outbox). Wakes coalesce; ignored once stopping."""
+        if job_id in self.woken or self.scheduler.state != STATE_RUNNING:  # paused at stop
+            return
+        self.woken.add(job_id)
+        task = asyncio.get_running_loop().create_task(self.run_now(job_id))
+        self.wakes.add(task)
+        task.add_done_callback(self.wakes.discard)
+
     async def run_now(self, job_id: str) -> int:
         """Run one job after the run under way ends; a failure is logged and counts 0 (the
         next run retries)."""
         async with self.running[job_id]:
+            self.woken.discard(job_id)  # what is queued from now on needs another run
             try:
                 return await self.jobs[job_id].run()
             except Exception:

@@ -6,6 +6,8 @@ import asyncio
 import atexit
 import contextlib
 import json
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ class ChatSession:
     address: str
     name: str | None = None
     delivered: list[OutboundMessage] = field(default_factory=list)
+    turn: threading.Lock = field(default_factory=threading.Lock)  # send() and poll() in turn
 
     def __post_init__(self) -> None:
         self.address = console_address(self.address)
@@ -47,8 +50,20 @@ class ChatSession:
                                              self.name, self.runtime.clock.now())
             contact.vip = True
 
+    def poll(self) -> list[str]:
+        """What was queued for this customer since the last turn (an agent's answer from the
+        web inbox), delivered now."""
+        with self.turn:
+            self.delivered.clear()
+            asyncio.run(self.dispatcher.deliver_due(self.runtime.clock.now()))
+            return [m.text for m in self.delivered if m.recipient == self.address]
+
     def send(self, text: str) -> dict[str, Any]:
         """One customer line in; the replies and ticket state out (the batch contract)."""
+        with self.turn:
+            return self.send_now(text)
+
+    def send_now(self, text: str) -> dict[str, Any]:
         inbound = console_message(self.address, self.name, text, self.runtime.clock.now())
         self.sink.accept_now(inbound)
         result = next(iter(self.sink.route_accepted()), None)
@@ -100,6 +115,7 @@ def run_interactive(chat: ChatSession) -> None:
     console = Console()
     enable_history()
     console.print(f"[dim]Chatting as {chat.address} — type your message, Ctrl-D to quit.[/dim]")
+    threading.Thread(target=show_agent_answers, args=(chat, console), daemon=True).start()
     while True:
         try:
             text = console.input("[bold cyan]tú ›[/bold cyan] ")
@@ -108,6 +124,18 @@ def run_interactive(chat: ChatSession) -> None:
             return
         if text.strip():
             show_turn(console, chat.send(text))
+
+
+def show_agent_answers(chat: ChatSession, console: Any, every: float = 2.0) -> None:
+    """While the customer types: answers an agent sent from the web inbox appear."""
+    while True:
+        time.sleep(every)
+        try:
+            texts = chat.poll()
+        except Exception:  # the database went away: the next turn reports it
+            continue
+        for text in texts:
+            console.print(f"\n[magenta]agente ›[/magenta] {escape(text)}")
 
 
 def show_turn(console: Any, result: dict[str, Any]) -> None:

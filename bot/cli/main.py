@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from bot.cli.agents import agents
 from bot.cli.hours import hours, sla
 from bot.cli.kb import kb
 from bot.cli.kb_learn import gaps, learned
@@ -28,5 +29,5 @@ def main(verbose: bool) -> None:
 kb.add_command(gaps)
 kb.add_command(learned)
 for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
-                quarantine, outbox):
+                quarantine, outbox, agents):
     main.add_command(command)

@@ -95,3 +95,15 @@ class RatingsConfig(Section):
     low_score: int = Field(2, ge=1, le=5)         # at or below: escalate, tell the supervisors
     close_score: int = Field(4, ge=1, le=5)       # at or above: close after close_after_minutes
     close_after_minutes: int = Field(48 * 60, gt=0)
+
+
+class InboxConfig(Section):
+    """The agents' web inbox at /agent/ (bot/web/agent/)."""
+
+    canned_path: str = "canned"                     # folder of canned responses (Markdown)
+    session_hours: int = Field(12, gt=0)            # a sign-in lasts this long
+    invite_hours: int = Field(72, gt=0)             # a one-time link expires after this
+    lockout_failures: int = Field(5, gt=0)          # wrong passwords in a row before lock-out
+    lockout_minutes: int = Field(15, gt=0)
+    sla_soon_minutes: int = Field(60, gt=0)         # "SLA due soon" filter and amber colour
+    secure_cookies: bool = False                    # true behind HTTPS (Secure cookie flag)

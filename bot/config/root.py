@@ -24,6 +24,7 @@ from bot.config.desk import (
     AgentConfig,
     EscalationConfig,
     FirstResponseConfig,
+    InboxConfig,
     LadderStep,
     OnCallConfig,
     Priority,
@@ -48,7 +49,7 @@ __all__ = [
     "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig",
     "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
     "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
-    "HttpConfig", "KbConfig", "LadderStep", "OnCallConfig",
+    "HttpConfig", "InboxConfig", "KbConfig", "LadderStep", "OnCallConfig",
     "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
     "VipConfig", "apply_env_overrides", "check_ranges",
     "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
@@ -93,6 +94,7 @@ class AtiendeConfig(Section):
     channels: ChannelsConfig = ChannelsConfig()
     bot: BotConfig = BotConfig()
     ratings: RatingsConfig = RatingsConfig()
+    inbox: InboxConfig = InboxConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

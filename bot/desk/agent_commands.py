@@ -1,4 +1,4 @@
-"""Agent commands (#resolve, #close, #priority high, #assign, #note, #category, #ack, #kb).
+"""Agent commands: #resolve, #close, #priority high, #assign, #note, #category, #status, #kb…
 
 One code path for every way an agent or the desk lead acts on a ticket: email replies,
 chat buttons and the `atiende tickets` command line.
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.desk import kb_learning, notify, oncall, ratings, tickets
 from bot.desk.deadlines import Desk
 from bot.errors import AtiendeError
-from bot.store.models import CATEGORIES, PRIORITIES, Ticket
+from bot.store.models import CATEGORIES, PRIORITIES, TICKET_STATUSES, Ticket
 
 
 class CommandError(AtiendeError):
@@ -101,6 +101,25 @@ def assign(session: Session, desk: Desk, ticket: Ticket, agent: str, value: str,
     desk.refresh(ticket)
 
 
+def set_status(session: Session, desk: Desk, ticket: Ticket, agent: str, value: str,
+               now: datetime) -> None:
+    """Any status: resolved, closed and reopening go through their own commands' rules."""
+    if value not in TICKET_STATUSES:
+        raise CommandError(f"#status takes one of {', '.join(TICKET_STATUSES)}")
+    if value == ticket.status:
+        return
+    by_rule = {"resolved": resolve, "closed": close}.get(value)
+    if by_rule is None and ticket.status in ("resolved", "closed"):
+        by_rule = reopen if value == "open" else None
+        if by_rule is None:
+            raise CommandError(f"ticket #{ticket.number} is {ticket.status}: reopen it first")
+    if by_rule is not None:
+        by_rule(session, desk, ticket, agent, "", now)
+        return
+    ticket.last_agent_activity_at = now
+    tickets.set_status(session, desk, ticket, value, f"agent:{agent}", now)
+
+
 def add_note(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,
              now: datetime) -> None:
     """An internal note: stays in the audit trail, never reaches the customer."""
@@ -132,5 +151,5 @@ Handler = Callable[[Session, Desk, Ticket, str, str, datetime], None]
 HANDLERS: dict[str, Handler] = {
     "resolve": resolve, "close": close, "reopen": reopen, "priority": set_priority,
     "category": set_category, "assign": assign, "note": add_note, "ack": acknowledge,
-    "kb": propose_phrasing,
+    "status": set_status, "kb": propose_phrasing,
 }

@@ -30,18 +30,27 @@ def relay_reply(session: Session, desk: Desk, ticket: Ticket, agent: str, text: 
     answer = without_commands(text)
     outbox_id = None
     if answer:
-        outbox_id = enqueue_answer(session, ticket, answer, now)
-        tickets.record_agent_response(session, desk, ticket, agent, now)
-        tickets.record_event(session, ticket=ticket, actor=f"agent:{agent}",
-                             action="agent_reply", at=now, detail=f"message {message.id}")
-        if ticket.status == "open":
-            tickets.set_status(session, desk, ticket, "in_progress", f"agent:{agent}", now)
+        outbox_id = answer_customer(session, desk, ticket, agent, answer, now,
+                                    f"message {message.id}")
     for command in parse_commands(text):
         try:
             apply_command(session, desk, ticket, agent, command, now)
         except CommandError as exc:
             tickets.record_event(session, ticket=ticket, actor=f"agent:{agent}",
                                  action="command_failed", at=now, detail=str(exc))
+    return outbox_id
+
+
+def answer_customer(session: Session, desk: Desk, ticket: Ticket, agent: str, answer: str,
+                    now: datetime, source: str) -> int | None:
+    """An agent's answer (by email or from the web inbox): queued to the customer's channel,
+    first response and activity recorded, an open ticket moves to in_progress."""
+    outbox_id = enqueue_answer(session, ticket, answer, now)
+    tickets.record_agent_response(session, desk, ticket, agent, now)
+    tickets.record_event(session, ticket=ticket, actor=f"agent:{agent}",
+                         action="agent_reply", at=now, detail=source)
+    if ticket.status == "open":
+        tickets.set_status(session, desk, ticket, "in_progress", f"agent:{agent}", now)
     return outbox_id
 
 

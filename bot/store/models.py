@@ -293,3 +293,19 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AgentAccount(Base):
+    """An agent's web-inbox sign-in: password hash, one-time invite, lock-out, UI language."""
+
+    __tablename__ = "agent_accounts"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower case
+    password_hash: Mapped[str | None] = mapped_column(Text)            # argon2id
+    invite_hash: Mapped[str | None] = mapped_column(String(64))        # sha256 of the token
+    invite_expires_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)     # bump: sessions end
+    language: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

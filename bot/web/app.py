@@ -1,4 +1,4 @@
-"""The Starlette app: health, Prometheus metrics, and the routes channel adapters add."""
+"""The Starlette app: health, metrics, the agents' inbox (/agent/) and the channels' routes."""
 
 from __future__ import annotations
 
@@ -53,8 +53,10 @@ def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
         await run_in_threadpool(read_outbox_gauge, runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    from bot.web.agent import inbox_routes
+
     base = [Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"])]
+            Route("/metrics", metrics, methods=["GET"]), *inbox_routes(runtime)]
     return Starlette(routes=[*base, *routes], lifespan=lifespan or no_lifespan)
 
 
