@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config.root import BusinessHoursConfig
+from bot.config.hours import BusinessHoursConfig
 from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     add_business_time,

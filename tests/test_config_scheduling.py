@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.config.root import (
-    BusinessHoursConfig,
-    EscalationConfig,
-    ExtraOpenDay,
-    HolidaysConfig,
-    LadderStep,
-    SlaConfig,
-    SlaTable,
-)
+from bot.config.desk import EscalationConfig, LadderStep, SlaConfig, SlaTable
+from bot.config.hours import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from bot.config.scheduling import calendar_from_config, ladder_rules, sla_rules
 from bot.store.models import PRIORITIES
 from scheduler.schedule import HolidayRules, OpenDate, WeeklySchedule, build_calendar

@@ -23,37 +23,17 @@ from bot.config.channels import (
 from bot.config.desk import (
     AgentConfig,
     EscalationConfig,
-    FirstResponseConfig,
     InboxConfig,
-    LadderStep,
     OnCallConfig,
-    Priority,
     RatingsConfig,
-    ResolutionConfig,
     SlaConfig,
-    SlaTable,
     VipConfig,
 )
 from bot.config.hours import (
-    RANGE_RE,
-    WEEKDAYS,
     BusinessHoursConfig,
-    ExtraOpenDay,
-    HolidaysConfig,
-    check_ranges,
 )
 from bot.config.section import Section
 from bot.errors import ConfigError
-
-__all__ = [
-    "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig",
-    "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
-    "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
-    "HttpConfig", "InboxConfig", "KbConfig", "LadderStep", "OnCallConfig",
-    "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
-    "VipConfig", "apply_env_overrides", "check_ranges",
-    "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
-]
 
 ENV_PREFIX = "ATIENDE__"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.config.root import AgentConfig, AtiendeConfig
+from bot.config.desk import AgentConfig
+from bot.config.root import AtiendeConfig
 from bot.desk import agent_commands
 from bot.desk.agent_commands import AgentCommand, CommandError
 from bot.engine.turn import Turn

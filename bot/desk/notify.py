@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.config.root import AgentConfig, AtiendeConfig
+from bot.config.desk import AgentConfig
+from bot.config.root import AtiendeConfig
 from bot.engine import outbox
 from bot.engine.replies import PRIORITY_NAMES, name_of, render
 from bot.store.models import Conversation, Message, Ticket

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.config.root import AgentConfig, AtiendeConfig
+from bot.config.desk import AgentConfig
+from bot.config.root import AtiendeConfig
 from bot.desk import notify
 from bot.desk.deadlines import Desk
 from bot.desk.tickets import record_event, set_priority

@@ -16,9 +16,8 @@ from bot.engine.replies import (
     name_of,
     numbered,
     render,
-    render_week,
-    render_when,
 )
+from bot.engine.reply_times import render_week, render_when
 from bot.engine.triage import infer_category, infer_priority
 from bot.engine.turn import Turn
 from bot.store.models import CATEGORIES, Ticket

@@ -4,22 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.reply_times import (  # re-exported: callers import them from here
-    DAY_NAMES,
-    JOINERS,
-    MONTH_NAMES,
-    clock_time,
-    render_days,
-    render_week,
-    render_when,
-)
-
-__all__ = [
-    "CATEGORY_NAMES", "DAY_NAMES", "JOINERS", "LEVEL_NAMES", "MONTH_NAMES", "PRIORITY_NAMES",
-    "STATUS_NAMES", "TEXTS", "YES_NO_BUTTONS", "clock_time", "name_of", "numbered", "render",
-    "render_days", "render_week", "render_when",
-]
-
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
         "es": "¡Hola{name}! Soy el asistente de soporte de {company}. Cuéntame en qué te puedo "

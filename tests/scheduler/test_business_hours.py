@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.hours import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     add_business_time,

@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.hours import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     BusinessCalendar,

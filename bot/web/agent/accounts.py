@@ -12,7 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config.root import AgentConfig, AtiendeConfig
+from bot.config.desk import AgentConfig
+from bot.config.root import AtiendeConfig
 from bot.store.models import AgentAccount
 
 HASHER = PasswordHasher()

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.app import Runtime
-from bot.config.root import AgentConfig
+from bot.config.desk import AgentConfig
 from bot.store.secret_key import signing_key
 from bot.web.agent.accounts import find_account
 from bot.web.agent.presence import Presence
