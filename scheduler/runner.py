@@ -28,7 +28,9 @@ class SchedulerRunner:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.dispatching = asyncio.Lock()   # one outbox pass at a time
 
-    def start(self) -> None:
+    def start(self, paused: bool = False) -> None:
+        """Register the jobs and start; `paused` registers them without running any (the
+        caller drives the jobs itself, e.g. a test with an injected clock)."""
         now = datetime.now(UTC)
         common = {"max_instances": 1, "coalesce": True, "next_run_time": now}
         self.scheduler.add_job(self.run_sweep, "interval", seconds=SWEEP_SECONDS,
@@ -37,7 +39,7 @@ class SchedulerRunner:
                                id="outbox_dispatch", **common)
         self.scheduler.add_job(self.run_retry_unrouted, "interval", seconds=RETRY_SECONDS,
                                id="retry_unrouted", **common)
-        self.scheduler.start()
+        self.scheduler.start(paused=paused)
 
     async def run_sweep(self) -> int:
         """Catch up every due deadline (the first run after downtime handles the backlog)."""

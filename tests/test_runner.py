@@ -32,7 +32,7 @@ def test_runner_registers_jobs_and_sweeps_with_the_injected_clock(
     runner = SchedulerRunner(runtime, dispatcher)
 
     async def scenario() -> tuple[list[str], int, int]:
-        runner.start()
+        runner.start(paused=True)  # the scheduler's own first runs would race ours
         jobs = sorted(job.id for job in runner.scheduler.get_jobs())
         clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=BOGOTA))
         handled = await runner.run_sweep()
