@@ -36,7 +36,8 @@ class ChatSession:
     def __post_init__(self) -> None:
         self.address = console_address(self.address)
         self.dispatcher = Dispatcher(self.runtime.factory,
-                                     {CHANNEL: ConsoleChannel(self.delivered.append)})
+                                     {CHANNEL: ConsoleChannel(self.delivered.append)},
+                                     recipient=self.address)
 
     def mark_vip(self) -> None:
         """`--vip`: this console contact is treated as a VIP customer."""
@@ -96,20 +97,29 @@ def run_batch(chat: ChatSession, lines: Iterable[str], out: IO[str]) -> None:
         out.flush()
 
 
+PROMPTS = {"es": "tú", "en": "you"}
+INTRO = {"es": "Escribes como {address}: escribe tu mensaje, Ctrl-D para salir.",
+         "en": "Chatting as {address}: type your message, Ctrl-D to quit."}
+
+
 def run_interactive(chat: ChatSession) -> None:
+    """The prompt speaks the conversation's language (the desk's default until it is known)."""
     from rich.console import Console
 
     console = Console()
     enable_history()
-    console.print(f"[dim]Chatting as {chat.address} — type your message, Ctrl-D to quit.[/dim]")
+    lang = chat.runtime.config.bot.default_language
+    console.print(f"[dim]{INTRO[lang].format(address=chat.address)}[/dim]")
     while True:
         try:
-            text = console.input("[bold cyan]tú ›[/bold cyan] ")
+            text = console.input(f"[bold cyan]{PROMPTS.get(lang, 'you')} ›[/bold cyan] ")
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
         if text.strip():
-            show_turn(console, chat.send(text))
+            result = chat.send(text)
+            show_turn(console, result)
+            lang = result["lang"] or lang
 
 
 def show_turn(console: Any, result: dict[str, Any]) -> None:
