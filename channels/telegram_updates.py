@@ -8,8 +8,7 @@ from datetime import datetime
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bot.errors import InvalidWebhook
-from channels.base import InboundMessage
+from channels.base import InboundMessage, InvalidWebhook
 
 CHANNEL = "telegram"
 CALLBACK_DATA_BYTES = 64

@@ -9,8 +9,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from bot.errors import InvalidWebhook
-from channels.base import Attachment, InboundMessage
+from channels.base import Attachment, InboundMessage, InvalidWebhook
 
 CHANNEL = "whatsapp"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.models import OutboxItem, QuarantineItem
+from bot.store.models import OutboxItem, QuarantineItem
 from tests.test_cli import (
     ATIENDE,
     NOW,
