@@ -152,3 +152,42 @@ def read_until(fd: int, mark: bytes, count: int, timeout: float = 30) -> bytes:
             break
         seen += chunk
     return seen
+
+
+# --- B.3: reading the desk from the command line -----------------------------------------------
+
+def test_tickets_show_and_list_read_the_desk(desk: Path) -> None:
+    stdin = "¿Cuál es el horario de atención?\nno\n" + BILLING + "\n"
+    chat = atiende(desk, "chat", "--as", "console:ana", "--name", "Ana Pérez", "--jsonl",
+                   "--now", NOW, stdin=stdin)
+    assert chat.returncode == 0, chat.stderr
+    number = json_lines(chat.stdout)[-1]["ticket"]
+    assert atiende(desk, "tickets", "resolve", str(number), "--note",
+                   "devolución hecha").returncode == 0
+
+    shown = atiende(desk, "tickets", "show", str(number))
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert f"Ticket #{number}:" in text and "Ana Pérez (console:ana) on console" in text
+    assert "2026-11-24 10:00 › customer console:ana [console]: ¿Cuál es el horario" in text
+    assert "answered with article" in text and "‹ bot [console]:" in text
+    assert "note" in text and "devolución hecha" in text
+    said = [text.index(line) for line in ("[console]: ¿Cuál es el horario", "‹ bot [console]: ",
+                                          "› customer console:ana [console]: no",
+                                          "nos cobraron de más")]
+    assert said == sorted(said), "the thread reads in the order it was said"
+
+    data = json.loads(atiende(desk, "tickets", "show", str(number), "--json").stdout)
+    assert {"number", "status", "priority", "category", "subject", "vip", "assignee",
+            "created_at", "first_response_due_at", "messages"} <= set(data)
+    assert data["created_at"].endswith("-05:00") and data["status"] == "resolved"
+    moments = [message["at"] for message in data["messages"]]
+    assert moments == sorted(moments) and data["messages"][0]["direction"] == "in"
+
+    listed = atiende(desk, "tickets", "list").stdout.splitlines()
+    assert listed[0].split()[:5] == ["#", "STATUS", "PRIORITY", "CATEGORY", "CUSTOMER"]
+    assert f"#{number}" in listed[1] and "Ana Pérez" in listed[1] and "console" in listed[1]
+    assert atiende(desk, "tickets", "list", "--open").stdout.splitlines()[1] == "no tickets match"
+    rows = json.loads(atiende(desk, "tickets", "list", "--channel", "console", "--json").stdout)
+    assert [row["number"] for row in rows] == [number] and "messages" not in rows[0]
+    assert json.loads(atiende(desk, "tickets", "list", "--channel", "email", "--json").stdout) == []
