@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 import os
 import pty
+import queue
 import select as io_select
+import signal
 import subprocess
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from sqlalchemy import create_engine, select
 
 from bot.store.models import OutboxItem, QuarantineItem
+from tests.servers.ports import free_port
 from tests.test_cli import (
     ATIENDE,
     NOW,
+    REPO,
     assert_one_error_line,
     atiende,
     json_lines,
@@ -191,3 +198,92 @@ def test_tickets_show_and_list_read_the_desk(desk: Path) -> None:
     rows = json.loads(atiende(desk, "tickets", "list", "--channel", "console", "--json").stdout)
     assert [row["number"] for row in rows] == [number] and "messages" not in rows[0]
     assert json.loads(atiende(desk, "tickets", "list", "--channel", "email", "--json").stdout) == []
+
+
+# --- B.2: agents are reached out of the box, or the operator is told why not -------------------
+
+def start_serve(folder: Path, db_url: str, **email: object) -> tuple[subprocess.Popen[str],
+                                                                        queue.Queue[str], str]:
+    """`atiende serve` on free ports with the sample config (email settings changed)."""
+    port = free_port()
+    data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    data["database"]["url"] = db_url
+    data["kb"]["path"] = str(REPO / "kb" / "articles")
+    data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
+    data["channels"]["email"]["smtp_inbound"]["port"] = free_port()
+    data["channels"]["email"].update(email)
+    (folder / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
+    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=folder, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=copy_lines, args=(proc, lines), daemon=True).start()
+    return proc, lines, f"http://127.0.0.1:{port}"
+
+
+def copy_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.put(line)
+    lines.put("")
+
+
+def read_log_until(lines: queue.Queue[str], needle: str) -> list[str]:
+    """The server's output up to the line holding `needle` (30 s of silence fails)."""
+    seen: list[str] = []
+    while not seen or needle not in seen[-1]:
+        line = lines.get(timeout=30)
+        if line == "":
+            pytest.fail(f"atiende serve exited before printing {needle!r}: {seen}")
+        seen.append(line)
+    return seen
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def test_sample_config_writes_agents_mail_as_eml_files(tmp_path: Path, db_url: str) -> None:
+    proc, lines, _url = start_serve(tmp_path, db_url)
+    try:
+        log = "".join(read_log_until(lines, "Uvicorn running on"))
+        assert f"out .eml files in {tmp_path / 'mail-out'}" in log
+        chat = atiende(tmp_path, "chat", "--as", "console:ana", "--jsonl", "--now", NOW,
+                       stdin="quiero hablar con un agente\n" + BILLING + "\n")
+        assert chat.returncode == 0, chat.stderr
+        mails = wait_for_files(tmp_path / "mail-out", 2)
+    finally:
+        stop(proc)
+    text = "\n".join(path.read_text(encoding="utf-8") for path in mails)
+    assert "To: ana@example.com" in text and "To: luis@example.com" in text
+    assert "Auto-Submitted: auto-generated" in text and "[#1]" in text
+
+
+def wait_for_files(folder: Path, count: int) -> list[Path]:
+    """The .eml files once `count` are there (the dispatcher runs every second; 30 s fails)."""
+    for _ in range(300):
+        found = sorted(folder.glob("*.eml")) if folder.is_dir() else []
+        if len(found) >= count:
+            return found
+        threading.Event().wait(0.1)  # polling for files another process writes
+    pytest.fail(f"{folder} holds {len(found)} .eml files, expected {count}")
+
+
+def test_an_unreachable_relay_is_one_warning_and_degraded_health(tmp_path: Path,
+                                                                   db_url: str) -> None:
+    dead = free_port()
+    proc, lines, url = start_serve(tmp_path, db_url, outbound_transport="smtp",
+                                   smtp_outbound={"host": "127.0.0.1", "port": dead,
+                                                  "timeout_seconds": 2})
+    try:
+        log = read_log_until(lines, "Uvicorn running on")
+        health = httpx.get(f"{url}/healthz", timeout=10)
+    finally:
+        stop(proc)
+    warnings = [line for line in log if "outgoing mail cannot leave" in line]
+    assert len(warnings) == 1 and f"127.0.0.1:{dead}" in warnings[0]
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "degraded" and body["database"] == "ok"
+    assert body["channels"]["email"].startswith(f"degraded: SMTP relay 127.0.0.1:{dead} ")

@@ -13,9 +13,10 @@ from bot.store.poller_lock import IMAP_POLLER, PollerLock
 from channels.email.history import MailHistory
 from channels.email.imap_poller import PASSWORD_ENV, ImapPoller, ImapState
 from channels.email.ingest import Envelope
-from channels.email.outbound import EmailChannel
+from channels.email.outbound import EmailChannel, build_transport
 from channels.email.service import EmailService
 from channels.email.smtp_server import SmtpServer, SupportHandler
+from channels.email.transports import MailTransport
 from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
@@ -73,17 +74,32 @@ def build_plugin(runtime: Runtime) -> ChannelPlugin:
     assert email is not None
     key = signing_key(runtime.factory)
     service = EmailService(runtime, key)
+    transport = build_transport(email, runtime.config.resolve_path)
     channel = EmailChannel(email, runtime.config.bot.company_name, key,
                            {agent.email for agent in runtime.config.agents},
-                           MailHistory(runtime.factory), runtime.clock.now)
+                           MailHistory(runtime.factory), runtime.clock.now, transport)
     smtp = SmtpServer(with_tls_paths(runtime, email.smtp_inbound),
                       SupportHandler(service, email.support_address))
     poller, imap_status = build_poller(runtime, service)
     services = EmailServices(runtime, service, smtp, poller)
     status = (f"on: SMTP in {email.smtp_inbound.host}:{email.smtp_inbound.port}, out "
-              f"{email.smtp_outbound.host}:{email.smtp_outbound.port}; IMAP {imap_status}")
-    return ChannelPlugin(name="email", status=status, channel=channel,
-                         startup=[services.start], shutdown=[services.stop])
+              f"{transport.describe()}; IMAP {imap_status}")
+    plugin = ChannelPlugin(name="email", status=status, channel=channel,
+                           startup=[services.start], shutdown=[services.stop],
+                           health=transport.health)
+    plugin.startup.append(lambda: check_transport(plugin, transport))
+    return plugin
+
+
+async def check_transport(plugin: ChannelPlugin, transport: MailTransport) -> None:
+    """At start: an unusable outgoing path is one warning line and a degraded channel (mail
+    waits in the outbox and is retried); the rest of the channel runs."""
+    problem = await transport.check()
+    if problem is not None:
+        log.warning("email: outgoing mail cannot leave: %s; agents and customers get no mail "
+                    "until it is fixed (or set channels.email.outbound_transport: folder)",
+                    problem)
+        plugin.status += f" — WARNING: {problem}"
 
 
 def build_poller(runtime: Runtime, service: EmailService) -> tuple[ImapPoller | None, str]:
