@@ -41,9 +41,19 @@ def target_minutes(table: SlaTable, priority: str) -> int:
     return int(getattr(table, priority))
 
 
-def first_response_target(sla: SlaConfig, vip: bool, priority: str) -> int:
+def first_response_target(sla: SlaConfig, vip: bool, priority: str,
+                          category: str | None = None) -> int:
+    """The stricter of the priority's target and the category's (when it has one)."""
     tier = sla.first_response.vip if vip else sla.first_response.regular
-    return target_minutes(tier, priority)
+    by_category = sla.first_response_by_category
+    return stricter(target_minutes(tier, priority),
+                    (by_category.vip if vip else by_category.regular).get(category or ""))
+
+
+def stricter(priority_minutes: int, category_minutes: int | None) -> int:
+    if category_minutes is None:
+        return priority_minutes
+    return min(priority_minutes, category_minutes)
 
 
 def resolution_target(sla: SlaConfig, vip: bool, priority: str) -> int:
@@ -52,8 +62,8 @@ def resolution_target(sla: SlaConfig, vip: bool, priority: str) -> int:
 
 
 def first_response_due(clock: SlaClock, sla: SlaConfig, start: datetime, vip: bool,
-                       priority: str) -> datetime:
-    return clock.add(start, first_response_target(sla, vip, priority))
+                       priority: str, category: str | None = None) -> datetime:
+    return clock.add(start, first_response_target(sla, vip, priority, category))
 
 
 def resolution_due(clock: SlaClock, sla: SlaConfig, start: datetime, vip: bool,

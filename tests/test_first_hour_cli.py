@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import queue
+import re
 import select as io_select
 import signal
 import subprocess
@@ -18,7 +19,9 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, select
 
-from bot.store.models import OutboxItem, QuarantineItem
+from bot.app import Runtime
+from bot.store.db import transaction
+from bot.store.models import Contact, OutboxItem, QuarantineItem
 from tests.servers.ports import free_port
 from tests.test_cli import (
     ATIENDE,
@@ -29,6 +32,8 @@ from tests.test_cli import (
     json_lines,
     write_config,
 )
+from tests.test_reports import ANA, Spec, add_ticket, seed
+from tests.test_web import serve_in_thread
 
 
 @pytest.fixture
@@ -135,13 +140,25 @@ def run_in_terminal(cwd: Path, args: list[str], typed: bytes, env: dict[str, str
         screen = read_until(leader, prompt, 1)
         os.write(leader, typed)
         screen += read_until(leader, prompt, 1)  # the answer, then the next prompt
-        os.write(leader, b"\x04")
-        process.wait(timeout=60)
+        hang_up(process, leader)
     finally:
         process.kill()
         os.close(leader)
     return screen.decode("utf-8", errors="replace")
 
+
+
+def hang_up(process: subprocess.Popen[bytes], leader: int) -> None:
+    """Ctrl-D until the program exits: its prompt is printed just before readline takes the
+    terminal, so a Ctrl-D typed in between can be lost; one a second later is not."""
+    for _ in range(60):
+        os.write(leader, b"\x04")
+        try:
+            process.wait(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    raise AssertionError("the chat did not end on Ctrl-D")
 
 
 def read_until(fd: int, mark: bytes, count: int, timeout: float = 30) -> bytes:
@@ -287,3 +304,60 @@ def test_an_unreachable_relay_is_one_warning_and_degraded_health(tmp_path: Path,
     body = health.json()
     assert body["status"] == "degraded" and body["database"] == "ok"
     assert body["channels"]["email"].startswith(f"degraded: SMTP relay 127.0.0.1:{dead} ")
+
+
+# --- B.5: the HTML report and /metrics ---------------------------------------------------------
+
+def test_html_report_generated_in_the_desks_zone_and_zero_bars_visible(
+        runtime: Runtime, tmp_path: Path) -> None:
+    seed(runtime)
+    late = Spec(23, "11-17T10:00", "low", "billing", "whatsapp", "resolved", vip=True,
+                agent=ANA, first="11-24T10:00", resolved="11-24T12:00")  # VIP low: 4 h, missed
+    with transaction(runtime.factory) as session:
+        contact = session.scalars(select(Contact)).first()
+        add_ticket(session, runtime, contact, late)
+    config = write_config(tmp_path, runtime.config.database.url)
+    period = ["--from", "2026-11-02", "--to", "2026-11-27"]
+    utc_now = "2026-11-30T14:00:00+00:00"  # 09:00 in Bogotá
+    data = json.loads(atiende(tmp_path, "report", *period, "--now", utc_now, "--format",
+                              "json", "--config", str(config)).stdout)
+    done = atiende(tmp_path, "report", *period, "--now", utc_now, "--format", "html", "-o",
+                   str(tmp_path / "r.html"), "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Generated 2026-11-30 09:00 (America/Bogota)" in page
+    table = data["sla_compliance"]["by_tier_priority"]
+    for tier, shares in table.items():
+        for priority, share in shares.items():
+            label = bar_label(page, f"sla-{tier}-{priority}")
+            assert label == ("–" if share is None else f"{100 * share:.0f}"), (tier, priority)
+    assert table["vip"]["low"] == 0, "the desk has a 0 % cell"
+    assert bar_label(page, "sla-vip-low") == "0"
+    assert table["regular"]["critical"] is None and bar_label(page, "sla-regular-critical") == "–"
+
+
+def bar_label(page: str, gid: str) -> str:
+    match = re.search(rf'<g id="{gid}">.*?<text[^>]*>([^<]*)</text>', page, re.S)
+    assert match, f"no label {gid}"
+    return match.group(1).strip()
+
+
+def test_metrics_gauges_show_what_a_cli_action_did(runtime: Runtime, tmp_path: Path) -> None:
+    write_config(tmp_path, runtime.config.database.url)
+    for url in serve_in_thread(runtime):
+        before = httpx.get(f"{url}/metrics", timeout=10).text
+        chat = atiende(tmp_path, "chat", "--as", "console:zoe", "--jsonl", "--now", NOW,
+                       stdin="quiero hablar con un agente\n" + BILLING + "\n")
+        assert chat.returncode == 0, chat.stderr
+        after = httpx.get(f"{url}/metrics", timeout=10).text
+    opened = gauge(after, 'atiende_tickets_open{priority="medium",status="open"}') + gauge(
+        after, 'atiende_tickets_open{priority="high",status="open"}')
+    assert opened == 1.0
+    assert gauge(before, 'atiende_tickets_open{priority="medium",status="open"}') == 0.0
+    assert gauge(after, 'atiende_outbox_rows{status="pending"}') >= 1  # mail to the agents
+    assert 'atiende_sla_breached{target="first_response"} 0.0' in after
+
+
+def gauge(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(name + " "))
+    return float(line.split()[-1])

@@ -71,7 +71,8 @@ def sla_due(priority: str, vip: bool, category: str | None, at: str, as_json: bo
     moment = parse_at(at, config.business_hours.timezone)
     clock = sla_clock(calendar_from_config(config.business_hours), config.sla, vip, priority,
                       category)
-    due = first_response_due(clock, config.sla, moment, vip, priority).astimezone(zone)
+    due = first_response_due(clock, config.sla, moment, vip, priority,
+                             category).astimezone(zone)
     result = {"first_response_due_at": due.isoformat(), "business_time": clock.business}
     if as_json:
         click.echo(json.dumps(result))

@@ -46,7 +46,7 @@ def refresh_deadlines(ticket: Ticket, calendar: BusinessCalendar, config: Atiend
     ticket.business_time = clock.business
     start = clock.add(ticket.created_at, ticket.sla_paused_minutes or 0.0)
     ticket.first_response_due_at = first_response_due(clock, config.sla, start, ticket.vip,
-                                                      ticket.priority)
+                                                      ticket.priority, ticket.category)
     ticket.resolution_due_at = resolution_due(clock, config.sla, start, ticket.vip,
                                               ticket.priority)
     ticket.next_deadline_at = min(pending_events(ticket, calendar, config), default=None)
