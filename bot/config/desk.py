@@ -116,3 +116,13 @@ class RatingsConfig(Section):
     low_score: int = Field(2, ge=1, le=5)         # at or below: escalate, tell the supervisors
     close_score: int = Field(4, ge=1, le=5)       # at or above: close after close_after_minutes
     close_after_minutes: int = Field(48 * 60, gt=0)
+
+
+class NoticesConfig(Section):
+    """What the customer is told when their ticket changes (bot/desk/notices.py). Non-urgent
+    notices due inside `quiet_hours` (desk time, "21:00-07:00"; null: none) wait for its end."""
+
+    assigned: bool = True          # "Ana is taking care of ticket #12"
+    resolved: bool = True
+    reminder: bool = True          # waiting on the customer for escalation.waiting_reminder_minutes
+    quiet_hours: str | None = Field("21:00-07:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")

@@ -35,6 +35,7 @@ from bot.config.desk import (
     EscalationConfig,
     FirstResponseConfig,
     LadderStep,
+    NoticesConfig,
     OnCallConfig,
     Priority,
     RatingsConfig,
@@ -58,8 +59,9 @@ __all__ = [
     "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig", "AutoReplyLimit",
     "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
     "EmailConfig", "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
-    "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "OnCallConfig",
-    "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
+    "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "NoticesConfig",
+    "OnCallConfig", "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig",
+    "SlaTable",
     "SmtpInboundConfig", "SmtpOutboundConfig", "TelegramConfig", "TemplatePurpose",
     "VipConfig", "WhatsAppConfig", "WhatsAppTemplate", "apply_env_overrides", "check_ranges",
     "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
@@ -104,6 +106,7 @@ class AtiendeConfig(Section):
     channels: ChannelsConfig = ChannelsConfig()
     bot: BotConfig = BotConfig()
     ratings: RatingsConfig = RatingsConfig()
+    notices: NoticesConfig = NoticesConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

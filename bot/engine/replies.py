@@ -79,6 +79,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Hi, we are still waiting for your reply on ticket #{number} ({subject}). "
               "How is it going?",
     },
+    "ticket_assigned": {
+        "es": "{agent} se está encargando de tu ticket #{number} ({subject}) y te escribirá "
+              "por aquí.",
+        "en": "{agent} is taking care of ticket #{number} ({subject}) and will write to you "
+              "here.",
+    },
     "ticket_resolved": {
         "es": "Marcamos tu ticket #{number} ({subject}) como resuelto. Si algo sigue igual, "
               "respóndenos aquí y lo reabrimos.",
