@@ -115,7 +115,14 @@ def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
     routes = [route for plugin in plugins for route in plugin.routes]
     on_started = ((lambda: print(banner(runtime.config, runtime, plugins), flush=True))
                   if announce else None)
-    return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started))
+    return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started),
+                          channel_health=lambda: channel_health(plugins))
+
+
+def channel_health(plugins: list[ChannelPlugin]) -> dict[str, str]:
+    """Each channel that is on: "ok", or "degraded: <why>" (e.g. the mail relay is down)."""
+    return {plugin.name: plugin.health() if plugin.health else "ok"
+            for plugin in plugins if plugin.is_on}
 
 
 def run_server(config: AtiendeConfig) -> None:

@@ -26,6 +26,7 @@ class ChannelPlugin:
     routes: list[BaseRoute] = field(default_factory=list)
     startup: list[Hook] = field(default_factory=list)   # background services to start
     shutdown: list[Hook] = field(default_factory=list)  # and to stop, in reverse order
+    health: Callable[[], str] | None = None       # "ok" or "degraded: <why>", for /healthz
 
     @property
     def is_on(self) -> bool:

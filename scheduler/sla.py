@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scheduler.business_hours import BusinessCalendar, add_business_time, business_minutes_between
@@ -28,12 +28,22 @@ class SlaTiers:
 
 
 @dataclass(frozen=True)
+class CategoryMinutes:
+    """First-response minutes per category for regular and VIP customers (a category left
+    out has no target of its own)."""
+
+    regular: Mapping[str, int] = field(default_factory=dict)
+    vip: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SlaRules:
     """Every SLA target, and whether VIP critical tickets and emergencies count 24/7."""
 
     first_response: SlaTiers
     resolution: SlaTiers
     vip_emergency_24x7: bool = True
+    first_response_by_category: CategoryMinutes = CategoryMinutes()
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,19 @@ def target_minutes(table: PriorityMinutes, priority: str) -> int:
     return int(getattr(table, priority))
 
 
-def first_response_target(sla: SlaRules, vip: bool, priority: str) -> int:
+def first_response_target(sla: SlaRules, vip: bool, priority: str,
+                          category: str | None = None) -> int:
+    """The stricter of the priority's target and the category's (when it has one)."""
     tier = sla.first_response.vip if vip else sla.first_response.regular
-    return target_minutes(tier, priority)
+    by_category = sla.first_response_by_category
+    return stricter(target_minutes(tier, priority),
+                    (by_category.vip if vip else by_category.regular).get(category or ""))
+
+
+def stricter(priority_minutes: int, category_minutes: int | None) -> int:
+    if category_minutes is None:
+        return priority_minutes
+    return min(priority_minutes, category_minutes)
 
 
 def resolution_target(sla: SlaRules, vip: bool, priority: str) -> int:
@@ -90,8 +110,8 @@ def resolution_target(sla: SlaRules, vip: bool, priority: str) -> int:
 
 
 def first_response_due(clock: SlaClock, sla: SlaRules, start: datetime, vip: bool,
-                       priority: str) -> datetime:
-    return clock.add(start, first_response_target(sla, vip, priority))
+                       priority: str, category: str | None = None) -> datetime:
+    return clock.add(start, first_response_target(sla, vip, priority, category))
 
 
 def resolution_due(clock: SlaClock, sla: SlaRules, start: datetime, vip: bool,

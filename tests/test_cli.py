@@ -189,7 +189,10 @@ def test_a_bad_environment_override_is_one_line(desk: Path) -> None:
     result = atiende(desk, "kb", "ask", HOURS_ES, "--json",
                      env={"ATIENDE__CHANNELS__EMAIL__SMTP_INBOUND__PORT": "abc"})
     line = assert_one_error_line(result)
-    assert line.startswith("atiende: config.yaml: channels.email.smtp_inbound.port: ")
+    assert line.startswith("atiende: environment variable "
+                           "ATIENDE__CHANNELS__EMAIL__SMTP_INBOUND__PORT: "
+                           "channels.email.smtp_inbound.port: ")
+    assert "config.yaml" not in line
 
 
 def test_a_missing_config_given_with_config(tmp_path: Path) -> None:

@@ -102,15 +102,24 @@ def test_variables_without_the_prefix_are_ignored() -> None:
     assert config.http.port == 8000
 
 
-def test_a_bad_value_from_the_environment_names_the_file_and_key() -> None:
+def test_a_bad_value_from_the_environment_names_the_variable_and_key() -> None:
     message = config_error(REPO_CONFIG, {"ATIENDE__CHANNELS__EMAIL__SMTP_INBOUND__PORT": "abc"})
-    assert message.startswith(f"{REPO_CONFIG}: channels.email.smtp_inbound.port: ")
-    assert "integer" in message
+    assert message.startswith("environment variable ATIENDE__CHANNELS__EMAIL__SMTP_INBOUND__PORT"
+                              ": channels.email.smtp_inbound.port: ")
+    assert "integer" in message and str(REPO_CONFIG) not in message
 
 
-def test_a_misspelt_environment_key_is_an_unknown_key() -> None:
+def test_a_misspelt_environment_key_is_an_unknown_key_named_by_its_variable() -> None:
     message = config_error(REPO_CONFIG, {"ATIENDE__DATABASE__ULR": "sqlite:///x.db"})
-    assert message.startswith(f"{REPO_CONFIG}: database.ulr: unknown key")
+    assert message.startswith("environment variable ATIENDE__DATABASE__ULR: database.ulr: "
+                              "unknown key")
+
+
+def test_a_bad_value_in_the_file_still_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "desk.yaml"
+    path.write_text("http:\n  port: abc\n", encoding="utf-8")
+    message = config_error(path, {"ATIENDE__DATABASE__URL": "sqlite:///x.db"})
+    assert message.startswith(f"{path}: http.port: ")
 
 
 # --- mistakes in the file --------------------------------------------------------------------

@@ -129,7 +129,8 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
 def test_serve_answers_healthz(served: str) -> None:
     response = httpx.get(f"{served}/healthz", timeout=10)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "kb_articles": KB_ARTICLES}
+    assert response.json() == {"status": "ok", "database": "ok", "kb_articles": KB_ARTICLES,
+                               "channels": {"email": "ok"}}
 
 
 def test_serve_exposes_our_counters_before_any_message(served: str) -> None:

@@ -69,6 +69,19 @@ def parse_when(value: str | None) -> datetime | None:
     return when
 
 
+def parse_at(value: str, zone: str) -> datetime:
+    """`--at`: an ISO 8601 time; without a UTC offset it is read in the desk's time zone."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--at: {value!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        when = when.replace(tzinfo=ZoneInfo(zone))
+    return when
+
+
 def open_runtime(config_path: str | None) -> Runtime:
     """Database, KB and engine for a command (the schema is brought up to date)."""
     from bot.app import build_runtime

@@ -39,7 +39,8 @@ class ChatSession:
         self.address = console_address(self.address)
         self.sink = EngineSink(self.runtime.factory, self.runtime.ctx)
         self.dispatcher = Dispatcher(self.runtime.factory,
-                                     {CHANNEL: ConsoleChannel(self.delivered.append)})
+                                     {CHANNEL: ConsoleChannel(self.delivered.append)},
+                                     recipient=self.address)
 
     def mark_vip(self) -> None:
         """`--vip`: this console contact is treated as a VIP customer."""
@@ -109,21 +110,30 @@ def run_batch(chat: ChatSession, lines: Iterable[str], out: IO[str]) -> None:
         out.flush()
 
 
+PROMPTS = {"es": "tú", "en": "you"}
+INTRO = {"es": "Escribes como {address}: escribe tu mensaje, Ctrl-D para salir.",
+         "en": "Chatting as {address}: type your message, Ctrl-D to quit."}
+
+
 def run_interactive(chat: ChatSession) -> None:
+    """The prompt speaks the conversation's language (the desk's default until it is known)."""
     from rich.console import Console
 
     console = Console()
     enable_history()
-    console.print(f"[dim]Chatting as {chat.address} — type your message, Ctrl-D to quit.[/dim]")
+    lang = chat.runtime.config.bot.default_language
+    console.print(f"[dim]{INTRO[lang].format(address=chat.address)}[/dim]")
     threading.Thread(target=show_agent_answers, args=(chat, console), daemon=True).start()
     while True:
         try:
-            text = console.input("[bold cyan]tú ›[/bold cyan] ")
+            text = console.input(f"[bold cyan]{PROMPTS.get(lang, 'you')} ›[/bold cyan] ")
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
         if text.strip():
-            show_turn(console, chat.send(text))
+            result = chat.send(text)
+            show_turn(console, result)
+            lang = result["lang"] or lang
 
 
 def show_agent_answers(chat: ChatSession, console: Any, every: float = 2.0) -> None:

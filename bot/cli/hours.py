@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli.base import config_option, parse_when, read_config, user_errors
+from bot.cli.base import config_option, parse_at, read_config, user_errors
 from bot.config.scheduling import calendar_from_config, sla_rules
 from bot.store.models import PRIORITIES
 from scheduler.business_hours import is_open, next_closing, next_opening
@@ -25,7 +25,8 @@ def hours() -> None:
 
 
 @hours.command("status")
-@click.option("--at", "at", default=None, metavar="ISO8601", help="the moment (default: now)")
+@click.option("--at", "at", default=None, metavar="ISO8601",
+              help="the moment (default: now); without an offset, in the desk's time zone")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @config_option
 @user_errors
@@ -33,7 +34,8 @@ def hours_status(at: str | None, as_json: bool, config_path: str | None) -> None
     """Open or closed, and the next opening and closing."""
     config = read_config(config_path)
     zone = ZoneInfo(config.business_hours.timezone)
-    moment = (parse_when(at) or datetime.now(UTC)).astimezone(zone)
+    tz_name = config.business_hours.timezone
+    moment = (parse_at(at, tz_name) if at else datetime.now(UTC)).astimezone(zone)
     calendar = calendar_from_config(config.business_hours)
     result = {"open": is_open(calendar, moment),
               "next_opening": iso(next_opening(calendar, moment)),
@@ -57,7 +59,8 @@ def sla() -> None:
 @click.option("--priority", type=click.Choice(PRIORITIES), required=True)
 @click.option("--vip", is_flag=True, help="the VIP table (and 24/7 for critical/emergency)")
 @click.option("--category", default=None, help="e.g. emergency")
-@click.option("--at", "at", required=True, metavar="ISO8601", help="when the ticket arrives")
+@click.option("--at", "at", required=True, metavar="ISO8601",
+              help="when the ticket arrives; without an offset, in the desk's time zone")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @config_option
 @user_errors
@@ -66,11 +69,10 @@ def sla_due(priority: str, vip: bool, category: str | None, at: str, as_json: bo
     """When the first response is due for a ticket arriving at --at."""
     config = read_config(config_path)
     zone = ZoneInfo(config.business_hours.timezone)
-    moment = parse_when(at)
-    assert moment is not None
+    moment = parse_at(at, config.business_hours.timezone)
     rules = sla_rules(config.sla)
     clock = sla_clock(calendar_from_config(config.business_hours), rules, vip, priority, category)
-    due = first_response_due(clock, rules, moment, vip, priority).astimezone(zone)
+    due = first_response_due(clock, rules, moment, vip, priority, category).astimezone(zone)
     result = {"first_response_due_at": due.isoformat(), "business_time": clock.business}
     if as_json:
         click.echo(json.dumps(result))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.app import Runtime
 
 PREVIEW_BYTES = 2000
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @click.group()
@@ -40,7 +42,7 @@ def list_items(show_all: bool, config_path: str | None) -> None:
     for item in items:
         state = f" (replayed {item.replayed_at:%Y-%m-%d %H:%M})" if item.replayed_at else ""
         click.echo(f"{item.id}\t{item.at:%Y-%m-%d %H:%M}\t{item.source}\t{len(item.raw)} B\t"
-                   f"{item.reason.splitlines()[0]}{state}")
+                   f"{printable(one_line(item.reason))}{state}")
     if not items:
         click.echo("quarantine is empty")
 
@@ -59,8 +61,8 @@ def show(item_id: int, raw_out: bool, config_path: str | None) -> None:
     click.echo(f"id: {item.id}\nsource: {item.source}\nat: {item.at.isoformat()}\n"
                f"size: {len(item.raw)} bytes\nreplayed: "
                f"{item.replayed_at.isoformat() if item.replayed_at else 'no'}\n"
-               f"reason: {item.reason}\n{envelope_lines(item)}")
-    click.echo(item.raw[:PREVIEW_BYTES].decode("utf-8", errors="replace"))
+               f"reason: {printable(item.reason)}\n{printable(envelope_lines(item))}")
+    click.echo(printable(item.raw[:PREVIEW_BYTES].decode("utf-8", errors="replace")))
 
 
 @quarantine.command("replay")
@@ -76,7 +78,11 @@ def replay(item_id: int, config_path: str | None) -> None:
     try:
         outcome = replay_item(runtime, item_id)
     except UnparseableEmail as exc:
-        fail(f"quarantine item {item_id} still cannot be read: {exc}", code=1)
+        fail(f"quarantine item {item_id} still cannot be read: {one_line(str(exc))}")
+        return
+    except Exception as exc:  # stored but not routable again: say why, in one line
+        fail(f"quarantine item {item_id} could not be replayed: {type(exc).__name__}: "
+             f"{one_line(str(getattr(exc, 'orig', None) or exc))}")
         return
     click.echo(f"quarantine item {item_id} replayed: {outcome}")
 
@@ -96,6 +102,16 @@ def envelope_lines(item: QuarantineItem) -> str:
     sender = item.envelope.get("mail_from")
     recipients = ", ".join(item.envelope.get("rcpt_tos") or ()) or "-"
     return f"envelope: MAIL FROM:<{sender or ''}> RCPT TO: {recipients}\n"
+
+
+def one_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+def printable(text: str) -> str:
+    """Control bytes (a terminal escape sequence in a hostile mail, a NUL…) shown as `\\xNN`;
+    line breaks and tabs are kept so the mail still reads as a mail."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text.replace("\r\n", "\n"))
 
 
 def replay_item(runtime: Runtime, item_id: int) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from bot.config.section import Section
 
 Priority = Literal["low", "medium", "high", "critical"]
+Category = Literal["technical", "functional", "billing", "account", "training", "customization",
+                   "emergency", "suggestion"]
 
 
 class AgentConfig(Section):
@@ -27,6 +29,8 @@ class AgentConfig(Section):
 
 class VipConfig(Section):
     contacts: list[str] = []
+    # Categories only VIP customers may open a ticket in; a regular customer is told so.
+    only_categories: list[Category] = ["training", "customization"]
 
 
 class SlaTable(Section):
@@ -46,8 +50,25 @@ class ResolutionConfig(Section):
     vip: SlaTable = SlaTable(critical=240, high=480, medium=1440, low=2880)
 
 
+class CategoryTargets(Section):
+    """First-response targets per category, minutes (a category left out has none). A ticket
+    is due at the stricter of its priority's and its category's target."""
+
+    regular: dict[Category, int] = {}
+    vip: dict[Category, int] = {}
+
+    @field_validator("regular", "vip")
+    @classmethod
+    def positive(cls, table: dict[str, int]) -> dict[str, int]:
+        bad = [name for name, minutes in table.items() if minutes <= 0]
+        if bad:
+            raise ValueError(f"targets must be more than 0 minutes ({', '.join(bad)})")
+        return table
+
+
 class SlaConfig(Section):
     first_response: FirstResponseConfig = FirstResponseConfig()
+    first_response_by_category: CategoryTargets = CategoryTargets()
     resolution: ResolutionConfig = ResolutionConfig()
     vip_emergency_24x7: bool = True
 
@@ -107,3 +128,13 @@ class InboxConfig(Section):
     lockout_minutes: int = Field(15, gt=0)
     sla_soon_minutes: int = Field(60, gt=0)         # "SLA due soon" filter and amber colour
     secure_cookies: bool = False                    # true behind HTTPS (Secure cookie flag)
+
+
+class NoticesConfig(Section):
+    """What the customer is told when their ticket changes (bot/desk/notices.py). Non-urgent
+    notices due inside `quiet_hours` (desk time, "21:00-07:00"; null: none) wait for its end."""
+
+    assigned: bool = True          # "Ana is taking care of ticket #12"
+    resolved: bool = True
+    reminder: bool = True          # waiting on the customer for escalation.waiting_reminder_minutes
+    quiet_hours: str | None = Field("21:00-07:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")

@@ -24,6 +24,7 @@ from bot.config.desk import (
     AgentConfig,
     EscalationConfig,
     InboxConfig,
+    NoticesConfig,
     OnCallConfig,
     RatingsConfig,
     SlaConfig,
@@ -75,6 +76,7 @@ class AtiendeConfig(Section):
     bot: BotConfig = BotConfig()
     ratings: RatingsConfig = RatingsConfig()
     inbox: InboxConfig = InboxConfig()
+    notices: NoticesConfig = NoticesConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 
@@ -100,12 +102,12 @@ def load_config(path: str | Path = "config.yaml",
     """Read, override from the environment and validate; raise ConfigError with one line."""
     env = os.environ if environ is None else environ
     data = read_yaml_mapping(Path(path))
-    apply_env_overrides(data, env, str(path))
+    overridden = apply_env_overrides(data, env, str(path))
     try:
         return AtiendeConfig.model_validate(
             {**data, "source": str(path), "base_dir": str(Path(path).resolve().parent)})
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, str(path))) from None
+        raise ConfigError(describe_validation_error(exc, str(path), overridden)) from None
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -125,8 +127,12 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
-def apply_env_overrides(data: dict[str, Any], environ: Any, source: str) -> None:
-    """Set data[a][b][c] from ATIENDE__A__B__C; values are parsed as YAML scalars/lists."""
+def apply_env_overrides(data: dict[str, Any], environ: Any,
+                        source: str) -> dict[tuple[str, ...], str]:
+    """Set data[a][b][c] from ATIENDE__A__B__C; values are parsed as YAML scalars/lists.
+
+    Returns which key paths came from which variable (errors name the variable)."""
+    overridden: dict[tuple[str, ...], str] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -141,20 +147,36 @@ def apply_env_overrides(data: dict[str, Any], environ: Any, source: str) -> None
                 node[key] = child
             node = child
         node[keys[-1]] = parse_env_value(raw, name, source)
+        overridden[tuple(keys)] = name
+    return overridden
 
 
 def parse_env_value(raw: str, name: str, source: str) -> Any:
     try:
         return yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
-        raise ConfigError(f"{source}: environment variable {name} is not a valid value") from None
+        raise ConfigError(f"environment variable {name}: not a valid YAML value "
+                          f"(it overrides a key of {source})") from None
 
 
-def describe_validation_error(exc: ValidationError, source: str) -> str:
+def describe_validation_error(exc: ValidationError, source: str,
+                              overridden: dict[tuple[str, ...], str] | None = None) -> str:
+    """One line: where the bad value came from (the file, or the environment variable that
+    set it), the key, and what is wrong."""
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling and section)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{source}: {key}: {message}{more}"
+    variable = find_override(overridden or {}, tuple(str(part) for part in first["loc"]))
+    origin = f"environment variable {variable}" if variable else source
+    return f"{origin}: {key}: {message}{more}"
+
+
+def find_override(overridden: dict[tuple[str, ...], str], loc: tuple[str, ...]) -> str | None:
+    """The variable that set this key or one of its parents, if any."""
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in overridden:
+            return overridden[loc[:length]]
+    return None

@@ -6,7 +6,7 @@ from bot.config.desk import EscalationConfig, SlaConfig, SlaTable
 from bot.config.hours import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from scheduler.business_hours import BusinessCalendar
 from scheduler.schedule import HolidayRules, OpenDate, WeeklySchedule, build_calendar
-from scheduler.sla import LadderRung, PriorityMinutes, SlaRules, SlaTiers
+from scheduler.sla import CategoryMinutes, LadderRung, PriorityMinutes, SlaRules, SlaTiers
 
 
 def holiday_rules(config: HolidaysConfig) -> HolidayRules:
@@ -39,7 +39,10 @@ def sla_rules(config: SlaConfig) -> SlaRules:
         first_response=SlaTiers(priority_minutes(first.regular), priority_minutes(first.vip)),
         resolution=SlaTiers(priority_minutes(resolution.regular),
                             priority_minutes(resolution.vip)),
-        vip_emergency_24x7=config.vip_emergency_24x7)
+        vip_emergency_24x7=config.vip_emergency_24x7,
+        first_response_by_category=CategoryMinutes(
+            dict(config.first_response_by_category.regular),
+            dict(config.first_response_by_category.vip)))
 
 
 def ladder_rules(config: EscalationConfig) -> tuple[LadderRung, ...]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.desk import kb_learning, notify, oncall, ratings, tickets
+from bot.desk import kb_learning, notices, oncall, ratings, tickets
 from bot.desk.deadlines import Desk
 from bot.errors import AtiendeError
 from bot.store.models import CATEGORIES, PRIORITIES, TICKET_STATUSES, Ticket
@@ -54,7 +54,7 @@ def resolve(session: Session, desk: Desk, ticket: Ticket, agent: str, note: str,
     tickets.record_agent_response(session, desk, ticket, agent, now)
     add_note(session, desk, ticket, agent, note, now)
     tickets.set_status(session, desk, ticket, "resolved", f"agent:{agent}", now)
-    notify.tell_customer(session, ticket, "ticket_resolved", now)
+    notices.tell(session, desk.config, ticket, "ticket_resolved", now)
     ratings.request_rating(session, desk, ticket, now)
 
 
@@ -99,6 +99,9 @@ def assign(session: Session, desk: Desk, ticket: Ticket, agent: str, value: str,
     tickets.record_event(session, ticket=ticket, actor=f"agent:{agent}", action="assigned",
                          at=now, before=before, after=target.email)
     desk.refresh(ticket)
+    if before != target.email:
+        notices.tell(session, desk.config, ticket, "ticket_assigned", now,
+                     agent=notices.first_name(target.name))
 
 
 def set_status(session: Session, desk: Desk, ticket: Ticket, agent: str, value: str,

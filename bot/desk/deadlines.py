@@ -60,7 +60,7 @@ def refresh_deadlines(ticket: Ticket, desk: Desk) -> None:
     ticket.business_time = clock.business
     start = clock.add(ticket.created_at, ticket.sla_paused_minutes or 0.0)
     ticket.first_response_due_at = first_response_due(clock, desk.sla, start, ticket.vip,
-                                                      ticket.priority)
+                                                      ticket.priority, ticket.category)
     ticket.resolution_due_at = resolution_due(clock, desk.sla, start, ticket.vip,
                                               ticket.priority)
     ticket.next_deadline_at = min(pending_events(ticket, desk), default=None)

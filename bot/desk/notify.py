@@ -108,13 +108,17 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
                               subject=f"[#{ticket.number}] {ticket.subject}")
 
 
-def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime) -> None:
-    """A message to the customer on the conversation the ticket came from."""
+def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime,
+                  send_at: datetime | None = None, **values: object) -> None:
+    """A message to the customer on the conversation the ticket came from (`send_at`: not
+    before then, e.g. after quiet hours)."""
     conversation = session.get(Conversation, ticket.conversation_id)
     if conversation is None:
         return
-    outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
-                   text=render(key, ticket.language, number=ticket.number,
-                               subject=ticket.subject),
-                   kind=key, conversation_id=conversation.id, ticket_id=ticket.id, now=now,
-                   flush=False)
+    item = outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
+                          text=render(key, ticket.language, number=ticket.number,
+                                      subject=ticket.subject, **values),
+                          kind=key, conversation_id=conversation.id, ticket_id=ticket.id,
+                          now=now, flush=False)
+    if send_at is not None and send_at > now:
+        item.next_attempt_at = send_at

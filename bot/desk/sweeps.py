@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.desk import notify, oncall, tickets
+from bot.desk import notices, notify, oncall, tickets
 from bot.desk.deadlines import Desk, close_due, is_reminded, untouched_since
 from bot.store.models import Ticket
 from scheduler.sla import ladder_due, ladder_step
@@ -152,7 +152,7 @@ def waiting_reminder(session: Session, desk: Desk, ticket: Ticket, now: datetime
             or is_reminded(ticket) or now < ticket.sla_paused_at + wait):
         return
     ticket.reminder_sent_at = now
-    notify.tell_customer(session, ticket, "waiting_reminder", now)
+    notices.tell(session, desk.config, ticket, "waiting_reminder", now)
     tickets.record_event(session, ticket=ticket, actor="bot", action="reminder_sent", at=now)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.desk import notify, oncall, tickets
+from bot.desk import notify, oncall, tickets, vip_only
 from bot.engine.conversations import reset_state, set_state
 from bot.engine.intents import HUMAN_PHRASES, Intent, has_substance
 from bot.engine.replies import (
@@ -74,7 +74,12 @@ def without_agent_request(text: str) -> str:
     return norm.strip()
 
 
-def create(turn: Turn, text: str, category: str | None) -> Ticket:
+def create(turn: Turn, text: str, category: str | None) -> Ticket | None:
+    if vip_only.is_vip_only(turn, category):
+        assert category is not None
+        vip_only.decline(turn, category)
+        reset_state(turn.conversation, turn.now)
+        return None
     ticket = tickets.create_ticket(
         turn.session, turn.desk, contact=turn.contact, channel=turn.conversation.channel,
         conversation_id=turn.conversation.id, text=text, category=category,
@@ -149,6 +154,10 @@ def take_category(turn: Turn, intent: Intent) -> bool:
     reset_state(turn.conversation, turn.now)
     if ticket is None or category is None:
         return False
+    if vip_only.is_vip_only(turn, category):
+        vip_only.decline(turn, category)
+        ask_category(turn, ticket)
+        return True
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
     tickets.set_category(turn.session, turn.desk, ticket, category, turn.actor, turn.now)

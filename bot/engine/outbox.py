@@ -115,17 +115,23 @@ class Dispatcher:
 
     def __init__(self, factory: sessionmaker[Session], channels: Mapping[str, Channel],
                  concurrency: int = CONCURRENT_SENDS,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random,
+                 recipient: str | None = None) -> None:
+        """`recipient` limits the dispatcher to one recipient's rows (a console session
+        delivers its own customer's messages only; the others stay pending)."""
         self.factory = factory
         self.channels = channels
         self.concurrency = concurrency
         self.jitter = jitter
+        self.recipient = recipient
 
     def claim_due(self, session: Session, now: datetime, limit: int) -> list[OutboxItem]:
         stmt = (select(OutboxItem)
                 .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
                        OutboxItem.channel.in_(list(self.channels)))
                 .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        if self.recipient is not None:
+            stmt = stmt.where(OutboxItem.recipient == self.recipient)
         return list(session.scalars(stmt))
 
     async def deliver_due(self, now: datetime, limit: int = 100) -> int:

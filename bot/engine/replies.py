@@ -63,6 +63,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Hi, we are still waiting for your reply on ticket #{number} ({subject}). "
               "How is it going?",
     },
+    "ticket_assigned": {
+        "es": "{agent} se está encargando de tu ticket #{number} ({subject}) y te escribirá "
+              "por aquí.",
+        "en": "{agent} is taking care of ticket #{number} ({subject}) and will write to you "
+              "here.",
+    },
     "ticket_resolved": {
         "es": "Marcamos tu ticket #{number} ({subject}) como resuelto. Si algo sigue igual, "
               "respóndenos aquí y lo reabrimos.",
@@ -78,6 +84,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "ticket_updated": {
         "es": "Agregué tu mensaje al ticket #{number}. El agente lo verá junto con el resto.",
         "en": "I added your message to ticket #{number}. The agent will see it with the rest.",
+    },
+    "vip_only_category": {
+        "es": "El servicio de {category} es exclusivo para clientes VIP, así que no puedo abrir "
+              "un ticket de {category} para ti. Igual te ayudo: escríbeme tu pregunta y busco la "
+              "respuesta en nuestra base de conocimiento, o, si algo no funciona como esperas, "
+              "cuéntame qué pasa y abro un ticket en la categoría que corresponda (por ejemplo, "
+              "funcional o técnico).",
+        "en": "Our {category} service is for VIP customers only, so I can't open a {category} "
+              "ticket for you. I can still help: ask me your question and I'll look it up in "
+              "our knowledge base, or, if something doesn't work as you expect, tell me what "
+              "happens and I'll open a ticket in the category that fits (functional or "
+              "technical, for example).",
     },
     "ticket_category_set": {
         "es": "Gracias, dejé el ticket #{number} en la categoría {category}. {promise}",

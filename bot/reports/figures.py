@@ -26,6 +26,8 @@ def build_report(session: Session, period: Period, by: str | None = None) -> dic
     report |= volume(session, period)
     report |= speed(session, period)
     report["sla_compliance"] = sla_compliance(session, period, "first_response")
+    report["sla_compliance"]["by_category"] = sla_compliance(session, period, "first_response",
+                                                             Ticket.category)
     report["resolution_sla_compliance"] = sla_compliance(session, period, "resolution")
     report["breaches"] = {"first_response": report["sla_compliance"]["breached"],
                           "resolution": report["resolution_sla_compliance"]["breached"]}
@@ -41,7 +43,8 @@ def build_report(session: Session, period: Period, by: str | None = None) -> dic
 
 def describe_period(period: Period, by: str | None) -> dict[str, Any]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat(),
-            "generated_at": period.now.isoformat(), "timezone": period.zone.key, "by": by,
+            "generated_at": period.now.astimezone(period.zone).isoformat(),
+            "timezone": period.zone.key, "by": by,
             "trend_unit": period.trend_unit}
 
 

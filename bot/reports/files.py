@@ -6,6 +6,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.reports.charts import all_charts
 from bot.reports.render import MINUTES, RATE, Section, sections
@@ -80,6 +81,12 @@ def kpis(report: dict[str, Any]) -> str:
         for name, value in items) + "</div>"
 
 
+def generated(period: dict[str, Any]) -> str:
+    """When the report was made, on the desk's clock (its zone is named after it)."""
+    moment = datetime.fromisoformat(period["generated_at"]).astimezone(ZoneInfo(period["timezone"]))
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
 def to_html(report: dict[str, Any]) -> str:
     """A single self-contained page: styles inline, charts as inline SVG, no scripts."""
     period = report["period"]
@@ -89,6 +96,6 @@ def to_html(report: dict[str, Any]) -> str:
     tables = "".join(html_table(section) for section in sections(report))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-            f"<h1>{escape(title)}</h1><p>Generated {escape(period['generated_at'])} "
+            f"<h1>{escape(title)}</h1><p>Generated {escape(generated(period))} "
             f"({escape(period['timezone'])}).</p>{kpis(report)}"
             f"<div class='charts'>{charts}</div>{tables}</body></html>")

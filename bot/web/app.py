@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,8 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import Runtime
-from bot.engine.outbox import OUTBOX_STATUSES, count_by_status
-from bot.web import metrics
+from bot.web.db_gauges import read_database_gauges
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -30,27 +28,25 @@ def database_ok(runtime: Runtime) -> bool:
         return False
 
 
-def read_outbox_gauge(runtime: Runtime) -> None:
-    """Outbox rows per status (dead letters included) as every worker sees them."""
-    try:
-        with runtime.factory() as session:
-            counts = count_by_status(session)
-    except SQLAlchemyError:
-        return  # /healthz reports the database; metrics still answer
-    for status in OUTBOX_STATUSES:
-        metrics.OUTBOX_ROWS.labels(status).set(counts.get(status, 0))
-
-
 def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
-                   lifespan: Lifespan | None = None) -> Starlette:
+                   lifespan: Lifespan | None = None,
+                   channel_health: Callable[[], dict[str, str]] | None = None) -> Starlette:
+    """`channel_health` (from `serve`): each channel's "ok" or "degraded: why" for /healthz."""
+
     async def healthz(_request: Request) -> JSONResponse:
         ok = await run_in_threadpool(database_ok, runtime)
-        body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable",
-                "kb_articles": len(runtime.ctx.articles)}
+        body: dict[str, object] = {"status": "ok" if ok else "degraded",
+                                   "database": "ok" if ok else "unreachable",
+                                   "kb_articles": len(runtime.ctx.articles)}
+        if channel_health is not None:
+            channels = channel_health()
+            body["channels"] = channels
+            if any(state != "ok" for state in channels.values()):
+                body["status"] = "degraded"  # still 200: the web side and the database work
         return JSONResponse(body, status_code=200 if ok else 503)
 
     async def metrics(_request: Request) -> Response:
-        await run_in_threadpool(read_outbox_gauge, runtime)
+        await run_in_threadpool(read_database_gauges, runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     from bot.web.agent import inbox_routes

@@ -17,3 +17,9 @@ OUTBOX_DEAD_LETTERS = Counter("atiende_outbox_dead_letters",
 OUTBOX_ROWS = Gauge("atiende_outbox_rows",
                     "Outbox rows by status, read from the database when /metrics is scraped",
                     ["status"])
+TICKETS_OPEN = Gauge("atiende_tickets_open",
+                     "Tickets not yet resolved, by status and priority, read from the database",
+                     ["status", "priority"])
+SLA_BREACHED = Gauge("atiende_sla_breached",
+                     "Open tickets past their first-response or resolution target, unmet",
+                     ["target"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from channels.base import ChannelSection as EmailSection
@@ -58,6 +60,9 @@ class EmailConfig(EmailSection):
     support_address: str = "soporte@example.com"
     smtp_inbound: SmtpInboundConfig = SmtpInboundConfig()
     smtp_outbound: SmtpOutboundConfig = SmtpOutboundConfig(port=25)
+    # smtp: through smtp_outbound; folder: each mail is a .eml file in outbound_folder (dev)
+    outbound_transport: Literal["smtp", "folder"] = "smtp"
+    outbound_folder: str = "mail-out"     # relative to the config file's folder
     imap: ImapConfig = ImapConfig()
     auto_reply_limit: AutoReplyLimit = AutoReplyLimit()
     max_text_chars: int = Field(100_000, gt=0)   # text for the engine; the raw mail is kept whole

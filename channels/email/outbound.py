@@ -1,28 +1,27 @@
-"""Outbound mail: one MIME message per outbox row, sent with aiosmtplib to smtp_outbound."""
+"""Outbound mail: one MIME message per outbox row, handed to the configured transport."""
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 
-import aiosmtplib
 from starlette.concurrency import run_in_threadpool
 
-from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
+from channels.base import DeliveryReceipt, OutboundMessage
 from channels.email.addresses import SUBJECT_TAG, domain_of, redact
 from channels.email.config import EmailConfig
 from channels.email.history import HUMAN_KINDS, MailHistory, ThreadHeaders
 from channels.email.reply_address import signed_reply_address
 from channels.email.subjects import is_reply_subject
+from channels.email.transports import FolderTransport, MailTransport, SmtpTransport
 
 log = logging.getLogger(__name__)
 AGENT_KINDS = frozenset({"agent_notice", "page"})
-PASSWORD_ENV = "SMTP_PASSWORD"
 
 
 class EmailChannel:
@@ -31,8 +30,9 @@ class EmailChannel:
     name = "email"
 
     def __init__(self, config: EmailConfig, company: str, key: bytes, history: MailHistory,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], transport: MailTransport | None = None) -> None:
         self.config = config
+        self.transport = transport or smtp_transport(config)
         self.company = company
         self.key = key
         self.history = history   # earlier mail, as the composition root reads it
@@ -106,21 +106,7 @@ class EmailChannel:
                f"{domain_of(self.config.support_address)}>"
 
     async def deliver(self, mime: EmailMessage, recipient: str) -> None:
-        out = self.config.smtp_outbound
-        try:
-            await aiosmtplib.send(
-                mime, sender=self.config.support_address, recipients=[recipient],
-                hostname=out.host, port=out.port, username=out.username,
-                password=os.environ.get(PASSWORD_ENV) if out.username else None,
-                use_tls=out.ssl, start_tls=out.starttls, timeout=out.timeout_seconds)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            transient = all(refused.code < 500 for refused in exc.recipients)
-            raise DeliveryError(f"recipient refused: {exc}", transient=transient) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.code}: {exc.message}",
-                                transient=exc.code < 500) from exc
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP relay unreachable: {exc}", transient=True) from exc
+        await self.transport.send(mime, self.config.support_address, recipient)
 
 
 def body_text(message: OutboundMessage) -> str:
@@ -130,3 +116,17 @@ def body_text(message: OutboundMessage) -> str:
     if missing:
         text = f"{text}\n\n[{' | '.join(message.buttons)}]"
     return text + "\n"
+
+
+def smtp_transport(config: EmailConfig) -> SmtpTransport:
+    out = config.smtp_outbound
+    return SmtpTransport(out.host, out.port, out.username, out.starttls, out.ssl,
+                         out.timeout_seconds)
+
+
+def build_transport(config: EmailConfig, resolve: Callable[[str], Path]) -> MailTransport:
+    """`outbound_transport: folder` writes .eml files (relative folders start at the config
+    file's folder); `smtp` sends through `smtp_outbound`."""
+    if config.outbound_transport == "folder":
+        return FolderTransport(resolve(config.outbound_folder))
+    return smtp_transport(config)

@@ -12,9 +12,10 @@ from channels.email.config import EmailConfig, ImapConfig, SmtpInboundConfig
 from channels.email.history import MailHistory
 from channels.email.imap_poller import PASSWORD_ENV, ImapPoller, ImapState
 from channels.email.ingest import Envelope, MailReader
-from channels.email.outbound import EmailChannel
+from channels.email.outbound import EmailChannel, build_transport
 from channels.email.service import Mail, MailIntake
 from channels.email.smtp_server import SmtpServer, SupportHandler
+from channels.email.transports import MailTransport
 from channels.registry import ChannelPlugin
 
 log = logging.getLogger(__name__)
@@ -66,23 +67,39 @@ def build_intake(section: EmailConfig, context: ChannelContext) -> MailIntake:
 
 
 def build_plugin(section: EmailConfig, context: ChannelContext) -> ChannelPlugin:
-    """SMTP in and out always; IMAP when `imap.host` is set and IMAP_PASSWORD is given.
+    """SMTP in always; out through the configured transport (SMTP relay or .eml folder); IMAP
+    when `imap.host` is set and IMAP_PASSWORD is given.
 
     What outbound mail needs from earlier mail (threading headers, recent automatic replies)
     comes from `context.queries["mail_history"]`, which the composition root fills.
     """
     history: MailHistory = context.queries["mail_history"]
     intake = build_intake(section, context)
+    transport = build_transport(section, lambda value: Path(context.data_dir) / value)
     channel = EmailChannel(section, context.company_name, context.secret_key, history,
-                           context.now)
+                           context.now, transport)
     smtp = SmtpServer(with_tls_paths(context.data_dir, section.smtp_inbound),
                       SupportHandler(intake, section.support_address), context.environ)
     poller, imap_status = build_poller(section.imap, intake, context)
     services = EmailServices(smtp, poller, context.lock(POLLER_LOCK) if poller else None)
     status = (f"on: SMTP in {section.smtp_inbound.host}:{section.smtp_inbound.port}, out "
-              f"{section.smtp_outbound.host}:{section.smtp_outbound.port}; IMAP {imap_status}")
-    return ChannelPlugin(name="email", status=status, channel=channel,
-                         startup=[services.start], shutdown=[services.stop])
+              f"{transport.describe()}; IMAP {imap_status}")
+    plugin = ChannelPlugin(name="email", status=status, channel=channel,
+                           startup=[services.start], shutdown=[services.stop],
+                           health=transport.health)
+    plugin.startup.append(lambda: check_transport(plugin, transport))
+    return plugin
+
+
+async def check_transport(plugin: ChannelPlugin, transport: MailTransport) -> None:
+    """At start: an unusable outgoing path is one warning line and a degraded channel (mail
+    waits in the outbox and is retried); the rest of the channel runs."""
+    problem = await transport.check()
+    if problem is not None:
+        log.warning("email: outgoing mail cannot leave: %s; agents and customers get no mail "
+                    "until it is fixed (or set channels.email.outbound_transport: folder)",
+                    problem)
+        plugin.status += f" — WARNING: {problem}"
 
 
 def build_poller(imap: ImapConfig, intake: MailIntake,

@@ -49,7 +49,7 @@ def test_list_show_and_replay_after_raising_the_size_limit(email_runtime: Runtim
     shown = runner.invoke(main, ["quarantine", "show", "1", "--config", str(strict)])
     assert "reason: message of" in shown.output and "Subject: Factura" in shown.output
     again = runner.invoke(main, ["quarantine", "replay", "1", "--config", str(strict)])
-    assert again.exit_code == 1 and "still cannot be read" in again.output
+    assert again.exit_code == 2 and "still cannot be read" in again.output
     done = runner.invoke(main, ["quarantine", "replay", "1", "--config", str(roomy)])
     assert done.exit_code == 0, done.output
     assert "quarantine item 1 replayed: customer" in done.output
