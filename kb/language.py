@@ -17,6 +17,9 @@ MIN_MARGIN = 0.25
 # With this many more grammar words of one language, lingua's -1..1 cannot change the
 # verdict (the balance stays >= 1 > MIN_MARGIN), so it is not asked: it is the slow part.
 DECISIVE_WORDS = 2
+# The opening of a message tells its language; lingua's time grows with the text it reads
+# (and holds the GIL meanwhile), so it never reads more than this.
+MAX_DETECT_CHARS = 1000
 
 
 def _detector() -> LanguageDetector:
@@ -41,7 +44,11 @@ def _lingua_balance(text: str) -> float:
 
 
 def detect_language(text: str, default: str = "es") -> str:
-    """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`."""
+    """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`.
+
+    Only the first MAX_DETECT_CHARS characters are read: the cost per message is bounded.
+    """
+    text = text[:MAX_DETECT_CHARS]
     tokens = tokenize(text)
     if not any(len(t) > 1 for t in tokens):
         return default

@@ -26,6 +26,8 @@ MIN_STEM = 4
 FOCUS = 2.0
 SIGN_OFF_WORDS = 3
 SIGNATURE_WORDS = 6
+# A question fits in far less; reading at most this much bounds the time per message.
+MAX_MATCH_CHARS = 5000
 _LANG_SUFFIX = re.compile(r"-(es|en)$")
 
 
@@ -249,8 +251,11 @@ def _is_short(line: str) -> bool:
 
 
 def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
-    """Decide whether to answer `text` from the KB, and with which article."""
-    message = drop_signature(strip_quoted(text))
+    """Decide whether to answer `text` from the KB, and with which article.
+
+    Only the first MAX_MATCH_CHARS characters are read: the cost per message is bounded.
+    """
+    message = drop_signature(strip_quoted(text[:MAX_MATCH_CHARS]))
     lang = lang or detect_language(message)
     scores = _article_scores(index, _query_terms(index, message))
     ranked = _ranked_topics(index, scores, lang)[:MAX_CANDIDATES]
