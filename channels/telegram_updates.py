@@ -10,6 +10,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 
 from bot.errors import InvalidWebhook
 from channels.base import InboundMessage
+from channels.telegram_shape import check_update_shape, find_unstorable_text
 
 CHANNEL = "telegram"
 CALLBACK_DATA_BYTES = 64
@@ -136,10 +137,15 @@ def to_inbound(update: Update, received_at: datetime) -> InboundMessage | None:
 
 
 def check_update_json(data: object) -> dict[str, object]:
-    """The webhook body must be an Update object with an integer update_id."""
+    """The webhook body must be an Update object with an integer update_id, storable text and
+    the fields we read of the types Telegram sends."""
     if not isinstance(data, dict):
         raise InvalidWebhook("body is not a JSON object")
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise InvalidWebhook("missing or non-integer update_id")
+    bad = find_unstorable_text(data)
+    if bad:
+        raise InvalidWebhook(f"{bad} holds NUL or a lone surrogate")
+    check_update_shape(data)
     return data

@@ -38,7 +38,7 @@ from channels.twilio_wire import (
     parse_status,
     signed_url,
 )
-from channels.webhook_edge import quarantine, read_body, redact, rejection
+from channels.webhook_edge import parse_number, quarantine, read_body, redact, rejection
 from channels.whatsapp_sender import Credentials, WhatsAppChannel
 from channels.whatsapp_status import record_status
 
@@ -170,11 +170,7 @@ class WhatsAppWebhooks:
 
 
 def parse_outbox_hint(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise InvalidWebhook("the outbox query parameter must be a number")
-    return int(value)
+    return None if value is None else parse_number(value, "the outbox query parameter", 2**31 - 1)
 
 
 def twiml() -> Response:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation, DeliveryStatus, OutboxItem
@@ -29,22 +29,33 @@ def record_status(session: Session, report: StatusReport, outbox_hint: int | Non
 
     `window_closed(address)` hears of a 63016 (the sender's cached window is then stale).
     """
-    row = DeliveryStatus(channel=CHANNEL, provider_message_id=report.message_sid,
-                         status=report.status, error_code=report.error_code,
-                         raw=report.raw, at=now)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    row_id = insert_once(session, report, now)
+    if row_id is None:
         return "duplicate"
     item = find_item(session, report.message_sid, outbox_hint)
     if item is None:
         return "unknown"
-    row.outbox_id = item.id
+    session.execute(update(DeliveryStatus).where(DeliveryStatus.id == row_id)
+                    .values(outbox_id=item.id))
     if report.status in FAILED:
         return record_failed(session, item, report, now, window_closed)
     return record_progress(item, report)
+
+
+def insert_once(session: Session, report: StatusReport, now: datetime) -> int | None:
+    """The new delivery row's id; None when this (MessageSid, MessageStatus) came before.
+
+    One INSERT … ON CONFLICT DO NOTHING, not a savepoint: on SQLite a savepoint opened
+    first in a transaction commits when released, so a later failure in the same request
+    could not roll the row back (and the provider's retry would read as a duplicate).
+    """
+    dialect = session.get_bind().dialect.name
+    build = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement: Insert = build(DeliveryStatus).values(
+        channel=CHANNEL, provider_message_id=report.message_sid, status=report.status,
+        error_code=report.error_code, raw=report.raw, at=now,
+    ).on_conflict_do_nothing().returning(DeliveryStatus.id)
+    return session.execute(statement).scalar()
 
 
 def find_item(session: Session, message_sid: str, outbox_hint: int | None) -> OutboxItem | None:
