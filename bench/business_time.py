@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import BusinessHoursConfig
+from bot.config.root import BusinessHoursConfig
 from scheduler.business_hours import (
     add_business_time,
     business_minutes_between,

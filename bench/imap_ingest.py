@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import Runtime, build_runtime  # noqa: E402
-from bot.config import ImapConfig, load_config  # noqa: E402
-from bot.models import Message, Ticket  # noqa: E402
+from bot.config.root import ImapConfig, load_config  # noqa: E402
+from bot.store.models import Message, Ticket  # noqa: E402
 from channels.email.plugin import imap_poller  # noqa: E402
 from channels.email.service import EmailService  # noqa: E402
 from scheduler.clock import FixedClock  # noqa: E402

@@ -43,9 +43,9 @@ def start_fake(port: int) -> subprocess.Popen[bytes]:
 
 def fill(factory: object, config: object, count: int, customers: int) -> None:
     """`customers` who wrote a minute ago (stored as the webhook stores them), `count` replies."""
-    from bot.db import transaction
-    from bot.inbox import accept_inbound
-    from bot.outbox import enqueue
+    from bot.engine.inbox import accept_inbound
+    from bot.engine.outbox import enqueue
+    from bot.store.db import transaction
     from channels.base import InboundMessage
 
     for n in range(customers):
@@ -72,10 +72,10 @@ async def deliver_all(dispatcher: object, count: int) -> int:
 
 
 def run(count: int, customers: int, folder: Path) -> tuple[float, int, int]:
-    from bot.config import AtiendeConfig, WhatsAppConfig
-    from bot.db import make_engine, make_session_factory
-    from bot.migrate import upgrade
-    from bot.outbox import Dispatcher
+    from bot.config.root import AtiendeConfig, WhatsAppConfig
+    from bot.engine.outbox import Dispatcher
+    from bot.store.db import make_engine, make_session_factory
+    from bot.store.migrate import upgrade
     from channels.whatsapp_sender import Credentials, WhatsAppChannel
     from tests.servers.ports import free_port
     port = free_port()

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.db import make_engine, make_session_factory
-from bot.migrate import upgrade
-from bot.report_period import make_period
-from bot.report_render import to_json, to_table
-from bot.reports import build_report
+from bot.reports.figures import build_report
+from bot.reports.period import make_period
+from bot.reports.render import to_json, to_table
+from bot.store.db import make_engine, make_session_factory
+from bot.store.migrate import upgrade
 
 TICKETS = 100_000
 MESSAGES = 1_000_000

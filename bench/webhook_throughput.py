@@ -56,8 +56,8 @@ def serve(kind: str, config_path: str, port: int) -> None:
         app = Starlette(routes=[Route(PATH, bare, methods=["POST"])])
     else:
         from bot.app import build_runtime
-        from bot.config import load_config
-        from bot.web import create_web_app
+        from bot.config.root import load_config
+        from bot.web.app import create_web_app
         from channels.whatsapp import build_plugin
 
         runtime = build_runtime(load_config(config_path))

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import AtiendeConfig
-from bot.db import make_engine, make_session_factory
+from bot.config.root import AtiendeConfig
+from bot.engine.pipeline import new_work
+from bot.engine.turn import EngineContext
 from bot.errors import ConfigError
-from bot.migrate import is_up_to_date, upgrade
-from bot.turn import EngineContext
+from bot.store.db import make_engine, make_session_factory
+from bot.store.migrate import is_up_to_date, upgrade
 from kb.loader import load_kb
 from kb.matcher import build_index
 from scheduler.business_hours import calendar_from_config
@@ -42,7 +43,8 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
     return EngineContext(config=config, kb_index=build_index(articles),
                          articles={article.id: article for article in articles},
                          clock=clock or SystemClock(),
-                         calendar=calendar_from_config(config.business_hours))
+                         calendar=calendar_from_config(config.business_hours),
+                         work=new_work(config))
 
 
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,

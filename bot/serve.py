@@ -10,11 +10,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
-from bot.config import AtiendeConfig
-from bot.errors import ChannelOff
-from bot.loop_queue import drain_background
-from bot.outbox import Dispatcher
-from bot.web import Lifespan, create_web_app
+from bot.config.root import AtiendeConfig
+from bot.engine.outbox import Dispatcher
+from bot.web.app import Lifespan, create_web_app
+from channels.base import ChannelOff
 from channels.registry import ChannelPlugin, build_plugins
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
         runner.start()
         yield
-        await drain_background()  # finish routing what was acknowledged
+        await runtime.ctx.work.drain()  # finish routing what was acknowledged
         await runner.stop()
         for plugin in reversed(plugins):
             for hook in reversed(plugin.shutdown):

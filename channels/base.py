@@ -4,7 +4,7 @@ A channel adapter does two things and decides nothing:
 
 1. Inbound: turn the provider's payload into one frozen `InboundMessage` (keep the raw payload
    beside it, use the provider's message id as `provider_message_id` — it is the dedupe key) and
-   hand it to `bot.inbox.accept_inbound`, which stores it before anything else happens. Then
+   hand it to `bot.engine.inbox.accept_inbound`, which stores it before anything else happens. Then
    acknowledge the provider. Validate at the edge (signatures, required fields) and raise
    `InvalidWebhook` with a reason for bad input.
 2. Outbound: implement `Channel.send(OutboundMessage) -> DeliveryReceipt`. Only the outbox
@@ -18,9 +18,10 @@ the contact's stable identity (`whatsapp:+57…`, `telegram:12345`, an email add
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -74,3 +75,136 @@ class Channel(Protocol):
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
         """Deliver one message or raise DeliveryError."""
         ...
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A provider's later word on a message we sent (delivered, read, failed…)."""
+
+    channel: str
+    provider_message_id: str
+    status: str                               # the provider's status word, lower case
+    at: datetime
+    error_code: str | None = None
+    error_message: str | None = None
+    outbox_hint: int | None = None            # our outbox id, when the callback URL carried it
+    window_closed: bool = False               # the provider refused: the customer must write first
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+class InboundSink(Protocol):
+    """What an adapter may ask of the engine: store, check, set aside. Nothing else."""
+
+    async def accept(self, message: InboundMessage) -> bool:
+        """Store durably (deduplicated by channel + provider id), then hand it to the engine.
+
+        Returns False for a repeat. Raises `StoreUnavailable` when the database cannot take it
+        now: answer the provider with a retryable status (HTTP 503, SMTP 451).
+        """
+        ...
+
+    def accept_now(self, message: InboundMessage) -> bool:
+        """`accept` for a worker thread (IMAP poller): durable when it returns; routing waits
+        for `route_accepted`, so a chunk of mail is routed together, in order."""
+        ...
+
+    def route_accepted(self) -> None:
+        """Route what `accept_now` stored; a failure stays stored for the retry job."""
+        ...
+
+    def has_seen(self, channel: str, provider_message_id: str) -> bool:
+        """True when this provider id is stored already (skip work on provider retries)."""
+        ...
+
+    def quarantine(self, source: str, reason: str, raw: bytes,
+                   envelope: Mapping[str, Any] | None = None) -> int:
+        """Keep input that could not be read, with its bytes and why; returns its id."""
+        ...
+
+    def record_delivery(self, update: DeliveryUpdate) -> str:
+        """Apply a delivery status callback: 'duplicate', 'unknown' (not ours), 'requeued',
+        'failed', 'unchanged' or the status now shown."""
+        ...
+
+    def last_inbound(self, channel: str, addresses: Collection[str]) -> dict[str, datetime | None]:
+        """When each address last wrote to us on this channel (messaging windows); None when
+        never, or when the provider closed the window since."""
+        ...
+
+
+class SingletonLock(Protocol):
+    """Held by one process at a time across workers (polling loops); never raises."""
+
+    def try_take(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class StateStore(Protocol):
+    """Small named values an adapter keeps between runs (an IMAP UIDVALIDITY, a cursor)."""
+
+    def recall(self, key: str) -> str | None: ...
+
+    def remember(self, key: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """Everything an adapter's factory receives besides its own config section."""
+
+    sink: InboundSink
+    now: Callable[[], datetime]
+    public_url: str                                # the base URL providers call and sign
+    data_dir: Path                                 # where the adapter may keep files (media)
+    state: StateStore
+    lock: Callable[[str], SingletonLock]           # a cross-worker lock by name
+    secret_key: bytes                              # signs reply addresses and links
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+class AdapterError(Exception):
+    """Base of the errors adapters raise; each carries a one-line reason."""
+
+
+class InvalidWebhook(AdapterError):
+    """A webhook request failed validation; `status` is the HTTP status to answer."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
+
+
+class UnparseableEmail(AdapterError):
+    """An email could not be parsed; it is quarantined with this reason."""
+
+
+class DeliveryError(AdapterError):
+    """Sending through a channel failed; transient ones are retried after `retry_after` s."""
+
+    def __init__(self, reason: str, transient: bool = True, retry_after: float | None = None):
+        self.transient = transient
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class DeliveryHeld(DeliveryError):
+    """The channel may not deliver this message now (e.g. outside WhatsApp's 24 h window).
+
+    The outbox keeps the row as `held` with the reason, until the channel can send it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, transient=False)
+
+
+class ChannelOff(AdapterError):
+    """A channel could not start (say, its token was refused): it stays off, the rest runs."""
+
+
+class ChannelConfigError(AdapterError):
+    """A channel's settings cannot work (a TLS file missing, a port taken): names the key."""
+
+
+class StoreUnavailable(AdapterError):
+    """The database cannot store the message now; the provider should retry later."""

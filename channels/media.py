@@ -11,15 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import AtiendeConfig
-from bot.errors import AtiendeError
-from channels.base import Attachment
+from bot.config.root import AtiendeConfig
+from channels.base import AdapterError, Attachment
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_REDIRECTS = 5
 
 
-class MediaError(AtiendeError):
+class MediaError(AdapterError):
     """An attachment could not be fetched; the message is kept without its bytes."""
 
 

@@ -20,10 +20,10 @@ from telegram.ext import Application, ApplicationBuilder, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.app import Runtime
-from bot.config import TelegramConfig
-from bot.errors import ChannelOff, InvalidWebhook
+from bot.config.root import TelegramConfig
+from bot.store.poller_lock import TELEGRAM_POLLER, PollerLock
+from channels.base import ChannelOff, InvalidWebhook
 from channels.media import media_store, tls_context
-from channels.poller_lock import TELEGRAM_POLLER, PollerLock
 from channels.rate_limit import RateLimiter
 from channels.registry import ChannelPlugin, off
 from channels.telegram_inbox import TelegramInbox

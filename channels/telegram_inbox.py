@@ -11,8 +11,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.app import Runtime
-from bot.inbox import find_message
-from bot.pipeline import accept_then_route
+from bot.engine.inbox import find_message
+from bot.engine.pipeline import accept_then_route
 from channels.base import Attachment, InboundMessage
 from channels.media import MediaError, MediaStore, file_name
 from channels.telegram_updates import CHANNEL, FileRef, files_of, to_inbound

@@ -11,8 +11,7 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
-from bot.errors import DeliveryError
-from channels.base import DeliveryReceipt, OutboundMessage
+from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from channels.rate_limit import RateLimiter
 from channels.send_once import SendOnce
 from channels.telegram_updates import CHANNEL, callback_data, chat_id_of

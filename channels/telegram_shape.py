@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.errors import InvalidWebhook
+from channels.base import InvalidWebhook
 from channels.webhook_edge import is_storable
 
 INT64 = 2**63

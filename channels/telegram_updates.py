@@ -8,8 +8,7 @@ from datetime import datetime
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bot.errors import InvalidWebhook
-from channels.base import InboundMessage
+from channels.base import InboundMessage, InvalidWebhook
 from channels.telegram_shape import check_update_shape, find_unstorable_text
 
 CHANNEL = "telegram"

@@ -10,8 +10,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from bot.errors import InvalidWebhook
-from channels.base import Attachment, InboundMessage
+from channels.base import Attachment, InboundMessage, InvalidWebhook
 from channels.webhook_edge import is_storable, parse_number
 
 CHANNEL = "whatsapp"

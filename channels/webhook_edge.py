@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from bot.errors import InvalidWebhook
-from bot.models import QuarantineItem
+from bot.store.models import QuarantineItem
+from channels.base import InvalidWebhook
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024

@@ -18,13 +18,12 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bot.app import Runtime
-from bot.config import WhatsAppConfig
-from bot.db import transaction
-from bot.errors import InvalidWebhook
-from bot.inbox import find_message
-from bot.outbox import release_held
-from bot.pipeline import accept_then_route
-from channels.base import Attachment, InboundMessage
+from bot.config.root import WhatsAppConfig
+from bot.engine.inbox import find_message
+from bot.engine.outbox import release_held
+from bot.engine.pipeline import accept_then_route
+from bot.store.db import transaction
+from channels.base import Attachment, InboundMessage, InvalidWebhook
 from channels.media import MediaError, MediaStore, download, file_name, media_store
 from channels.registry import ChannelPlugin, off
 from channels.twilio_wire import (

@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from twilio.base.exceptions import TwilioRestException
 
-from bot.config import WhatsAppConfig
-from bot.errors import DeliveryError
-from channels.base import DeliveryReceipt, OutboundMessage
+from bot.config.root import WhatsAppConfig
+from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from channels.send_once import SendOnce
 from channels.text_split import split_text
 from channels.twilio_wire import CHANNEL

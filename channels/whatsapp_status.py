@@ -10,8 +10,8 @@ from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, DeliveryStatus, OutboxItem
-from bot.outbox import MAX_ATTEMPTS
+from bot.engine.outbox import MAX_ATTEMPTS
+from bot.store.models import Conversation, DeliveryStatus, OutboxItem
 from channels.twilio_wire import CHANNEL, StatusReport
 
 log = logging.getLogger(__name__)

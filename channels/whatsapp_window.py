@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import WhatsAppConfig, WhatsAppTemplate
-from bot.errors import DeliveryHeld
-from bot.models import ContactIdentity, Conversation, Message
-from channels.base import OutboundMessage
+from bot.config.root import WhatsAppConfig, WhatsAppTemplate
+from bot.store.models import ContactIdentity, Conversation, Message
+from channels.base import DeliveryHeld, OutboundMessage
 from channels.twilio_wire import CHANNEL
 
 WINDOW = timedelta(hours=24)

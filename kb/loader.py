@@ -9,7 +9,6 @@ from typing import Any
 
 import yaml
 
-from bot.errors import KbInvalid
 from kb.gc_pause import gc_paused
 
 LANGS = ("es", "en")
@@ -17,6 +16,14 @@ REQUIRED = ("id", "lang", "title", "questions")
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE = "---"
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class KbInvalid(ValueError):
+    """The knowledge base folder has problems; `problems` lists each with file and line."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
 
 
 @dataclass(frozen=True)

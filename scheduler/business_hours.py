@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.config import WEEKDAYS, BusinessHoursConfig, ExtraOpenDay
+from bot.config.root import WEEKDAYS, BusinessHoursConfig, ExtraOpenDay
 from scheduler.business_days import (
     DayPlan,
     Range,

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import notify, oncall, tickets
-from bot.deadlines import Desk, close_due, is_reminded, untouched_since
-from bot.models import Ticket
+from bot.desk import notify, oncall, tickets
+from bot.desk.deadlines import Desk, close_due, is_reminded, untouched_since
+from bot.store.models import Ticket
 from scheduler.sla import ladder_due, ladder_step
 
 log = logging.getLogger(__name__)

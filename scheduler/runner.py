@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Runtime
-from bot.outbox import Dispatcher
-from bot.pipeline import retry_unrouted
+from bot.engine.outbox import Dispatcher
+from bot.engine.pipeline import retry_unrouted
 from scheduler.jobs import sweep
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config import EscalationConfig, LadderStep, SlaConfig, SlaTable
+from bot.config.root import EscalationConfig, LadderStep, SlaConfig, SlaTable
 from scheduler.business_hours import BusinessCalendar, add_business_time, business_minutes_between
 
 

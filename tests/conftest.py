@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import Runtime, build_runtime
-from bot.chat import ChatSession
-from bot.config import AtiendeConfig, load_config
+from bot.cli.chat import ChatSession
+from bot.config.root import AtiendeConfig, load_config
 from scheduler.clock import FixedClock
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.config import AtiendeConfig, load_config
-from bot.config_channels import TelegramConfig, WhatsAppConfig
+from bot.config.channels import TelegramConfig, WhatsAppConfig
+from bot.config.root import AtiendeConfig, load_config
 from bot.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

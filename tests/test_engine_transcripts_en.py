@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime, build_runtime
-from bot.chat import ChatSession
-from bot.config import AtiendeConfig
-from bot.models import Contact, Ticket
+from bot.cli.chat import ChatSession
+from bot.config.root import AtiendeConfig
+from bot.store.models import Contact, Ticket
 from scheduler.clock import FixedClock
 from tests.transcript import actions, count, send, ticket
 
@@ -60,7 +60,7 @@ def test_language_follows_each_message_and_is_remembered(chat: ChatSession,
 
 
 def test_provider_retry_is_processed_once(runtime: Runtime) -> None:
-    from bot.pipeline import receive
+    from bot.engine.pipeline import receive
     from channels.base import InboundMessage
 
     inbound = InboundMessage(channel="console", provider_message_id="retry-1",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import tickets
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.db import transaction
-from bot.models import Conversation, KbFeedback, OutboxItem, Ticket
+from bot.cli.chat import ChatSession
+from bot.desk import tickets
+from bot.store.db import transaction
+from bot.store.models import Conversation, KbFeedback, OutboxItem, Ticket
 from tests.transcript import actions, count, send, ticket
 
 BILLING_PROBLEM = ("Nos debitaron dos veces la mensualidad y necesitamos la devolución del "

@@ -8,12 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import pipeline
 from bot.app import Runtime
-from bot.inbox import Accepted, accept_inbound
-from bot.loop_queue import drain_background
-from bot.models import Contact, ContactIdentity, Message, OutboxItem
-from bot.pipeline import process_message, receive
+from bot.engine import pipeline
+from bot.engine.inbox import Accepted, accept_inbound
+from bot.engine.pipeline import process_message, receive
+from bot.store.models import Contact, ContactIdentity, Message, OutboxItem
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -165,7 +164,7 @@ def test_stored_messages_are_routed_one_at_a_time_in_the_order_they_came(
         news = [await pipeline.accept_then_route(runtime.factory, runtime.ctx,
                                                  inbound(clock, f"SM{n}", text=text))
                 for n, text in enumerate(texts)]
-        await drain_background()
+        await runtime.ctx.work.drain()
         return news
 
     assert asyncio.run(webhooks()) == [True] * len(texts)

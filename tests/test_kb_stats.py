@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot import kb_stats
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.cli import main
+from bot.cli.chat import ChatSession
+from bot.cli.main import main
+from bot.reports import kb_stats
 from tests.conftest import REPO
 
 HOURS_ES = "¿Cuál es el horario de atención?"

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine
-from bot.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
-from bot.models import Base, Contact, ContactIdentity, Message
+from bot.store.db import make_engine
+from bot.store.migrate import current_revision, downgrade, head_revision, is_up_to_date, upgrade
+from bot.store.models import Base, Contact, ContactIdentity, Message
 
 DESIGN_TABLES = {"contacts", "contact_identities", "conversations", "messages", "tickets",
                  "ticket_events", "outbox", "quarantine", "kb_feedback"}
@@ -110,3 +110,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Path) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_0006_moves_the_adapters_facts_out_of_raw_into_columns(engine: Engine) -> None:
+    upgrade(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO messages (direction, channel, provider_message_id, sender, text, "
+            "attachments, raw, status, created_at) VALUES ('in', 'email', :pid, 'a@b.co', "
+            "'hola', '[]', :raw, 'failed', :at)"), [
+            {"pid": "<m1@x>", "at": NOW, "raw": (
+                '{"Subject": "Factura", "_atiende": {"subject": "Factura", "reply_to": "<m0@x>",'
+                ' "language_hint": "es", "is_automated": true, "ticket_number": 12,'
+                ' "route_failures": 2}}')},
+            {"pid": "<m2@x>", "at": NOW, "raw": '{"Body": "x"}'}])
+    upgrade(engine)
+    with Session(engine) as session:
+        first, second = session.query(Message).order_by(Message.id).all()
+    assert first.raw == {"Subject": "Factura"}
+    assert (first.subject, first.reply_to, first.language_hint, first.is_automated,
+            first.claimed_ticket, first.route_failures) == (
+        "Factura", "<m0@x>", "es", True, 12, 2)
+    assert second.raw == {"Body": "x"}
+    assert (second.subject, second.is_automated, second.claimed_ticket,
+            second.route_failures) == (None, False, None, 0)
+    downgrade(engine, "0005")
+    assert "claimed_ticket" not in {c["name"] for c in inspect(engine).get_columns("messages")}

@@ -9,10 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.app import Runtime
-from bot.db import transaction
-from bot.errors import DeliveryError
-from bot.models import OutboxItem
-from bot.outbox import (
+from bot.engine.outbox import (
     BASE_BACKOFF,
     JITTER,
     MAX_ATTEMPTS,
@@ -22,7 +19,9 @@ from bot.outbox import (
     enqueue,
     with_jitter,
 )
-from channels.base import DeliveryReceipt, OutboundMessage
+from bot.store.db import transaction
+from bot.store.models import OutboxItem
+from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from scheduler.clock import FixedClock
 
 

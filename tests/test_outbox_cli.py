@@ -9,10 +9,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from bot import cli_outbox
 from bot.app import Runtime
-from bot.cli import main
-from bot.models import OutboxItem
+from bot.cli import outbox as cli_outbox
+from bot.cli.main import main
+from bot.store.models import OutboxItem
 from scheduler.clock import FixedClock
 from tests.test_outbox import FlakyChannel, dispatch, put, row
 from tests.test_web import serve_in_thread

@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import cli_tickets, ratings
-from bot.agent_commands import AgentCommand, apply_command
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.cli import main
-from bot.db import transaction
-from bot.models import OutboxItem, Rating, Ticket
+from bot.cli import tickets as cli_tickets
+from bot.cli.chat import ChatSession
+from bot.cli.main import main
+from bot.desk import ratings
+from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.store.db import transaction
+from bot.store.models import OutboxItem, Rating, Ticket
 from scheduler.clock import FixedClock
 from scheduler.jobs import sweep
 from tests.conftest import BOGOTA

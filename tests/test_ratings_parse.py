@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rating_words import is_explicit, parse_score
+from bot.desk.rating_words import is_explicit, parse_score
 
 
 @pytest.mark.parametrize(("text", "score"), [

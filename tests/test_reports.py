@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from bot.app import Runtime
-from bot.db import transaction
-from bot.models import Contact, Conversation, Message, Rating, Ticket, TicketEvent
-from bot.report_period import Period, make_period
-from bot.reports import build_report
+from bot.reports.figures import build_report
+from bot.reports.period import Period, make_period
+from bot.store.db import transaction
+from bot.store.models import Contact, Conversation, Message, Rating, Ticket, TicketEvent
 from scheduler.business_hours import business_minutes_between
 from tests.conftest import BOGOTA
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.app import Runtime
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import REPO, need_service
 from tests.test_reports import seed
 

@@ -14,17 +14,17 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from bot import engine, pipeline
 from bot.app import Runtime, build_runtime
-from bot.config import AtiendeConfig
-from bot.inbox import Accepted
-from bot.intents import Intent
-from bot.loop_queue import drain_background
-from bot.models import Contact, Conversation, Message, OutboxItem, Ticket
-from bot.persist import insert_all, insert_now
-from bot.pipeline import route_stored, store
-from bot.replies import render
-from bot.turn import EngineContext, Turn
+from bot.config.root import AtiendeConfig
+from bot.engine import pipeline
+from bot.engine import route as engine
+from bot.engine.inbox import Accepted
+from bot.engine.intents import Intent
+from bot.engine.pipeline import route_stored, store
+from bot.engine.replies import render
+from bot.engine.turn import EngineContext, Turn
+from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
+from bot.store.persist import insert_all, insert_now
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -168,7 +168,7 @@ def test_webhooks_arriving_together_share_a_transaction(
     async def burst() -> None:
         await asyncio.gather(*(pipeline.accept_then_route(
             runtime.factory, runtime.ctx, message(clock, n, KB_QUESTION)) for n in range(8)))
-        await drain_background()
+        await runtime.ctx.work.drain()
 
     asyncio.run(burst())
     assert sum(batch_sizes) == 8 and max(batch_sizes) > 1
@@ -275,12 +275,12 @@ def test_a_finished_event_loop_is_not_kept_by_the_routing_queue(
     async def one(n: int) -> None:
         await pipeline.accept_then_route(runtime.factory, runtime.ctx,
                                          message(clock, n, KB_QUESTION))
-        await drain_background()
+        await runtime.ctx.work.drain()
 
     for n in range(3):
         asyncio.run(one(n))
     gc.collect()
-    assert len(pipeline.ROUTING.loops) == len(pipeline.STORING.loops) == 0
+    assert len(runtime.ctx.work.routing.loops) == len(runtime.ctx.work.storing.loops) == 0
 
 
 def unsaved_conversations(runtime: Runtime, clock: FixedClock, prefix: str,

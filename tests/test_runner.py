@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.models import Contact, OutboxItem, Ticket
-from bot.outbox import Dispatcher
+from bot.cli.chat import ChatSession
+from bot.engine.outbox import Dispatcher
+from bot.store.models import Contact, OutboxItem, Ticket
 from channels.console import ConsoleChannel
 from scheduler.clock import FixedClock
 from scheduler.runner import SchedulerRunner
@@ -48,7 +48,7 @@ def test_runner_registers_jobs_and_sweeps_with_the_injected_clock(
 
 
 def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: FixedClock) -> None:
-    from bot.pipeline import store
+    from bot.engine.pipeline import store
     from channels.base import InboundMessage
 
     inbound = InboundMessage(channel="console", provider_message_id="stranded-1",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import tickets
-from bot.agent_commands import AgentCommand, apply_command
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.db import transaction
-from bot.models import OutboxItem, Ticket
+from bot.cli.chat import ChatSession
+from bot.desk import tickets
+from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.store.db import transaction
+from bot.store.models import OutboxItem, Ticket
 from scheduler.business_hours import business_minutes_between
 from scheduler.clock import FixedClock
 from scheduler.jobs import sweep
@@ -237,7 +237,7 @@ def test_sla_sweep_module_path_is_ours() -> None:
 
 def test_on_call_agent_acknowledges_from_a_chat(config, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     from bot.app import build_runtime
-    from bot.pipeline import receive
+    from bot.engine.pipeline import receive
     from channels.base import InboundMessage
 
     agents = [agent.model_copy(update={"whatsapp": "whatsapp:+573000000001"})

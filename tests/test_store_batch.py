@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot import pipeline
 from bot.app import Runtime
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem
+from bot.engine import pipeline
+from bot.store.models import Message, OutboxItem
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -59,7 +58,7 @@ def test_a_burst_is_stored_in_one_transaction_then_routed(
     async def burst() -> list[bool]:
         new = await asyncio.gather(*(pipeline.accept_then_route(
             runtime.factory, runtime.ctx, inbound(clock, n)) for n in range(8)))
-        await drain_background()
+        await runtime.ctx.work.drain()
         return list(new)
 
     assert asyncio.run(burst()) == [True] * 8
@@ -74,7 +73,7 @@ def test_a_retry_in_the_same_group_is_stored_and_answered_once(
         new = await asyncio.gather(
             pipeline.accept_then_route(runtime.factory, runtime.ctx, inbound(clock, 1)),
             pipeline.accept_then_route(runtime.factory, runtime.ctx, inbound(clock, 1)))
-        await drain_background()
+        await runtime.ctx.work.drain()
         return list(new)
 
     assert asyncio.run(burst()) == [True, False]
@@ -95,7 +94,7 @@ def test_one_failing_message_costs_the_group_nothing(
                                        on_new=broken),
             pipeline.accept_then_route(runtime.factory, runtime.ctx, inbound(clock, 3)),
             return_exceptions=True)
-        await drain_background()
+        await runtime.ctx.work.drain()
         return list(outcomes)
 
     first, second, third = asyncio.run(burst())
@@ -112,7 +111,7 @@ def test_a_client_that_hangs_up_does_not_lose_its_message(
             pipeline.accept_then_route(runtime.factory, runtime.ctx, inbound(clock, 5)))
         await asyncio.sleep(0)   # the request is queued for storing
         waiting.cancel()
-        await drain_background()
+        await runtime.ctx.work.drain()
 
     asyncio.run(hang_up())
     assert stored_in(runtime) == [("SMG0005", "processed")]
@@ -139,7 +138,7 @@ def test_an_unavailable_database_fails_the_group_at_once(
         outcomes = await asyncio.gather(*(pipeline.accept_then_route(
             runtime.factory, runtime.ctx, inbound(clock, n)) for n in range(3)),
             return_exceptions=True)
-        await drain_background()
+        await runtime.ctx.work.drain()
         return list(outcomes)
 
     outcomes = asyncio.run(burst())
@@ -167,7 +166,7 @@ def test_webhooks_do_not_wait_for_ever_when_the_server_stops_mid_store(
         waits = [asyncio.ensure_future(pipeline.accept_then_route(
             runtime.factory, runtime.ctx, inbound(clock, n))) for n in range(2)]
         assert await asyncio.to_thread(started.wait, 30)
-        pipeline.STORING.loops[asyncio.get_running_loop()].task.cancel()  # type: ignore[union-attr]
+        runtime.ctx.work.storing.loops[asyncio.get_running_loop()].task.cancel()  # type: ignore[union-attr]
         release.set()
         return list(await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), 30))
 

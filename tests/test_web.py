@@ -17,10 +17,10 @@ import uvicorn
 import yaml
 
 from bot.app import Runtime, build_context
-from bot.chat import ChatSession
-from bot.config import AtiendeConfig
-from bot.db import make_engine, make_session_factory
-from bot.web import create_web_app
+from bot.cli.chat import ChatSession
+from bot.config.root import AtiendeConfig
+from bot.store.db import make_engine, make_session_factory
+from bot.web.app import create_web_app
 from tests.servers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.models import Ticket, TicketEvent
+from bot.cli.chat import ChatSession
+from bot.store.models import Ticket, TicketEvent
 
 
 def reply_text(result: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.models import Message, OutboxItem
+from bot.store.models import Message, OutboxItem
 from channels.email.threading import CHANNEL
 
 MAX_REFERENCES = 20

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from imapclient import IMAPClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import ImapConfig
-from bot.models import Setting
+from bot.config.root import ImapConfig
+from bot.store.models import Setting
 
 log = logging.getLogger(__name__)
 PASSWORD_ENV = "IMAP_PASSWORD"

@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot import relay, tickets
-from bot.db import transaction
-from bot.errors import UnparseableEmail
-from bot.inbox import build_message_row, find_message
-from bot.models import Message, QuarantineItem
-from bot.relay import AgentMail
-from channels.base import InboundMessage
+from bot.desk import relay, tickets
+from bot.desk.relay import AgentMail
+from bot.engine.inbox import build_message_row, find_message
+from bot.store.db import transaction
+from bot.store.models import Message, QuarantineItem
+from channels.base import InboundMessage, UnparseableEmail
 from channels.email.addresses import (
     SUBJECT_TAG,
     find_reply_claim,

@@ -13,10 +13,9 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 from starlette.concurrency import run_in_threadpool
 
-from bot.config import EmailConfig
-from bot.errors import DeliveryError
-from bot.relay import sign_ticket
-from channels.base import DeliveryReceipt, OutboundMessage
+from bot.config.root import EmailConfig
+from bot.desk.relay import sign_ticket
+from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from channels.email.addresses import SUBJECT_TAG, domain_of, redact, reply_address
 from channels.email.history import HUMAN_KINDS, MailHistory, ThreadHeaders
 from channels.email.ingest import REPLY_SUBJECT

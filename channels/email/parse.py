@@ -11,8 +11,7 @@ from email.policy import EmailPolicy
 from functools import lru_cache
 from typing import Any
 
-from bot.errors import UnparseableEmail
-from channels.base import Attachment
+from channels.base import Attachment, UnparseableEmail
 from channels.email.body import extract_body
 from channels.email.headers import addresses, header_text, message_ids
 from channels.email.loops import automated_reasons

@@ -8,19 +8,19 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.relay import signing_key
+from bot.desk.relay import signing_key
+from bot.store.poller_lock import IMAP_POLLER, PollerLock
 from channels.email.history import MailHistory
 from channels.email.imap_poller import PASSWORD_ENV, ImapPoller, ImapState
 from channels.email.ingest import Envelope
 from channels.email.outbound import EmailChannel
 from channels.email.service import EmailService
 from channels.email.smtp_server import SmtpServer, SupportHandler
-from channels.poller_lock import IMAP_POLLER, PollerLock
 from channels.registry import ChannelPlugin
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.config import ImapConfig, SmtpInboundConfig
+    from bot.config.root import ImapConfig, SmtpInboundConfig
 
 log = logging.getLogger(__name__)
 

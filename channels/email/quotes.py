@@ -25,7 +25,7 @@ SIGNATURE = re.compile(r"^[ \t]*(?:-- ?|__|sent from my\b.*|enviado desde mi\b.*
 # mail-parser-reply's patterns backtrack: its time grows faster than the text (4,000 blank
 # lines took 3 s, 50,000 spaces a minute). It reads at most this much, with runs of blank
 # lines and of spaces shortened first (nothing a reader would miss).
-MAX_QUOTE_SCAN = 16_000
+MAX_QUOTE_SCAN = 8_000
 BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n){2,}")
 SPACE_RUN = re.compile(r"[^\S\n]{9,}")
 

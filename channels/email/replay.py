@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.db import transaction
-from bot.models import QuarantineItem
-from bot.relay import signing_key
+from bot.desk.relay import signing_key
+from bot.store.db import transaction
+from bot.store.models import QuarantineItem
 from channels.email.ingest import Envelope
 from channels.email.service import EmailService
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
-from bot.errors import UnparseableEmail
-from bot.inbox import Accepted
-from bot.pipeline import accept_then_route, route_stored, store
+from bot.engine.inbox import Accepted
+from bot.engine.pipeline import accept_then_route, route_stored, store
+from channels.base import UnparseableEmail
 from channels.email.ingest import EmailIngest, Envelope, Outcome
 
 if TYPE_CHECKING:

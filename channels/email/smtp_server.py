@@ -10,8 +10,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from bot.config import SmtpInboundConfig
-from bot.errors import ConfigError
+from bot.config.root import SmtpInboundConfig
+from channels.base import ChannelConfigError
 from channels.email.addresses import is_own_address, redact
 from channels.email.ingest import Envelope as MailEnvelope
 from channels.email.service import EmailService
@@ -81,7 +81,7 @@ class SmtpServer:
         self.tls = tls_context(config)
         if config.auth_username and not os.environ.get(PASSWORD_ENV):
             # an empty password would let anyone in
-            raise ConfigError(f"channels.email.smtp_inbound.auth_username is set but the "
+            raise ChannelConfigError(f"channels.email.smtp_inbound.auth_username is set but the "
                               f"{PASSWORD_ENV} environment variable is not")
 
     def protocol(self) -> SMTP:

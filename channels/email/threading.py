@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Message, OutboxItem, Ticket
-from bot.relay import belongs_to, find_by_number
+from bot.desk.relay import belongs_to, find_by_number
+from bot.store.models import Message, OutboxItem, Ticket
 from channels.email.addresses import subject_ticket
 from channels.email.parse import ParsedEmail
 

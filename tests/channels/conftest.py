@@ -15,11 +15,10 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem
-from bot.outbox import Dispatcher
-from bot.web import create_web_app
+from bot.config.root import AtiendeConfig
+from bot.engine.outbox import Dispatcher
+from bot.store.models import Message, OutboxItem
+from bot.web.app import create_web_app
 from channels import telegram, whatsapp
 from channels.registry import ChannelPlugin
 from tests.fakes.clients import (
@@ -97,7 +96,7 @@ def config(config: AtiendeConfig, twilio_api: FakeTwilio, telegram_api: FakeTele
                          per_chat_per_second=1000.0, overall_per_second=100_000.0)
 
 
-def plugin_lifespan(plugins: list[ChannelPlugin]):  # type: ignore[no-untyped-def]
+def plugin_lifespan(runtime: Runtime, plugins: list[ChannelPlugin]):  # type: ignore[no-untyped-def]
     """The channels' startup/shutdown hooks only: tests drive the dispatcher themselves."""
 
     @asynccontextmanager
@@ -106,7 +105,7 @@ def plugin_lifespan(plugins: list[ChannelPlugin]):  # type: ignore[no-untyped-de
             for hook in plugin.startup:
                 await hook()
         yield
-        await drain_background()
+        await runtime.ctx.work.drain()
         for plugin in reversed(plugins):
             for hook in reversed(plugin.shutdown):
                 await hook()
@@ -148,7 +147,7 @@ class Live:
 
     def drain(self) -> None:
         """Wait for the routing the webhooks started in the background."""
-        self.server.run(drain_background())
+        self.server.run(self.runtime.ctx.work.drain())
 
     def dispatch(self, now: datetime | None = None) -> int:
         """One outbox pass (`Dispatcher.deliver_due`) on the server's event loop."""
@@ -177,6 +176,6 @@ def live(runtime: Runtime) -> Iterator[Live]:
     plugins = [whatsapp.build_plugin(runtime, ENV), telegram.build_plugin(runtime, ENV)]
     assert all(plugin.is_on for plugin in plugins), [p.status for p in plugins]
     routes = [route for plugin in plugins for route in plugin.routes]
-    app = create_web_app(runtime, routes, plugin_lifespan(plugins))
+    app = create_web_app(runtime, routes, plugin_lifespan(runtime, plugins))
     with LoopbackServer(app) as server:
         yield Live(runtime, server, *plugins)

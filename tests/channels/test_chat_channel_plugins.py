@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
+from bot.config.root import AtiendeConfig
 from channels import telegram, whatsapp
 from channels.registry import build_plugins
 from tests.channels.conftest import ENV, PUBLIC_URL

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.agent_commands import AgentCommand, apply_command
-from bot.db import transaction
-from bot.models import Rating, Ticket
+from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.store.db import transaction
+from bot.store.models import Rating, Ticket
 from tests.channels.conftest import Live
 from tests.channels.test_telegram_transcripts import ANA, BILLING_PROBLEM, buttons, tap, turn
 from tests.fakes.clients import telegram_message

@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import update
 
-from bot.config import AtiendeConfig
-from bot.db import transaction
-from bot.models import OutboxItem
-from bot.outbox import Dispatcher, enqueue
+from bot.config.root import AtiendeConfig
+from bot.engine.outbox import Dispatcher, enqueue
+from bot.store.db import transaction
+from bot.store.models import OutboxItem
 from channels.send_once import SendOnce
 from scheduler.clock import FixedClock
 from tests.channels.conftest import Live

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.db import make_engine
-from bot.models import Message
+from bot.store.db import make_engine
+from bot.store.models import Message
 from tests.channels.conftest import ENV
 from tests.fakes.clients import telegram_message, telegram_post, twilio_params, twilio_post
 from tests.fakes.telegram_api import FakeTelegram

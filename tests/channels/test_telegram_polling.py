@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig
-from bot.models import Message
-from bot.web import create_web_app
+from bot.config.root import AtiendeConfig
+from bot.store.models import Message
+from bot.web.app import create_web_app
 from channels import telegram
 from channels.registry import ChannelPlugin
 from tests.channels.conftest import PUBLIC_URL, plugin_lifespan
@@ -32,7 +32,7 @@ def config(config: AtiendeConfig) -> AtiendeConfig:
 @pytest.fixture
 def polling(runtime: Runtime) -> Iterator[ChannelPlugin]:
     plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
-    app = create_web_app(runtime, plugin.routes, plugin_lifespan([plugin]))
+    app = create_web_app(runtime, plugin.routes, plugin_lifespan(runtime, [plugin]))
     with LoopbackServer(app):
         yield plugin
 

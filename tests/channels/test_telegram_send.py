@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.config import TelegramConfig
-from bot.errors import DeliveryError
-from channels.base import OutboundMessage
+from bot.config.root import TelegramConfig
+from channels.base import DeliveryError, OutboundMessage
 from channels.rate_limit import RateLimiter
 from channels.telegram import api_urls, make_bot
 from channels.telegram_sender import TelegramChannel, keyboard

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.config import AtiendeConfig
-from bot.db import transaction
-from bot.models import Conversation, OutboxItem, Ticket
-from bot.outbox import enqueue
+from bot.config.root import AtiendeConfig
+from bot.engine.outbox import enqueue
+from bot.store.db import transaction
+from bot.store.models import Conversation, OutboxItem, Ticket
 from scheduler.clock import FixedClock
 from tests.channels.conftest import Live
 from tests.fakes.clients import (

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.models import QuarantineItem
+from bot.store.models import QuarantineItem
 from tests.channels.conftest import Live
 from tests.fakes.clients import (
     telegram_callback,

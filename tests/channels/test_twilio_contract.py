@@ -18,10 +18,9 @@ import httpx
 import pytest
 
 from bot.app import Runtime, build_runtime
-from bot.config import AtiendeConfig, WhatsAppConfig, load_config
-from bot.errors import DeliveryError
-from bot.pipeline import receive
-from channels.base import InboundMessage, OutboundMessage
+from bot.config.root import AtiendeConfig, WhatsAppConfig, load_config
+from bot.engine.pipeline import receive
+from channels.base import DeliveryError, InboundMessage, OutboundMessage
 from channels.whatsapp_sender import Credentials, WhatsAppChannel
 from scheduler.clock import FixedClock
 from tests.conftest import need_service

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import transaction
-from bot.models import DeliveryStatus, QuarantineItem
+from bot.store.db import transaction
+from bot.store.models import DeliveryStatus, QuarantineItem
 from channels.twilio_wire import StatusReport
 from channels.whatsapp_status import record_status
 from tests.channels.conftest import PUBLIC_URL, Live

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db import transaction
-from bot.models import OutboxItem
-from bot.outbox import BASE_BACKOFF, enqueue
+from bot.engine.outbox import BASE_BACKOFF, enqueue
+from bot.store.db import transaction
+from bot.store.models import OutboxItem
 from channels.whatsapp_sender import degrade_buttons, parse_retry_after
 from scheduler.clock import FixedClock
 from tests.channels.conftest import PUBLIC_URL, Live

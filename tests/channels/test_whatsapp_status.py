@@ -7,11 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import transaction
-from bot.errors import DeliveryHeld
-from bot.models import Conversation, DeliveryStatus, OutboxItem, QuarantineItem
-from bot.outbox import enqueue
-from channels.base import OutboundMessage
+from bot.engine.outbox import enqueue
+from bot.store.db import transaction
+from bot.store.models import Conversation, DeliveryStatus, OutboxItem, QuarantineItem
+from channels.base import DeliveryHeld, OutboundMessage
 from scheduler.clock import FixedClock
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import CUSTOMER, status_params, twilio_post

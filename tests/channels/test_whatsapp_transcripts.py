@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from bot.db import transaction
-from bot.models import Conversation, Ticket
-from bot.outbox import enqueue
+from bot.engine.outbox import enqueue
+from bot.store.db import transaction
+from bot.store.models import Conversation, Ticket
 from scheduler.clock import FixedClock
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import CUSTOMER, twilio_params, twilio_post

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.config import AtiendeConfig
-from bot.models import QuarantineItem
+from bot.config.root import AtiendeConfig
+from bot.store.models import QuarantineItem
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import (
     AUTH_TOKEN,
@@ -184,7 +184,7 @@ def test_location_button_referral_and_reply_fields_are_read(live: Live) -> None:
     assert message.raw["_referral"] == {"ReferralNumMedia": "0", "ReferralBody": "Promo soporte",
                                         "ReferralSourceUrl": "https://fb.me/x",
                                         "ReferralSourceType": "ad"}
-    assert message.raw["_atiende"]["reply_to"] == "SMreplied"
+    assert message.reply_to == "SMreplied" and "_atiende" not in message.raw
 
 
 def test_a_quick_reply_button_reads_as_its_text(live: Live) -> None:

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.agent_commands import AgentCommand, apply_command
 from bot.app import Runtime
-from bot.config import AtiendeConfig
-from bot.contacts import ensure_contact_id
-from bot.db import transaction
-from bot.inbox import accept_inbound
-from bot.models import Conversation, OutboxItem, Rating, Ticket
-from bot.notify import tell_customer
-from bot.outbox import enqueue
+from bot.config.root import AtiendeConfig
+from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.desk.notify import tell_customer
+from bot.engine.contacts import ensure_contact_id
+from bot.engine.inbox import accept_inbound
+from bot.engine.outbox import enqueue
+from bot.store.db import transaction
+from bot.store.models import Conversation, OutboxItem, Rating, Ticket
 from channels.base import InboundMessage, OutboundMessage
 from channels.whatsapp_window import (
     can_send_free_text,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime, build_runtime
-from bot.config import AtiendeConfig
+from bot.config.root import AtiendeConfig
 from scheduler.clock import FixedClock
 from tests.conftest import need_service
 from tests.email.mailkit import MailDesk

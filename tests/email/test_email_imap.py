@@ -10,8 +10,8 @@ from imapclient import IMAPClient
 from sqlalchemy import func, select
 
 from bot.app import Runtime
-from bot.config import ImapConfig
-from bot.models import Message, Ticket
+from bot.config.root import ImapConfig
+from bot.store.models import Message, Ticket
 from channels.email.imap_poller import ImapPoller, ImapState
 from channels.email.plugin import imap_poller
 from channels.email.service import EmailService

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.cli import main
-from bot.config import AtiendeConfig
-from bot.models import Message, QuarantineItem
+from bot.cli.main import main
+from bot.config.root import AtiendeConfig
+from bot.store.models import Message, QuarantineItem
 from channels.email.ingest import Envelope
 from channels.email.service import EmailService
 from tests.email.mailkit import mail

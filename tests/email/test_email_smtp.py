@@ -11,9 +11,9 @@ import aiosmtplib
 import pytest
 
 from bot.app import Runtime
-from bot.config import AtiendeConfig, load_config
-from bot.models import Message, OutboxItem, QuarantineItem
-from bot.outbox import enqueue
+from bot.config.root import AtiendeConfig, load_config
+from bot.engine.outbox import enqueue
+from bot.store.models import Message, OutboxItem, QuarantineItem
 from tests.conftest import need_service
 from tests.email.conftest import with_email
 from tests.email.mailkit import MailDesk, mail, messages, outbox, rows, run
@@ -171,7 +171,7 @@ def test_outbound_errors_are_transient_or_permanent(desk: MailDesk, sink: SmtpSi
 def test_automatic_replies_per_recipient_are_limited(email_config: AtiendeConfig,
                                                      sink: SmtpSink, clock: object) -> None:
     from bot.app import build_runtime
-    from bot.config import AutoReplyLimit
+    from bot.config.root import AutoReplyLimit
 
     limited = with_email(email_config, auto_reply_limit=AutoReplyLimit(count=2, hours=3))
     runtime = build_runtime(limited, clock)  # type: ignore[arg-type]
@@ -187,10 +187,10 @@ def test_automatic_replies_per_recipient_are_limited(email_config: AtiendeConfig
 
 def test_mail_to_agents_carries_a_signed_reply_to(desk: MailDesk, sink: SmtpSink,
                                                   email_runtime: Runtime) -> None:
-    from bot.relay import sign_ticket
+    from bot.desk.relay import sign_ticket
 
     with email_runtime.factory() as session, session.begin():
-        from bot.models import Contact, Ticket
+        from bot.store.models import Contact, Ticket
 
         contact = Contact(name="Carla", created_at=email_runtime.clock.now())
         session.add(contact)
@@ -297,13 +297,14 @@ def test_a_bounce_with_a_null_envelope_sender_is_never_answered(desk: MailDesk,
 
 def test_auth_without_its_password_refuses_to_start(
         email_config: AtiendeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.errors import ConfigError
+    from channels.base import ChannelConfigError
     from channels.email.smtp_server import SmtpServer
 
     monkeypatch.delenv("SMTP_INBOUND_PASSWORD", raising=False)
     email = email_config.channels.email
     assert email is not None
-    with pytest.raises(ConfigError, match="auth_username is set but the SMTP_INBOUND_PASSWORD"):
+    with pytest.raises(ChannelConfigError,
+                       match="auth_username is set but the SMTP_INBOUND_PASSWORD"):
         SmtpServer(email.smtp_inbound.model_copy(update={"auth_username": "mta"}),
                    None)  # type: ignore[arg-type]
 
@@ -345,9 +346,9 @@ def test_a_mail_that_cannot_be_stored_is_quarantined_and_the_next_gets_through(
 
 def test_without_atiende_secret_key_a_key_is_generated_once_and_kept(
         runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.relay import sign_ticket, signing_key
+    from bot.desk.relay import sign_ticket, signing_key
 
-    with caplog.at_level("WARNING", logger="bot.relay"):
+    with caplog.at_level("WARNING", logger="bot.desk.relay"):
         first = signing_key(runtime.factory, environ={})
     assert len(first) >= 32
     assert "ATIENDE_SECRET_KEY is not set" in caplog.text

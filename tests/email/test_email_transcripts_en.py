@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.models import Message
+from bot.cli.chat import ChatSession
+from bot.store.models import Message
 from tests.email.mailkit import AGENT, MailDesk, events, mail, reply, rows, run, ticket
 from tests.servers.smtp_sink import Received
 

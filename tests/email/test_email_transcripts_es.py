@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.chat import ChatSession
-from bot.models import Message, OutboxItem
-from bot.relay import sign_ticket
+from bot.cli.chat import ChatSession
+from bot.desk.relay import sign_ticket
+from bot.store.models import Message, OutboxItem
 from channels.email.addresses import reply_address
 from tests.email.mailkit import (
     AGENT,

@@ -47,7 +47,7 @@ HOSTILE = {
 def test_matching_hostile_text_is_bounded(sample_index: KbIndex, name: str) -> None:
     best_match(sample_index, "¿Cuál es el horario?")   # lingua and stemmers loaded already
     seconds, peak = cost(lambda: best_match(sample_index, HOSTILE[name]))
-    assert seconds < 0.5, f"{name}: {seconds:.2f} s"
+    assert seconds < 1.0, f"{name}: {seconds:.2f} s"
     assert peak < 20, f"{name}: {peak:.0f} MB"
 
 
@@ -55,7 +55,7 @@ def test_matching_hostile_text_is_bounded(sample_index: KbIndex, name: str) -> N
 def test_detecting_the_language_of_hostile_text_is_bounded(name: str) -> None:
     detect_language("¿Cuál es el horario?")
     seconds, _ = cost(lambda: detect_language(HOSTILE[name]))
-    assert seconds < 0.2, f"{name}: {seconds:.2f} s"
+    assert seconds < 0.5, f"{name}: {seconds:.2f} s"
 
 
 def test_a_long_message_is_still_matched_by_its_opening(sample_index: KbIndex) -> None:

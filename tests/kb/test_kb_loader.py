@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import KbInvalid
-from kb.loader import Article, KbProblem, check_kb, load_kb
+from kb.loader import Article, KbInvalid, KbProblem, check_kb, load_kb
 
 GOOD = """---
 id: free-trial-en

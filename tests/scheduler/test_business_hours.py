@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.config import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from scheduler.business_hours import (
     add_business_time,
     business_minutes_between,

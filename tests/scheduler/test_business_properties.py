@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
 from scheduler.business_hours import (
     BusinessCalendar,
     add_business_time,

@@ -1,0 +1,1 @@
+"""The `atiende` command line: one module per command group."""

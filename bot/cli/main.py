@@ -1,0 +1,29 @@
+"""The `atiende` command line: serve, chat, db, kb; user mistakes exit 2 with one line."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from bot.cli.hours import hours, sla
+from bot.cli.kb import kb
+from bot.cli.ops import chat, db, serve
+from bot.cli.outbox import outbox
+from bot.cli.quarantine import quarantine
+from bot.cli.report import report
+from bot.cli.telegram import telegram
+from bot.cli.tickets import contacts, tickets
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="log debug details")
+def main(verbose: bool) -> None:
+    """Atiende: the support desk's front line on WhatsApp, Telegram and email."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
+                quarantine, outbox):
+    main.add_command(command)

@@ -1,0 +1,1 @@
+"""config.yaml as one pydantic model, composed of one section per concern."""

@@ -1,0 +1,189 @@
+"""The root pydantic model for config.yaml, with ATIENDE__SECTION__KEY environment overrides.
+
+The sections live in bot/config_hours.py, bot/config_desk.py and bot/config_channels.py;
+they are re-exported here, so `from bot.config.root import WhatsAppConfig` keeps working.
+"""
+
+# Pydantic copies field defaults per instance, so list/dict defaults are safe; ruff only
+# knows that for models whose BaseModel base is in the same file (Section is imported).
+# ruff: noqa: RUF012
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from bot.config.channels import (
+    AutoReplyLimit,
+    ChannelsConfig,
+    EmailConfig,
+    HostPort,
+    ImapConfig,
+    SmtpInboundConfig,
+    SmtpOutboundConfig,
+    TelegramConfig,
+    TemplatePurpose,
+    WhatsAppConfig,
+    WhatsAppTemplate,
+)
+from bot.config.desk import (
+    AgentConfig,
+    EscalationConfig,
+    FirstResponseConfig,
+    LadderStep,
+    OnCallConfig,
+    Priority,
+    RatingsConfig,
+    ResolutionConfig,
+    SlaConfig,
+    SlaTable,
+    VipConfig,
+)
+from bot.config.hours import (
+    RANGE_RE,
+    WEEKDAYS,
+    BusinessHoursConfig,
+    ExtraOpenDay,
+    HolidaysConfig,
+    check_ranges,
+)
+from bot.config.section import Section
+from bot.errors import ConfigError
+
+__all__ = [
+    "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig", "AutoReplyLimit",
+    "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
+    "EmailConfig", "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
+    "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "OnCallConfig",
+    "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
+    "SmtpInboundConfig", "SmtpOutboundConfig", "TelegramConfig", "TemplatePurpose",
+    "VipConfig", "WhatsAppConfig", "WhatsAppTemplate", "apply_env_overrides", "check_ranges",
+    "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
+]
+
+ENV_PREFIX = "ATIENDE__"
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///atiende.db"
+
+
+class HttpConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class KbConfig(Section):
+    path: str = "kb/articles"
+
+
+class BotConfig(Section):
+    default_language: Literal["es", "en"] = "es"
+    company_name: str = "Atiende"
+    conversation_timeout_hours: int = Field(24, gt=0)
+    timezone_label: dict[str, str] = {"es": "hora de Colombia", "en": "Colombia time"}
+
+
+class AtiendeConfig(Section):
+    """Everything config.yaml may hold; `source` is the file it came from."""
+
+    database: DatabaseConfig = DatabaseConfig()
+    http: HttpConfig = HttpConfig()
+    kb: KbConfig = KbConfig()
+    business_hours: BusinessHoursConfig = BusinessHoursConfig()
+    agents: list[AgentConfig] = []
+    vip: VipConfig = VipConfig()
+    sla: SlaConfig = SlaConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    on_call: OnCallConfig = OnCallConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    bot: BotConfig = BotConfig()
+    ratings: RatingsConfig = RatingsConfig()
+    source: str = Field("<defaults>", exclude=True)
+    base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
+
+    def resolve_path(self, value: str | Path) -> Path:
+        """A path from the config: a relative one is taken from the config file's folder."""
+        path = Path(value)
+        if path.is_absolute() or not self.base_dir:
+            return path
+        return Path(self.base_dir) / path
+
+    def kb_path(self) -> Path:
+        return self.resolve_path(self.kb.path)
+
+    def is_vip_address(self, address: str) -> bool:
+        return address.lower() in {item.lower() for item in self.vip.contacts}
+
+    def find_agent(self, email: str) -> AgentConfig | None:
+        return next((a for a in self.agents if a.email.lower() == email.lower()), None)
+
+
+def load_config(path: str | Path = "config.yaml",
+                environ: dict[str, str] | None = None) -> AtiendeConfig:
+    """Read, override from the environment and validate; raise ConfigError with one line."""
+    env = os.environ if environ is None else environ
+    data = read_yaml_mapping(Path(path))
+    apply_env_overrides(data, env, str(path))
+    try:
+        return AtiendeConfig.model_validate(
+            {**data, "source": str(path), "base_dir": str(Path(path).resolve().parent)})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, str(path))) from None
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found (copy config.yaml from the repository)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise ConfigError(f"{path}:{where} not valid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def apply_env_overrides(data: dict[str, Any], environ: Any, source: str) -> None:
+    """Set data[a][b][c] from ATIENDE__A__B__C; values are parsed as YAML scalars/lists."""
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
+        if not keys:
+            continue
+        node = data
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[keys[-1]] = parse_env_value(raw, name, source)
+
+
+def parse_env_value(raw: str, name: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"{source}: environment variable {name} is not a valid value") from None
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and section)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: {key}: {message}{more}"

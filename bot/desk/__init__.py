@@ -1,0 +1,1 @@
+"""The help desk's rules: tickets, SLA deadlines, escalation, notices, agent relay and ratings."""

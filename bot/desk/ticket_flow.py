@@ -1,0 +1,218 @@
+"""The ticket side of a turn: open, append, ask what is missing, status, escalate, reopen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.desk import notify, oncall, tickets
+from bot.engine.conversations import reset_state, set_state
+from bot.engine.intents import HUMAN_PHRASES, Intent, has_substance
+from bot.engine.replies import (
+    CATEGORY_NAMES,
+    LEVEL_NAMES,
+    PRIORITY_NAMES,
+    STATUS_NAMES,
+    name_of,
+    numbered,
+    render,
+    render_week,
+    render_when,
+)
+from bot.engine.triage import infer_category, infer_priority
+from bot.engine.turn import Turn
+from bot.store.models import CATEGORIES, Ticket
+from kb.normalize import normalize_text
+from scheduler.business_hours import describe_week, is_open, next_opening
+
+
+def promise(turn: Turn, ticket: Ticket) -> str:
+    """When a human will answer: the on-call page, or the first-response due time."""
+    if ticket.paged_at is not None:
+        return render("promise_on_call", turn.lang)
+    if ticket.first_response_due_at is None:
+        return ""
+    return render("promise_due", turn.lang, when=local_when(turn, ticket.first_response_due_at),
+                  zone=zone_label(turn))
+
+
+def zone_label(turn: Turn) -> str:
+    labels = turn.ctx.config.bot.timezone_label
+    return labels.get(turn.lang) or turn.ctx.config.business_hours.timezone
+
+
+def local_when(turn: Turn, at: datetime) -> str:
+    zone = ZoneInfo(turn.ctx.config.business_hours.timezone)
+    return render_when(at.astimezone(zone), turn.now.astimezone(zone), turn.lang)
+
+
+def open_or_append(turn: Turn, text: str) -> None:
+    """Append to the contact's open ticket on the same topic, or open a new one."""
+    current = tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    append_or_open(turn, text, current)
+
+
+def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
+    """open_or_append when the caller has just looked up the open ticket (`current`)."""
+    category = infer_category(text)
+    continues_thread = current is not None and current.number == turn.thread_ticket
+    if current is not None and (continues_thread or category is None
+                                or current.category in (None, category)):
+        append(turn, current)
+        return
+    if not has_substance(without_agent_request(text)):
+        set_state(turn.conversation, "awaiting_description", turn.now, request=text)
+        turn.say("ask_description")
+        turn.decide("asked_description")
+        return
+    create(turn, text, category)
+
+
+def without_agent_request(text: str) -> str:
+    norm = f" {normalize_text(text)} "
+    for phrase in HUMAN_PHRASES:
+        norm = norm.replace(f" {phrase} ", " ")
+    return norm.strip()
+
+
+def create(turn: Turn, text: str, category: str | None) -> Ticket:
+    ticket = tickets.create_ticket(
+        turn.session, turn.desk, contact=turn.contact, channel=turn.conversation.channel,
+        conversation_id=turn.conversation.id, text=text, category=category,
+        priority=infer_priority(text, category), language=turn.lang, actor=turn.actor,
+        now=turn.now)
+    turn.ticket = ticket
+    turn.message.ticket_id = ticket.id
+    notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now,
+                      first_message=turn.began_conversation)
+    if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
+        oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
+    else:
+        out_of_hours_notice(turn)
+    turn.say("ticket_created", number=ticket.number,
+             category=name_of(CATEGORY_NAMES, category, turn.lang) if category else "—",
+             priority=name_of(PRIORITY_NAMES, ticket.priority, turn.lang),
+             promise=promise(turn, ticket))
+    if category is None:
+        ask_category(turn, ticket)
+    else:
+        reset_state(turn.conversation, turn.now)
+    return ticket
+
+
+def ask_category(turn: Turn, ticket: Ticket) -> None:
+    options = [name_of(CATEGORY_NAMES, c, turn.lang) for c in CATEGORIES]
+    turn.say("ask_category", buttons=tuple(str(n) for n in range(1, len(CATEGORIES) + 1)),
+             number=ticket.number, options=numbered(options))
+    set_state(turn.conversation, "awaiting_category", turn.now, ticket_id=ticket.id)
+
+
+def append(turn: Turn, ticket: Ticket) -> None:
+    turn.ticket = ticket
+    tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
+    notify.customer_follow_up(turn.session, turn.ctx.config, ticket, turn.message, turn.text,
+                              turn.now)
+    out_of_hours_notice(turn)
+    turn.say("ticket_updated", number=ticket.number)
+
+
+def out_of_hours_notice(turn: Turn) -> None:
+    """Outside office hours, say once a day per conversation when agents will answer."""
+    calendar, zone = turn.ctx.calendar, ZoneInfo(turn.ctx.config.business_hours.timezone)
+    today = turn.now.astimezone(zone).date().isoformat()
+    if (is_open(calendar, turn.now) or turn.conversation.out_of_hours_notice_on == today
+            or turn.is_automated):
+        return
+    opening = next_opening(calendar, turn.now)
+    if opening is None:
+        return
+    turn.conversation.out_of_hours_notice_on = today
+    turn.say("out_of_hours", week=render_week(describe_week(calendar), turn.lang),
+             zone=zone_label(turn), when=local_when(turn, opening))
+    turn.decide("out_of_hours_notice", detail=opening.isoformat())
+
+
+def take_description(turn: Turn, intent: Intent) -> bool:
+    """The answer to "tell me what happened": open the ticket with it."""
+    request = turn.conversation.context.get("request", "")
+    if intent.name in ("greeting", "thanks", "status", "escalate"):
+        reset_state(turn.conversation, turn.now)
+        return False
+    text = turn.text if not request else f"{turn.text}\n\n({request})"
+    create(turn, text, infer_category(turn.text))
+    return True
+
+
+def take_category(turn: Turn, intent: Intent) -> bool:
+    """The answer to "what is it about?": a number or a category name."""
+    ticket = tickets.find_ticket(turn.session, turn.conversation.context.get("ticket_id"))
+    category = pick_category(turn.text, intent)
+    reset_state(turn.conversation, turn.now)
+    if ticket is None or category is None:
+        return False
+    turn.ticket = ticket
+    turn.message.ticket_id = ticket.id
+    tickets.set_category(turn.session, turn.desk, ticket, category, turn.actor, turn.now)
+    turn.say("ticket_category_set", number=ticket.number,
+             category=name_of(CATEGORY_NAMES, category, turn.lang), promise=promise(turn, ticket))
+    return True
+
+
+def pick_category(text: str, intent: Intent) -> str | None:
+    if intent.name == "choice" and intent.number and 1 <= intent.number <= len(CATEGORIES):
+        return CATEGORIES[intent.number - 1]
+    norm = normalize_text(text)
+    for category, names in CATEGORY_NAMES.items():
+        if norm in {normalize_text(name) for name in names.values()}:
+            return category
+    return None
+
+
+def report_status(turn: Turn, number: int | None) -> None:
+    if number is not None:
+        ticket = tickets.find_contact_ticket(turn.session, turn.contact.id, number)
+        if ticket is None:
+            turn.say("ticket_not_found", number=number)
+            turn.decide("status_not_found", detail=str(number))
+            return
+    else:
+        ticket = tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
+    if ticket is None:
+        turn.say("no_tickets")
+        turn.decide("status_no_tickets")
+        return
+    turn.ticket = ticket
+    turn.say("ticket_status", number=ticket.number, subject=ticket.subject,
+             status=name_of(STATUS_NAMES, ticket.status, turn.lang),
+             priority=name_of(PRIORITY_NAMES, ticket.priority, turn.lang),
+             assignee=ticket.assignee or render("unassigned", turn.lang),
+             updated=local_time(turn, ticket.updated_at))
+    turn.decide("status_reported", ticket=ticket)
+
+
+def local_time(turn: Turn, at: datetime) -> str:
+    zone = ZoneInfo(turn.ctx.config.business_hours.timezone)
+    return f"{at.astimezone(zone).strftime('%Y-%m-%d %H:%M')} ({zone_label(turn)})"
+
+
+def escalate_by_customer(turn: Turn, number: int | None) -> None:
+    ticket = (tickets.find_contact_ticket(turn.session, turn.contact.id, number) if number
+              else tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket))
+    if ticket is None or ticket.status == "closed":
+        turn.say("escalate_without_ticket")
+        turn.decide("escalation_without_ticket")
+        return
+    turn.ticket = ticket
+    turn.message.ticket_id = ticket.id
+    raised = tickets.escalate(turn.session, turn.desk, ticket, turn.actor, turn.now,
+                              reason=f"customer request: {turn.text}")
+    key = "escalated" if raised else "escalated_max"
+    turn.say(key, number=ticket.number, level=ticket.level,
+             level_name=name_of(LEVEL_NAMES, ticket.level, turn.lang))
+
+
+def reopen_with_message(turn: Turn, ticket: Ticket) -> None:
+    turn.ticket = ticket
+    tickets.reopen(turn.session, turn.desk, ticket, turn.actor, turn.now)
+    tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
+    turn.say("ticket_reopened", number=ticket.number)

@@ -1,0 +1,133 @@
+"""Store every inbound message first, keyed by (channel, provider id), so retries run once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config.root import AtiendeConfig
+from bot.engine.contacts import ensure_contact_id
+from bot.store.models import Message
+from channels.base import InboundMessage
+
+MESSAGES = Message.__table__
+# Built once: the hot path passes only parameters (no statement building per message).
+MESSAGE_ID_BY_PROVIDER_ID = select(MESSAGES.c.id).where(
+    MESSAGES.c.channel == bindparam("channel"),
+    MESSAGES.c.provider_message_id == bindparam("provider_message_id"))
+INSERT_MESSAGE = insert(MESSAGES)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    message_id: int
+    is_new: bool
+    contact_id: int | None = None   # who sent it; known for a new message
+
+
+def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                   on_new: Callable[[Session], object] | None = None) -> Accepted:
+    """Insert the message (and its contact) unless this provider id was seen already.
+
+    Commits on its own, so the message is durable before the provider is acknowledged;
+    `on_new` runs in the same transaction when the message is new. Plain SQL statements
+    (no unit of work): this runs for every message before the webhook is answered.
+    """
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
+    if existing is not None:
+        return Accepted(existing, False)
+    try:  # no SAVEPOINT: on SQLite it reads before writing and fails at once with "locked"
+        return insert_message(session, config, inbound, on_new)
+    except IntegrityError:  # another worker stored this id (or this new contact) first
+        session.rollback()
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
+    if existing is not None:
+        return Accepted(existing, False)
+    return insert_message(session, config, inbound, on_new)   # the contact exists now
+
+
+def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                   on_new: Callable[[Session], object] | None) -> Accepted:
+    accepted = stage_message(session, config, inbound, on_new)
+    session.commit()
+    return accepted
+
+
+def stage_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                  on_new: Callable[[Session], object] | None = None) -> Accepted:
+    """accept_inbound without the commit, for several messages stored in one transaction.
+
+    A provider id staged earlier in the same transaction counts as seen. A conflict with
+    another worker raises IntegrityError: the caller rolls back and uses accept_inbound.
+    """
+    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
+    if existing is not None:
+        return Accepted(existing, False)
+    return stage_message(session, config, inbound, on_new)
+
+
+def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
+                  on_new: Callable[[Session], object] | None) -> Accepted:
+    connection = session.connection()
+    contact_id = ensure_contact_id(connection, config, inbound.channel, inbound.sender,
+                                   inbound.sender_name, inbound.received_at)
+    values = message_values(contact_id, inbound)
+    message_id = int(connection.execute(INSERT_MESSAGE, values).inserted_primary_key[0])
+    if on_new is not None:
+        on_new(session)
+    return Accepted(message_id, True, contact_id)
+
+
+def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:
+    stmt = select(Message).where(Message.channel == channel,
+                                 Message.provider_message_id == provider_message_id)
+    return session.scalars(stmt).first()
+
+
+def find_message_id(session: Session, channel: str, provider_message_id: str) -> int | None:
+    return session.connection().execute(MESSAGE_ID_BY_PROVIDER_ID, {
+        "channel": channel, "provider_message_id": provider_message_id}).scalar()
+
+
+def build_message_row(session: Session, config: AtiendeConfig, inbound: InboundMessage) -> Message:
+    contact_id = ensure_contact_id(session.connection(), config, inbound.channel, inbound.sender,
+                                   inbound.sender_name, inbound.received_at)
+    return Message(**message_values(contact_id, inbound))
+
+
+def message_values(contact_id: int, inbound: InboundMessage) -> dict[str, Any]:
+    return {"direction": "in", "channel": inbound.channel,
+            "provider_message_id": inbound.provider_message_id, "contact_id": contact_id,
+            "sender": inbound.sender, "text": inbound.text,
+            "attachments": [attachment_record(a) for a in inbound.attachments],
+            "raw": to_jsonable(dict(inbound.raw)), "status": "received",
+            "created_at": inbound.received_at, "subject": inbound.subject,
+            "reply_to": inbound.reply_to, "language_hint": inbound.language_hint,
+            "is_automated": inbound.is_automated, "claimed_ticket": inbound.ticket_number,
+            "route_failures": 0}
+
+
+def attachment_record(attachment: Any) -> dict[str, Any]:
+    record = dataclasses.asdict(attachment)
+    record.pop("data", None)
+    return record
+
+
+def to_jsonable(value: Any) -> Any:
+    """Raw payloads may hold bytes or datetimes; keep them readable in a JSON column."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,52 @@
+"""Work handed on inside one event loop: a queue per loop, drained by one task at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+
+
+@dataclass
+class LoopState(Generic[Item]):
+    waiting: deque[Item] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+
+
+class LoopQueue(Generic[Item]):
+    """Items wait in their event loop's deque; one task at a time runs `drain` over it, which
+    takes items from the left until the deque is empty. Items put meanwhile join the same run,
+    so whatever piles up while one batch is handled forms the next batch.
+
+    Queues are weakly keyed by their loop, so a finished loop (`asyncio.run`) is let go."""
+
+    def __init__(self, drain: Callable[[deque[Item]], Awaitable[None]],
+                 background: set[asyncio.Task[None]]) -> None:
+        self.drain = drain
+        self.background = background   # the owner's running drain tasks
+        self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState[Item]] = (
+            weakref.WeakKeyDictionary())
+
+    def put(self, item: Item) -> None:
+        loop = asyncio.get_running_loop()
+        state = self.loops.get(loop)
+        if state is None:
+            state = self.loops[loop] = LoopState()
+        state.waiting.append(item)
+        if state.task is None or state.task.done():
+            task = state.task = loop.create_task(self.drain(state.waiting))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+            task.add_done_callback(lambda _: forget_task(state, task))
+
+
+def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:
+    """A finished task no longer keeps its event loop (the queue's weak key) alive."""
+    if state.task is task:
+        state.task = None
+

@@ -1,0 +1,292 @@
+"""The outbox: replies are rows written with the state change; a dispatcher delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Update, bindparam, func, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.models import OutboxItem, Rating, Ticket
+from bot.store.persist import add_row
+from bot.web import metrics
+from channels.base import Channel, DeliveryError, DeliveryHeld, OutboundMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+JITTER = 0.2  # retries wait up to 20 % longer, at random, so rows that failed together spread out
+CONCURRENT_SENDS = 16  # recipients served at once; each recipient's rows still go in order
+MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmetic small
+
+
+def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
+            buttons: tuple[str, ...] = (), kind: str = "reply", conversation_id: int | None = None,
+            ticket_id: int | None = None, in_reply_to: int | None = None,
+            subject: str | None = None, flush: bool = True) -> OutboxItem:
+    """Add one outbound message to the caller's transaction (`subject` is for email).
+
+    With `flush=False` the row gets its id at the caller's next flush (a turn queues several
+    replies and flushes once).
+    """
+    item = OutboxItem(**outbox_row(channel, recipient, text, now, buttons, kind,
+                                   conversation_id, ticket_id, in_reply_to, subject))
+    session.add(item)
+    if flush:
+        session.flush()
+    return item
+
+
+def enqueue_notice(session: Session, *, channel: str, recipient: str, text: str,
+                   now: datetime, buttons: tuple[str, ...] = (), kind: str,
+                   ticket_id: int | None = None, subject: str | None = None) -> None:
+    """Like `enqueue`, for a message whose row nobody needs back (agent notices and pages):
+    inside a routing batch it is written with the batch's other rows in one statement."""
+    add_row(session, OutboxItem, outbox_row(channel, recipient, text, now, buttons, kind,
+                                            None, ticket_id, None, subject))
+
+
+def outbox_row(channel: str, recipient: str, text: str, now: datetime,
+               buttons: tuple[str, ...], kind: str, conversation_id: int | None,
+               ticket_id: int | None, in_reply_to: int | None,
+               subject: str | None) -> dict[str, object]:
+    """Every column of a new pending row (deferred rows batch only with the same columns)."""
+    payload: dict[str, object] = {"text": text, "buttons": list(buttons), "kind": kind}
+    if subject:
+        payload["subject"] = subject
+    return {"channel": channel, "recipient": recipient, "payload": payload, "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "last_error": None,
+            "provider_message_id": None, "conversation_id": conversation_id,
+            "ticket_id": ticket_id, "in_reply_to": in_reply_to, "created_at": now,
+            "sent_at": None}
+
+
+HELD_FOR = select(OutboxItem.id).where(  # built once: it runs for every WhatsApp message
+    OutboxItem.channel == bindparam("channel"), OutboxItem.recipient == bindparam("recipient"),
+    OutboxItem.status == "held")
+
+
+def release_held(session: Session, channel: str, recipient: str, now: datetime) -> int:
+    """Held rows for this recipient become due again (e.g. the customer wrote back)."""
+    # On the session's connection: a Core statement skips the ORM's per-query work.
+    held = list(session.connection().execute(
+        HELD_FOR, {"channel": channel, "recipient": recipient}).scalars())
+    if held:  # the common case writes nothing (SQLite: no write lock taken)
+        session.execute(update(OutboxItem)
+                        .where(OutboxItem.id.in_(held), OutboxItem.status == "held")
+                        .values(status="pending", next_attempt_at=now))
+    return len(held)
+
+
+def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
+    extra = {key: value for key, value in item.payload.items()
+             if key not in ("text", "buttons", "kind")}
+    return OutboundMessage(
+        channel=item.channel, recipient=item.recipient, text=item.payload.get("text", ""),
+        buttons=tuple(item.payload.get("buttons", ())), kind=item.payload.get("kind", "reply"),
+        ticket_number=ticket_number, outbox_id=item.id,
+        metadata={**extra, "ticket_id": item.ticket_id, "conversation_id": item.conversation_id,
+                  "in_reply_to": item.in_reply_to},
+    )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Exponential delay before the next try, at least what the provider asked for."""
+    doublings = min(max(attempts - 1, 0), MAX_DOUBLINGS)
+    delay = min(BASE_BACKOFF * (2 ** doublings), MAX_BACKOFF)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def with_jitter(delay: timedelta, draw: float) -> timedelta:
+    """`delay` stretched by up to JITTER; `draw` in [0, 1). Never shorter than `delay`."""
+    return delay * (1 + JITTER * min(max(draw, 0.0), 1.0))
+
+
+class Dispatcher:
+    """Delivers due outbox rows through the registered channels, retrying transient errors."""
+
+    def __init__(self, factory: sessionmaker[Session], channels: Mapping[str, Channel],
+                 concurrency: int = CONCURRENT_SENDS,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self.factory = factory
+        self.channels = channels
+        self.concurrency = concurrency
+        self.jitter = jitter
+
+    def claim_due(self, session: Session, now: datetime, limit: int) -> list[OutboxItem]:
+        stmt = (select(OutboxItem)
+                .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
+                       OutboxItem.channel.in_(list(self.channels)))
+                .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        return list(session.scalars(stmt))
+
+    async def deliver_due(self, now: datetime, limit: int = 100) -> int:
+        """Try every due row once; returns how many were sent.
+
+        Different recipients are served concurrently; one recipient's rows go in id order.
+        Each row's outcome is one UPDATE (no unit-of-work flush). On PostgreSQL the claimed
+        rows stay locked until the batch commits (other workers skip them, and a status
+        callback for one of them waits). SQLite has no row locks, so each row's outcome is
+        committed as soon as it is known: a status callback that comes in while the rest of
+        the batch is still sending is not overwritten later.
+        """
+        with self.factory() as session:
+            commit_each = session.get_bind().dialect.name != "postgresql"
+            items = self.claim_due(session, now, limit)
+            numbers = ticket_numbers(session, items)
+            session.expunge_all()  # outcomes are written by record_outcome, never flushed
+            lines: dict[tuple[str, str], list[OutboxItem]] = {}
+            for item in items:
+                lines.setdefault((item.channel, item.recipient), []).append(item)
+            await self.prepare_channels(lines)
+            turns = asyncio.Semaphore(self.concurrency)
+
+            async def deliver_line(line: list[OutboxItem]) -> int:
+                sent = 0
+                for item in line:
+                    async with turns:
+                        sent += await self.deliver_one(item, now, numbers.get(item.ticket_id))
+                    record_outcome(session, item)
+                    if commit_each:
+                        session.commit()
+                return sent
+
+            sent = sum(await asyncio.gather(*(deliver_line(line) for line in lines.values())))
+            session.commit()
+            return sent
+
+    async def prepare_channels(self, lines: Mapping[tuple[str, str], object]) -> None:
+        """Channels that can look up a whole batch's recipients at once (`prepare`) do so."""
+        recipients: dict[str, list[str]] = {}
+        for channel, recipient in lines:
+            recipients.setdefault(channel, []).append(recipient)
+        for name, addresses in recipients.items():
+            prepare = getattr(self.channels[name], "prepare", None)
+            if prepare is not None:
+                await prepare(addresses)
+
+    async def deliver_one(self, item: OutboxItem, now: datetime,
+                          ticket_number: int | None = None) -> int:
+        sent = await self.attempt(item, now, ticket_number)
+        counter = metrics.OUTBOX_SENT if sent else metrics.OUTBOX_FAILED
+        counter.labels(item.channel).inc()
+        if item.status == "failed":
+            metrics.OUTBOX_DEAD_LETTERS.labels(item.channel).inc()
+        return sent
+
+    async def attempt(self, item: OutboxItem, now: datetime, ticket_number: int | None) -> int:
+        item.attempts += 1
+        try:
+            receipt = await self.channels[item.channel].send(to_outbound(item, ticket_number))
+        except DeliveryError as exc:
+            self.record_failure(item, exc, now)
+            return 0
+        except Exception as exc:  # an adapter bug must not roll back the rest of the batch
+            log.exception("outbox %s: channel %s crashed", item.id, item.channel)
+            self.record_failure(item, DeliveryError(f"{type(exc).__name__}: {exc}"), now)
+            return 0
+        item.status = receipt.status if receipt.status != "sent" else "sent"
+        item.provider_message_id = receipt.provider_message_id
+        item.sent_at = now
+        item.last_error = None
+        return 1
+
+    def record_failure(self, item: OutboxItem, exc: DeliveryError, now: datetime) -> None:
+        item.last_error = str(exc)
+        if isinstance(exc, DeliveryHeld):
+            item.status = "held"  # until release_held(): the channel said why
+            log.info("outbox %s held: %s", item.id, exc)
+            return
+        if not exc.transient or item.attempts >= MAX_ATTEMPTS:
+            item.status = "failed"
+            log.warning("outbox %s failed for good after %s attempts: %s", item.id,
+                        item.attempts, exc)
+            return
+        item.next_attempt_at = now + with_jitter(backoff(item.attempts, exc.retry_after),
+                                                 self.jitter())
+
+
+def ticket_numbers(session: Session, items: Sequence[OutboxItem]) -> dict[int | None, int]:
+    """Ticket id → number for the claimed rows, in one query."""
+    ids = {item.ticket_id for item in items if item.ticket_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))
+    return {ticket_id: number for ticket_id, number in rows if number is not None}
+
+
+OUTCOME_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provider_message_id",
+                   "sent_at")
+
+
+OUTBOX = OutboxItem.__table__
+
+
+def record_outcome(session: Session, item: OutboxItem) -> None:
+    """Write what one attempt changed on a (detached) claimed row, and on its rating.
+
+    Only the columns the attempt changed: a transient failure leaves `status` and the SID
+    alone, so a status callback that recorded the send meanwhile (the provider took it, our
+    call timed out) is kept.
+    """
+    state = inspect(item)
+    changed = tuple(name for name in OUTCOME_COLUMNS if state.attrs[name].history.has_changes())
+    if changed:
+        values = {f"new_{name}": getattr(item, name) for name in changed}
+        session.connection().execute(outcome_update(changed), {"row_id": item.id, **values})
+    track_rating_request(session, item)
+
+
+@functools.cache
+def outcome_update(columns: tuple[str, ...]) -> Update:
+    """The UPDATE for one set of changed columns, built once per set (a handful exist)."""
+    return (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns}))
+
+
+def track_rating_request(session: Session, item: OutboxItem) -> None:
+    """A rating request's fate shows on its rating: sent, or not sent with the channel's reason
+    (say, outside the WhatsApp window with no template)."""
+    if item.payload.get("kind") != "rating_request" or item.ticket_id is None:
+        return
+    if item.status == "sent":
+        values: dict[str, object] = {"request_status": "sent", "not_sent_reason": None}
+    elif item.status in ("held", "failed"):
+        values = {"request_status": "not_sent", "not_sent_reason": item.last_error}
+    else:
+        return
+    latest = (select(func.max(Rating.resolution)).where(Rating.ticket_id == item.ticket_id)
+              .scalar_subquery())
+    session.execute(update(Rating).where(Rating.ticket_id == item.ticket_id,
+                                         Rating.resolution == latest).values(**values))
+
+
+OUTBOX_STATUSES = ("pending", "sent", "delivered", "read", "held", "suppressed", "failed")
+RETRYABLE_STATUSES = ("failed", "held")
+
+
+def retry_now(session: Session, item_id: int, now: datetime) -> OutboxItem:
+    """Put a dead-letter (or held) row back in the queue with a fresh set of attempts."""
+    item = session.get(OutboxItem, item_id)
+    if item is None:
+        raise LookupError(f"no outbox row {item_id}")
+    if item.status not in RETRYABLE_STATUSES:
+        raise ValueError(f"outbox row {item_id} is {item.status}; only failed or held rows "
+                         "are retried")
+    item.status = "pending"
+    item.attempts = 0
+    item.next_attempt_at = now
+    return item
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
+    return {status: count for status, count in rows}

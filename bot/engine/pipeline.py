@@ -1,0 +1,275 @@
+"""The inbound pipeline every channel uses: store (deduped), then route in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from bot.config.root import AtiendeConfig
+from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
+from bot.engine.route import RouteResult, route_message, route_messages
+from bot.engine.turn import EngineContext
+from bot.engine.work import EngineWork
+from bot.store.db import transaction
+from bot.store.models import Message
+from bot.web import metrics
+from channels.base import InboundMessage
+
+log = logging.getLogger(__name__)
+ROUTE_BATCH = 32
+STORE_BATCH = 64
+RETRY_BATCH = 50
+MAX_ROUTE_FAILURES = 5
+Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
+# The database, not one message, is the problem: retrying message by message would only wait
+# out the same timeout again for each.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+async def accept_then_route(factory: sessionmaker[Session], ctx: EngineContext,
+                            inbound: InboundMessage,
+                            on_new: Callable[[Session], object] | None = None) -> bool:
+    """For protocol hooks: store (durable before we acknowledge), route in the background.
+
+    Returns False for a provider retry already stored. `on_new` runs in the storing
+    transaction of a new message. Messages that arrive while others are being stored are
+    stored together, in one transaction (one commit), then routed in the order stored.
+    Routing failures stay stored as `failed` and are retried by the scheduler.
+    """
+    pending = PendingStore(factory, ctx, inbound, on_new,
+                           asyncio.get_running_loop().create_future())
+    # A client that hangs up cancels only its wait: the message is stored (and routed) all
+    # the same, and an error nobody waits for any more is not reported as unretrieved.
+    pending.accepted.add_done_callback(lambda done: done.cancelled() or done.exception())
+    ctx.work.storing.put(pending)
+    accepted = await pending.accepted
+    return accepted.is_new
+
+
+@dataclass(frozen=True)
+class PendingStore:
+    """A message waiting to be stored, and the future its webhook waits on."""
+
+    factory: sessionmaker[Session]
+    ctx: EngineContext
+    inbound: InboundMessage
+    on_new: Callable[[Session], object] | None
+    accepted: asyncio.Future[Accepted]
+
+
+async def store_waiting(waiting: deque[PendingStore]) -> None:
+    """Store what waits, up to STORE_BATCH at a time, then hand the new messages to routing."""
+    batch: list[PendingStore] = []
+    try:
+        while waiting:
+            batch = take_stores(waiting)
+            try:
+                outcomes = await run_in_threadpool(store_together, batch)
+            except Exception as exc:  # the worker pool itself failed: nothing was stored
+                outcomes = [exc] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Accepted) and outcome.is_new:
+                    queue_for_routing(pending.factory, pending.ctx, outcome)
+                settle(pending, outcome)
+    except asyncio.CancelledError:
+        # The loop is going away mid-store: nobody may wait for ever. What the store in
+        # flight commits stays stored (a provider's retry is then a duplicate, answered as
+        # such); the retry job routes it.
+        stopped = RuntimeError("the server stopped before this message was stored")
+        for pending in (*batch, *waiting):
+            settle(pending, stopped)
+        waiting.clear()
+        raise
+
+
+def settle(pending: PendingStore, outcome: Accepted | Exception) -> None:
+    if pending.accepted.done():   # its client hung up
+        return
+    if isinstance(outcome, Accepted):
+        pending.accepted.set_result(outcome)
+    else:
+        pending.accepted.set_exception(outcome)
+
+
+def take_stores(waiting: deque[PendingStore]) -> list[PendingStore]:
+    """The oldest waiting messages for one database, up to STORE_BATCH."""
+    first = waiting.popleft()
+    batch = [first]
+    while (waiting and len(batch) < STORE_BATCH and waiting[0].factory is first.factory
+           and waiting[0].ctx is first.ctx):
+        batch.append(waiting.popleft())
+    return batch
+
+
+def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
+    """Store several messages in one transaction; if that fails because of one of them (a
+    conflict with another worker, one bad message), store them one by one, so each gets its
+    own outcome. When the database itself is unreachable, locked or timing out, they all fail
+    at once (503, the provider retries) instead of each waiting out the same timeout."""
+    factory, ctx = batch[0].factory, batch[0].ctx
+    if len(batch) > 1:
+        try:
+            with ctx.work.writer_turn(), factory() as session:
+                stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
+                          for pending in batch]
+                session.commit()
+        except DATABASE_UNAVAILABLE as exc:
+            log.error("storing %d messages failed: %s", len(batch), exc)
+            return [exc] * len(batch)
+        except Exception as exc:
+            log.warning("storing %d messages together failed (%s); storing them one by one",
+                        len(batch), exc)
+        else:
+            for pending, accepted in zip(batch, stored, strict=True):
+                count_stored(pending.inbound, accepted)
+            return list(stored)
+    outcomes: list[Accepted | Exception] = []
+    for pending in batch:
+        try:
+            outcomes.append(store(factory, ctx, pending.inbound, pending.on_new))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
+                      accepted: Accepted) -> None:
+    """Route one stored message soon; messages stored meanwhile join it in one transaction."""
+    ctx.work.routing.put((factory, ctx, accepted))
+
+
+def route_stored(factory: sessionmaker[Session], ctx: EngineContext,
+                 stored: list[Accepted]) -> list[RouteResult]:
+    """Route messages just stored (in that order) in batches; never raises."""
+    waiting = deque((factory, ctx, accepted) for accepted in stored)
+    results: list[RouteResult] = []
+    while waiting:
+        _, _, batch = take_batch(waiting)
+        results.extend(route_batch(factory, ctx, batch))
+    return results
+
+
+async def route_waiting(waiting: deque[Routable]) -> None:
+    """Route what waits, one batch at a time, so a customer's quick second message is never
+    handled before their first, and routing transactions never queue for each other at
+    SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
+    one routing transaction in progress (see `writer_turn`), elsewhere not at all."""
+    while waiting:
+        factory, ctx, batch = take_batch(waiting)
+        try:
+            await run_in_threadpool(route_batch, factory, ctx, batch)
+        except Exception:  # the worker pool itself failed: they stay stored for the retry job
+            log.exception("could not route messages %s; the retry job will", batch)
+
+
+def take_batch(waiting: deque[Routable]) -> tuple[sessionmaker[Session], EngineContext, list[int]]:
+    """The oldest waiting messages for one database, up to ROUTE_BATCH, one per contact
+    (a contact's next message waits for the next batch, which sees this one's changes)."""
+    factory, ctx, _ = waiting[0]
+    batch: list[int] = []
+    contacts: set[int | None] = set()
+    while waiting and len(batch) < ROUTE_BATCH:
+        next_factory, next_ctx, accepted = waiting[0]
+        if (next_factory is not factory or next_ctx is not ctx
+                or accepted.contact_id in contacts):
+            break
+        waiting.popleft()
+        batch.append(accepted.message_id)
+        contacts.add(accepted.contact_id)
+    return factory, ctx, batch
+
+
+def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
+                message_ids: list[int]) -> list[RouteResult]:
+    """Route several stored messages in one transaction; if that fails, one by one, so only
+    the message that fails is marked `failed` (its own error logged)."""
+    if len(message_ids) > 1:
+        try:
+            with ctx.work.writer_turn(), transaction(factory) as session:
+                return route_messages(session, ctx, message_ids)
+        except Exception as exc:
+            log.warning("routing %d messages together failed (%s); routing them one by one",
+                        len(message_ids), exc)
+    results = []
+    for message_id in message_ids:
+        try:
+            results.append(process_message(factory, ctx, message_id))
+        except Exception:  # logged and marked failed by process_message
+            continue
+    return results
+
+
+def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,
+          on_new: Callable[[Session], object] | None = None) -> Accepted:
+    with ctx.work.writer_turn(), factory() as session:
+        accepted = accept_inbound(session, ctx.config, inbound, on_new)
+    count_stored(inbound, accepted)
+    return accepted
+
+
+def count_stored(inbound: InboundMessage, accepted: Accepted) -> None:
+    counter = metrics.INBOUND_MESSAGES if accepted.is_new else metrics.DUPLICATE_MESSAGES
+    counter.labels(inbound.channel).inc()
+
+
+def new_work(config: AtiendeConfig) -> EngineWork:
+    """The queues and writer turn one runtime owns."""
+    return EngineWork(store_waiting, route_waiting,
+                      sqlite=config.database.url.startswith("sqlite"))
+
+
+def receive(factory: sessionmaker[Session], ctx: EngineContext,
+            inbound: InboundMessage) -> RouteResult | None:
+    """Store the message, then handle it; None when it is a provider retry seen before."""
+    accepted = store(factory, ctx, inbound)
+    if not accepted.is_new:
+        return None
+    return process_message(factory, ctx, accepted.message_id)
+
+
+def process_message(factory: sessionmaker[Session], ctx: EngineContext,
+                    message_id: int) -> RouteResult:
+    """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised."""
+    try:
+        with ctx.work.writer_turn(), transaction(factory) as session:
+            return route_message(session, ctx, message_id)
+    except Exception:
+        metrics.ROUTING_FAILURES.inc()
+        log.exception("routing message %s failed; it stays stored for a retry", message_id)
+        mark_failed(factory, message_id)
+        raise
+
+
+def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
+    """Keep the message, count the failure; the retry job tries again a few times."""
+    with transaction(factory) as session:
+        session.execute(update(Message).where(Message.id == message_id).values(
+            status="failed", route_failures=Message.route_failures + 1))
+
+
+def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
+    """Route stored messages whose routing never ran or failed (up to MAX_ROUTE_FAILURES)."""
+    with factory() as session:
+        stmt = (select(Message.id).where(Message.direction == "in",
+                                      Message.status.in_(("received", "failed")),
+                                      Message.created_at < older_than,
+                                      Message.route_failures < MAX_ROUTE_FAILURES)
+                .order_by(Message.id).limit(RETRY_BATCH))
+        pending = list(session.scalars(stmt))
+    done = 0
+    for message_id in pending:
+        try:
+            process_message(factory, ctx, message_id)
+            done += 1
+        except Exception:  # logged and marked failed by process_message
+            continue
+    return done

@@ -1,0 +1,258 @@
+"""route_message: decide what one stored inbound message means and what the bot does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from bot.desk import agent_chat, ratings, ticket_flow, tickets
+from bot.engine import answers
+from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
+from bot.engine.intents import Intent, read_intent
+from bot.engine.triage import infer_category
+from bot.engine.turn import EngineContext, Turn
+from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
+from bot.store.persist import deferred_rows, write_rows
+from kb.language import detect_language
+from kb.normalize import normalize_text
+
+SHORT_MESSAGE_WORDS = 3
+BATCH_IDS = bindparam("message_ids", expanding=True)
+TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent them
+             .join(Contact, Message.contact_id == Contact.id)
+             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id))
+LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
+                 .order_by(Message.id).with_for_update())
+WITH_TICKETS = (select(Ticket.contact_id).distinct()   # which of these contacts have tickets
+                .where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True))))
+LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
+    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
+    .order_by(Conversation.id).with_for_update())
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    outbox_ids: tuple[int, ...]
+    ticket_number: int | None
+    ticket_status: str | None
+    lang: str
+
+
+def route_message(session: Session, ctx: EngineContext, message_id: int) -> RouteResult:
+    """Handle one stored inbound message inside the caller's transaction."""
+    return route_messages(session, ctx, [message_id])[0]
+
+
+def route_messages(session: Session, ctx: EngineContext,
+                   message_ids: Sequence[int]) -> list[RouteResult]:
+    """Handle stored inbound messages of different contacts, in order, in one transaction.
+
+    The rows every turn starts from (message, contact, conversation) are read for all of them
+    at once, and the turns' writes go out in one flush at the end (one statement per table
+    and kind, not per message). A turn reads only its own contact's rows, so it need not see
+    an earlier turn's unflushed changes; when a turn changed another contact's rows (an
+    agent's command on a customer's ticket), they are flushed before the next turn reads.
+    Audit and KB feedback rows are written together at the end too.
+    """
+    with deferred_rows(session):
+        batch = load_batch(session, ctx, message_ids)
+        turns = run_turns(session, ctx, message_ids, batch)
+        write_rows(session)
+    session.flush()   # the replies get their ids here, all in one go
+    return [RouteResult(tuple(item.id for item in turn.replies),
+                        turn.ticket.number if turn.ticket else None,
+                        turn.ticket.status if turn.ticket else None, turn.lang)
+            for turn in turns]
+
+
+@dataclass
+class BatchRows:
+    """What the turns of a batch start from, read for all of them at once."""
+
+    senders: dict[int, tuple[Message, Contact]]
+    conversations: dict[ConversationKey, Conversation]
+    started: set[int]   # conversations begun by this batch's messages
+    ticketless: set[int]   # contacts without any ticket: their turns need not look one up
+
+
+def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> BatchRows:
+    """The messages and their contacts, then each sender's current conversation (a new one
+    where the last went quiet).
+
+    On PostgreSQL the rows are locked first, in id order, messages then the contacts'
+    conversations: two workers' batches sharing customers then queue instead of each holding
+    one customer's rows while waiting for the other's. They are read after the locks, so a
+    batch that waited reads what the other one committed (READ COMMITTED). SQLite has one
+    writer and no row locks.
+    """
+    ids = {"message_ids": list(message_ids)}
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(LOCK_MESSAGES, ids).all()
+        session.execute(LOCK_CONVERSATIONS, ids).all()
+    senders = {message.id: (message, contact)
+               for message, contact in session.execute(TURN_ROWS, ids)}
+    wanted: dict[ConversationKey, datetime] = {}
+    for message, contact in senders.values():
+        wanted.setdefault(conversation_key(message, contact), message.created_at)
+    conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
+    contact_ids = sorted({contact.id for _, contact in senders.values()})
+    with_tickets = set(session.scalars(WITH_TICKETS, {"contact_ids": contact_ids}))
+    return BatchRows(senders, conversations, started, set(contact_ids) - with_tickets)
+
+
+def conversation_key(message: Message, contact: Contact) -> ConversationKey:
+    return contact.id, message.channel, message.sender
+
+
+def conversation_timeout(ctx: EngineContext) -> timedelta:
+    return timedelta(hours=ctx.config.bot.conversation_timeout_hours)
+
+
+def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
+              batch: BatchRows) -> list[Turn]:
+    turns: list[Turn] = []
+    contacts: set[int] = set()
+    for message_id in message_ids:
+        with session.no_autoflush:   # the caller's own changes were flushed by load_batch
+            turn = start_turn(session, ctx, message_id, batch)
+        if turn.message.status != "processed":
+            dispatch(turn, read_intent(turn.text))
+            turn.message.status = "processed"
+        turns.append(turn)
+        contacts.add(turn.contact.id)
+        if len(turns) < len(message_ids) and changed_for_others(session, contacts):
+            session.flush()
+            batch.ticketless.clear()   # that turn may have given them one: look again
+    return turns
+
+
+def changed_for_others(session: Session, contacts: set[int]) -> bool:
+    """Whether unflushed changes touch a contact other than `contacts` (those whose turns ran:
+    a later turn in the batch is another contact's, and reads only that contact's rows)."""
+    for obj in session.dirty:
+        owner = obj.id if isinstance(obj, Contact) else getattr(obj, "contact_id", None)
+        if owner is not None and owner not in contacts:
+            return True
+    return False
+
+
+def start_turn(session: Session, ctx: EngineContext, message_id: int,
+               batch: BatchRows) -> Turn:
+    found = batch.senders.get(message_id)
+    if found is None:
+        raise LookupError(f"message {message_id} is not stored")
+    message, contact = found
+    now = ctx.clock.now()
+    # A contact's second message in one batch (route_messages' callers avoid it) looks its
+    # conversation up after the first one's turn.
+    conversation = batch.conversations.pop(conversation_key(message, contact), None)
+    if conversation is None:
+        conversation = current_conversation(session, contact.id, message.channel,
+                                            message.sender, message.created_at,
+                                            conversation_timeout(ctx))
+    conversation.last_inbound_at = message.created_at
+    message.conversation_id = conversation.id
+    lang = choose_language(message, contact, ctx.config.bot.default_language)
+    contact.language = lang
+    ticketless = contact.id in batch.ticketless
+    batch.ticketless.discard(contact.id)   # this turn may open one
+    began = conversation.id in batch.started
+    batch.started.discard(conversation.id)   # a second message in it is not the first
+    return Turn(session, ctx, message, contact, conversation, lang, now,
+                had_no_tickets=ticketless, began_conversation=began)
+
+
+def choose_language(message: Message, contact: Contact, default: str) -> str:
+    """Detect per message; short replies ("sí", "2") keep the language we already know."""
+    hint = message.language_hint
+    known = contact.language or (hint if hint in ("es", "en") else None)
+    words = normalize_text(message.text or "").split()
+    if len(words) < SHORT_MESSAGE_WORDS and known:
+        return known
+    return detect_language(message.text or "", default=known or default)
+
+
+def dispatch(turn: Turn, intent: Intent) -> None:
+    if agent_chat.handle_agent_command(turn):
+        return
+    handler = STATE_HANDLERS.get(turn.conversation.state)
+    if handler is not None and handler(turn, intent):
+        return
+    if handle_intent(turn, intent):
+        return
+    # Nothing pending can change this answer (handlers that returned False only reset the
+    # conversation's state), so it need not flush: the turn's updates then go out together.
+    # Nor has this turn opened a ticket so far: a contact without any needs no lookup.
+    with turn.session.no_autoflush:
+        latest = None if turn.had_no_tickets else tickets.find_latest_ticket(
+            turn.session, turn.contact.id, turn.thread_ticket)
+    if latest is not None and latest.status == "resolved":
+        ticket_flow.reopen_with_message(turn, latest)   # closed tickets stay closed
+        return
+    open_ticket = (latest if latest is None or latest.status in OPEN_STATUSES else
+                   tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket))
+    if is_emergency(turn.text):
+        turn.decide("emergency_detected")
+        ticket_flow.append_or_open(turn, turn.text, open_ticket)
+        return
+    if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
+        return
+    answers.record_unanswered(turn)
+    turn.decide("kb_no_answer")
+    ticket_flow.append_or_open(turn, turn.text, open_ticket)
+
+
+def is_emergency(text: str) -> bool:
+    """Outages and "we cannot sell" go straight to a person, never to an article."""
+    return infer_category(text) == "emergency"
+
+
+def handle_intent(turn: Turn, intent: Intent) -> bool:
+    if intent.name == "greeting":
+        name = f" {turn.contact.name.split()[0]}" if turn.contact.name else ""
+        turn.say("greeting", name=name, company=turn.ctx.config.bot.company_name)
+        turn.decide("greeted")
+    elif intent.name == "thanks":
+        turn.say("thanks")
+        turn.decide("thanked")
+    elif intent.name == "status":
+        ticket_flow.report_status(turn, intent.number)
+    elif intent.name == "escalate":
+        ticket_flow.escalate_by_customer(turn, intent.number)
+    elif intent.name == "human":
+        turn.decide("agent_requested")
+        ticket_flow.open_or_append(turn, turn.text)
+    else:
+        return False
+    return True
+
+
+def on_feedback(turn: Turn, intent: Intent) -> bool:
+    question = turn.conversation.context.get("question") or turn.text
+    outcome = answers.take_feedback(turn, intent)
+    if outcome == "not_helpful":
+        ticket_flow.open_or_append(turn, question)
+    return outcome is not None
+
+
+def on_choice(turn: Turn, intent: Intent) -> bool:
+    question = turn.conversation.context.get("question") or turn.text
+    outcome = answers.take_choice(turn, intent)
+    if outcome == "none_fits":
+        ticket_flow.open_or_append(turn, question)
+    return outcome is not None
+
+
+STATE_HANDLERS: dict[str, Callable[[Turn, Intent], bool]] = {
+    "awaiting_feedback": on_feedback,
+    "awaiting_choice": on_choice,
+    "awaiting_description": ticket_flow.take_description,
+    "awaiting_category": ticket_flow.take_category,
+    "awaiting_rating": ratings.on_rating,
+    "awaiting_rating_comment": ratings.on_comment,
+    "idle": ratings.on_idle,  # a late rating, or a change within ratings.change_days
+}

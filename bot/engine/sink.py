@@ -1,0 +1,83 @@
+"""The engine's side of the channel boundary: the InboundSink every adapter is handed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.engine import delivery_status, pipeline
+from bot.engine.inbox import Accepted, find_message_id
+from bot.engine.outbox import release_held
+from bot.engine.turn import EngineContext
+from bot.engine.windows import find_last_inbound_many
+from bot.store.db import transaction
+from bot.store.models import QuarantineItem
+from channels.base import DeliveryUpdate, InboundMessage, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class EngineSink:
+    """Store first (deduplicated by provider id), then route; adapters see nothing else."""
+
+    def __init__(self, factory: sessionmaker[Session], ctx: EngineContext) -> None:
+        self.factory = factory
+        self.ctx = ctx
+        self.unrouted: list[Accepted] = []
+
+    async def accept(self, message: InboundMessage) -> bool:
+        try:
+            return await pipeline.accept_then_route(self.factory, self.ctx, message,
+                                                         on_new=self.on_new(message))
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"could not store the message: {type(exc).__name__}") from exc
+
+    def accept_now(self, message: InboundMessage) -> bool:
+        """Durable when it returns; routing waits for `route_accepted` (chunks in mail order)."""
+        try:
+            accepted = pipeline.store(self.factory, self.ctx, message,
+                                           on_new=self.on_new(message))
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"could not store the message: {type(exc).__name__}") from exc
+        if accepted.is_new:
+            self.unrouted.append(accepted)
+        return accepted.is_new
+
+    def route_accepted(self) -> None:
+        """Route what `accept_now` stored, in order; a failure stays stored for the retry job."""
+        waiting, self.unrouted = self.unrouted, []
+        pipeline.route_stored(self.factory, self.ctx, waiting)
+
+    def on_new(self, message: InboundMessage) -> Any:
+        """In the storing transaction: the customer wrote, so messages held for them are due."""
+        def release(session: Session) -> None:
+            released = release_held(session, message.channel, message.sender, self.ctx.clock.now())
+            if released:
+                log.info("%s: %s held message(s) released", message.channel, released)
+        return release
+
+    def has_seen(self, channel: str, provider_message_id: str) -> bool:
+        with self.factory() as session:
+            return find_message_id(session, channel, provider_message_id) is not None
+
+    def quarantine(self, source: str, reason: str, raw: bytes,
+                   envelope: Mapping[str, Any] | None = None) -> int:
+        with transaction(self.factory) as session:
+            item = QuarantineItem(source=source, reason=reason, raw=raw, at=self.ctx.clock.now(),
+                                  envelope=dict(envelope) if envelope else None)
+            session.add(item)
+            session.flush()
+            return item.id
+
+    def record_delivery(self, update: DeliveryUpdate) -> str:
+        with transaction(self.factory) as session:
+            return delivery_status.record(session, update, self.ctx.clock.now())
+
+    def last_inbound(self, channel: str, addresses: Collection[str]) -> dict[str, datetime | None]:
+        with self.factory() as session:
+            return find_last_inbound_many(session, channel, addresses)

@@ -1,0 +1,1 @@
+"""Support reports: figures aggregated in SQL, rendered as tables, files and charts."""

@@ -1,0 +1,1 @@
+"""Storage: database engine and sessions, SQLAlchemy models, insert helpers and migrations."""

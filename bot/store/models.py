@@ -1,0 +1,276 @@
+"""SQLAlchemy 2 models for contacts, conversations, messages, tickets, events and the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+TICKET_STATUSES = ("open", "in_progress", "waiting_customer", "resolved", "closed")
+OPEN_STATUSES = ("open", "in_progress", "waiting_customer")
+PRIORITIES = ("low", "medium", "high", "critical")
+CATEGORIES = ("technical", "functional", "billing", "account", "training", "customization",
+              "emergency", "suggestion")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC; SQLite gives them back aware too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (use the injected clock)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(5))
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    company: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    identities: Mapped[list[ContactIdentity]] = relationship(back_populates="contact")
+
+
+class ContactIdentity(Base):
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_identity_channel_address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(320))
+    contact: Mapped[Contact] = relationship(back_populates="identities")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(30), default="idle")
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resolved_by_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    out_of_hours_notice_on: Mapped[str | None] = mapped_column(String(10))
+    last_inbound_at: Mapped[datetime | None]
+    # The provider said the free-text window was closed (WhatsApp error 63016) at this time.
+    template_required_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id", name="uq_message_provider_id"),
+        Index("ix_messages_conversation_ticket", "conversation_id", "ticket_id"),  # reports
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # what the provider sent
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    created_at: Mapped[datetime]
+    # What the adapter read from the message, beside the provider's payload:
+    subject: Mapped[str | None] = mapped_column(Text)
+    reply_to: Mapped[str | None] = mapped_column(String(320))      # the message it answers
+    language_hint: Mapped[str | None] = mapped_column(String(8))
+    is_automated: Mapped[bool] = mapped_column(default=False)      # bounce, auto-reply
+    claimed_ticket: Mapped[int | None]                             # the ticket it says it continues
+    # The engine's own bookkeeping:
+    route_failures: Mapped[int] = mapped_column(default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    first_response_due_at: Mapped[datetime | None]
+    next_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]  # the current resolution's score (bot/ratings.py)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # SLA bookkeeping (scheduler): each marker makes its action happen exactly once.
+    business_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    resolution_due_at: Mapped[datetime | None]
+    priority_changed_at: Mapped[datetime | None]
+    last_agent_activity_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]
+    sla_paused_minutes: Mapped[float] = mapped_column(default=0.0)
+    first_response_warned_at: Mapped[datetime | None]
+    first_response_breached_at: Mapped[datetime | None]
+    resolution_warned_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
+    unanswered_escalated_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    on_call_agent: Mapped[str | None] = mapped_column(String(320))
+    paged_at: Mapped[datetime | None]
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_page_at: Mapped[datetime | None]
+    page_acked_at: Mapped[datetime | None]
+    supervisor_paged_at: Mapped[datetime | None]
+    first_response_minutes: Mapped[float | None]
+    first_response_business_minutes: Mapped[float | None]
+    resolution_minutes: Mapped[float | None]
+    resolution_business_minutes: Mapped[float | None]
+
+
+class TicketEvent(Base):
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class OutboxItem(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DeliveryStatus(Base):
+    """A provider's delivery report for one sent message, kept once per (message, status)."""
+
+    __tablename__ = "delivery_statuses"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id", "status",
+                         name="uq_delivery_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime]
+
+
+class QuarantineItem(Base):
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # Mail that came over SMTP: {"mail_from": "" (null sender) or address, "rcpt_tos": [...]}.
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None]
+
+
+class KbFeedback(Base):
+    __tablename__ = "kb_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    lang: Mapped[str] = mapped_column(String(5))
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    question: Mapped[str] = mapped_column(Text, default="")
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    at: Mapped[datetime]
+
+
+class Rating(Base):
+    """One satisfaction rating per resolution of a ticket: asked, then scored and commented."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "resolution", name="uq_rating_ticket_resolution"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    resolution: Mapped[int] = mapped_column(Integer)  # the ticket's reopen_count when resolved
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    agent: Mapped[str | None] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    request_status: Mapped[str] = mapped_column(String(20), default="queued")  # sent, not_sent
+    not_sent_reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+    changed_at: Mapped[datetime | None]
+    change_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None]
+
+
+class Setting(Base):
+    """Small key/value store for generated state (e.g. the local signing key)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
