@@ -6,17 +6,26 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from bot.engine.inbox import Accepted
 from bot.engine.pipeline import accept_then_route, route_stored, store
-from channels.base import UnparseableEmail
+from channels.base import StoreUnavailable, UnparseableEmail
 from channels.email.ingest import EmailIngest, Envelope, Outcome
 
 if TYPE_CHECKING:
     from bot.app import Runtime
 
 log = logging.getLogger(__name__)
+# The database is down, locked, hung or out of connections: the mail is fine, so the sender
+# must try again (SMTP 451, IMAP keeps it) rather than have it quarantined.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, StoreUnavailable)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
 
 
 class EmailService:
@@ -44,7 +53,11 @@ class EmailService:
                         envelope: Envelope) -> Outcome:
         """A mail that parsed but could not be stored goes to quarantine with the reason, so one
         bad mail neither blocks the mailbox nor is lost. If even that fails (the database is
-        down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass."""
+        down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass.
+        A transient database error propagates at once: the mail is not at fault."""
+        if is_transient(exc):
+            log.error("mail from %s not stored, the database is unavailable: %s", source, exc)
+            raise exc
         log.error("mail from %s could not be stored; quarantining it", source, exc_info=exc)
         cause = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL statement
         first_line = (str(cause).strip().splitlines() or [""])[0]
