@@ -12,7 +12,7 @@ from bot.config.root import AtiendeConfig
 from bot.engine.pipeline import new_work
 from bot.engine.turn import EngineContext
 from bot.errors import ConfigError
-from bot.store.db import make_engine, make_session_factory
+from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
 from kb.loader import load_kb
 from kb.matcher import build_index
@@ -47,10 +47,16 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
                          work=new_work(config))
 
 
+def timeouts_of(config: AtiendeConfig) -> Timeouts:
+    database = config.database
+    return Timeouts(database.connect_timeout_seconds, database.statement_timeout_seconds,
+                    database.pool_timeout_seconds)
+
+
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
                   migrate: bool = True) -> Runtime:
     """Everything a command needs; brings the schema up to date unless told not to."""
-    engine = make_engine(config.database.url)
+    engine = make_engine(config.database.url, timeouts_of(config))
     if migrate and not is_up_to_date(engine):
         upgrade(engine)
         log.info("database schema upgraded")

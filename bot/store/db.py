@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -14,8 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.errors import ConfigError
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for `database.url`; SQLite gets WAL, foreign keys and a busy timeout."""
+@dataclass(frozen=True)
+class Timeouts:
+    """database.*_timeout_seconds: connecting, one statement, waiting for a pooled connection."""
+
+    connect: float = 5.0
+    statement: float = 10.0
+    pool: float = 5.0
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
+    """Create the engine for `database.url`; SQLite gets WAL, foreign keys and a busy timeout,
+    PostgreSQL connect, statement and pool timeouts."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -24,7 +37,17 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    limits = timeouts or Timeouts()
+    engine = create_engine(parsed, pool_pre_ping=True, pool_timeout=limits.pool,
+                           connect_args={"connect_timeout": max(2, math.ceil(limits.connect))})
+    event.listen(engine, "connect", partial(_set_statement_timeout, limits.statement))
+    return engine
+
+
+def _set_statement_timeout(seconds: float, dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+    dbapi_connection.commit()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

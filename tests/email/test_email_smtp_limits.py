@@ -60,7 +60,9 @@ def flaky_desk(email_config: AtiendeConfig, sink: SmtpSink, clock: FixedClock,
     monkeypatch.setenv("ATIENDE_SECRET_KEY", "test-signing-key")
     with postgres_behind_proxy() as (url, proxy):
         config = email_config.model_copy(update={
-            "database": email_config.database.model_copy(update={"url": url})})
+            "database": email_config.database.model_copy(update={
+                "url": url, "connect_timeout_seconds": 2.0, "statement_timeout_seconds": 2.0,
+                "pool_timeout_seconds": 2.0})})
         runtime: Runtime = build_runtime(config, clock)
         try:
             yield MailDesk(runtime, sink), proxy
@@ -69,7 +71,7 @@ def flaky_desk(email_config: AtiendeConfig, sink: SmtpSink, clock: FixedClock,
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-@pytest.mark.parametrize("failure", ["flap", "refuse"])
+@pytest.mark.parametrize("failure", ["flap", "refuse", "hang"])
 def test_a_database_flap_is_451_and_nothing_is_quarantined(
         flaky_desk: tuple[MailDesk, TcpProxy], failure: str) -> None:
     desk, proxy = flaky_desk
