@@ -64,12 +64,17 @@ class WhatsAppWebhooks:
         self.window_closed: Callable[[str], object] | None = None  # the sender's cache hears it
 
     async def signed_form(self, request: Request) -> tuple[Form, bytes]:
-        """The verified form; 403 for a bad signature, 400 when it is not a form at all."""
+        """The verified form; 403 for a bad signature, and for a body that is not a form (Twilio
+        signs only forms: such a body cannot carry a valid signature, so it is not parsed)."""
         signature = request.headers.get("x-twilio-signature")
         if not signature:
             raise InvalidWebhook("missing X-Twilio-Signature header", status=403)
         body = await read_body(request)
-        form = parse_form(request.headers.get("content-type", ""), body)
+        try:
+            form = parse_form(request.headers.get("content-type", ""), body)
+        except InvalidWebhook as exc:
+            raise InvalidWebhook(f"X-Twilio-Signature cannot match: {exc.reason}",
+                                 status=403) from None
         url = signed_url(self.runtime.config.http.public_url, request.url.path,
                          request.url.query)
         check_signature(self.validator, url, form, signature)

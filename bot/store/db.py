@@ -7,14 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import ConfigError
+
+SUPPORTED = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"database.url: {url!r} is not a database URL") from None
+    check_supported(parsed)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
@@ -42,6 +46,22 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
                            connect_args={"connect_timeout": max(2, math.ceil(limits.connect))})
     event.listen(engine, "connect", partial(_set_statement_timeout, limits.statement))
     return engine
+
+
+def check_supported(url: URL) -> None:
+    """SQLite in a folder that exists, or PostgreSQL through psycopg: one line otherwise."""
+    backend = url.get_backend_name()
+    shown = url.render_as_string(hide_password=True)
+    if backend not in SUPPORTED:
+        raise ConfigError(f"database.url: {backend} is not supported ({shown}); use "
+                          f"sqlite:///atiende.db or postgresql+psycopg://user@host/db")
+    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+        raise ConfigError(f"database.url: use the psycopg driver: "
+                          f"postgresql+psycopg://… (got {shown})")
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(f"database.url: the folder {folder} does not exist ({shown})")
 
 
 def _set_statement_timeout(seconds: float, dbapi_connection: Any, _record: Any) -> None:
