@@ -25,10 +25,12 @@ chat: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/kb_quality.py
@@ -42,4 +44,4 @@ bench: install
 	$(BIN)/python bench/report.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis atiende.db atiende.db-wal atiende.db-shm
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .import_linter_cache atiende.db atiende.db-wal atiende.db-shm

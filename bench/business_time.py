@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config.root import BusinessHoursConfig
+from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     add_business_time,
     business_minutes_between,
-    calendar_from_config,
 )
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=ZoneInfo("America/Bogota"))

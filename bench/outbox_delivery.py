@@ -72,22 +72,25 @@ async def deliver_all(dispatcher: object, count: int) -> int:
 
 
 def run(count: int, customers: int, folder: Path) -> tuple[float, int, int]:
-    from bot.config.root import AtiendeConfig, WhatsAppConfig
+    from bot.app import build_runtime
+    from bot.config.root import AtiendeConfig
     from bot.engine.outbox import Dispatcher
-    from bot.store.db import make_engine, make_session_factory
-    from bot.store.migrate import upgrade
-    from channels.whatsapp_sender import Credentials, WhatsAppChannel
+    from bot.engine.sink import EngineSink
+    from channels.whatsapp.config import WhatsAppConfig
+    from channels.whatsapp.sender import Credentials, WhatsAppChannel
+    from scheduler.clock import FixedClock
     from tests.servers.ports import free_port
     port = free_port()
     proc = start_fake(port)
     try:
-        engine = make_engine(f"sqlite:///{folder / 'outbox.db'}")
-        upgrade(engine)
-        factory = make_session_factory(engine)
+        runtime = build_runtime(AtiendeConfig.model_validate({
+            "database": {"url": f"sqlite:///{folder / 'outbox.db'}"},
+            "kb": {"path": str(REPO / "kb" / "articles")}}), FixedClock(NOW))
+        factory = runtime.factory
         fill(factory, AtiendeConfig(), count, customers)
         channel = WhatsAppChannel(WhatsAppConfig(api_base_url=f"http://127.0.0.1:{port}"),
                                   Credentials(ACCOUNT_SID, AUTH_TOKEN), "http://127.0.0.1:8000",
-                                  factory, lambda: NOW, "Atiende")
+                                  EngineSink(factory, runtime.ctx), lambda: NOW, "Atiende")
         began = time.perf_counter()
         sent = asyncio.run(deliver_all(Dispatcher(factory, {"whatsapp": channel}), count))
         elapsed = time.perf_counter() - began

@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from bot.desk.sweeps import claim_due_tickets, due_tickets_query
 from bot.store.db import make_engine, make_session_factory
 from bot.store.migrate import upgrade
 from bot.store.models import Ticket
-from scheduler.jobs import claim_due_tickets, due_tickets_query
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

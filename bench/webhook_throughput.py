@@ -56,12 +56,14 @@ def serve(kind: str, config_path: str, port: int) -> None:
         app = Starlette(routes=[Route(PATH, bare, methods=["POST"])])
     else:
         from bot.app import build_runtime
+        from bot.channel_context import build_channel_context
         from bot.config.root import load_config
         from bot.web.app import create_web_app
-        from channels.whatsapp import build_plugin
+        from channels.whatsapp.plugin import build_plugin
 
         runtime = build_runtime(load_config(config_path))
-        app = create_web_app(runtime, build_plugin(runtime, ENV).routes)
+        plugin = build_plugin(runtime.config.channels.whatsapp, build_channel_context(runtime, ENV))
+        app = create_web_app(runtime, plugin.routes)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
+from bot.config.scheduling import calendar_from_config
 from bot.engine.pipeline import new_work
 from bot.engine.turn import EngineContext
 from bot.errors import ConfigError, DatabaseUnreachable
@@ -17,7 +18,6 @@ from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
 from kb.loader import load_kb
 from kb.matcher import build_index
-from scheduler.business_hours import calendar_from_config
 from scheduler.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import uvicorn
 from starlette.applications import Starlette
 
 from bot.app import Runtime, build_runtime
+from bot.channel_context import build_channel_plugins
 from bot.config.root import AtiendeConfig
+from bot.desk.sweeps import sweep
 from bot.engine.outbox import Dispatcher
+from bot.engine.pipeline import retry_unrouted
 from bot.listeners import bind_listeners
 from bot.web.app import Lifespan, create_web_app
 from channels.base import ChannelOff
-from channels.registry import ChannelPlugin, build_plugins
+from channels.registry import ChannelPlugin
+from scheduler.runner import Job, SchedulerRunner
 
 log = logging.getLogger(__name__)
+SWEEP_SECONDS = 30
+DISPATCH_SECONDS = 1
+RETRY_SECONDS = 60
 
 
 def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]) -> str:
@@ -45,13 +54,11 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        from scheduler.runner import SchedulerRunner
-
         started = [plugin for plugin in plugins if await start_plugin(plugin)]
         if on_started is not None:
             on_started()
         channels = {p.name: p.channel for p in started if p.channel is not None}
-        runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, channels))
+        runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, channels)))
         runner.start()
         yield
         await runtime.ctx.work.drain()  # finish routing what was acknowledged
@@ -64,6 +71,26 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
                     log.exception("%s: shutdown step failed", plugin.name)
 
     return lifespan
+
+
+def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
+    """The periodic jobs of `serve`: the SLA sweep, outbox delivery (once more at shutdown, to
+    flush what is due) and routing of messages stored but never routed."""
+
+    async def sla_sweep() -> int:  # the first run after downtime catches up the backlog
+        return await asyncio.to_thread(sweep, runtime.factory, runtime.ctx.desk,
+                                       runtime.clock.now())
+
+    async def outbox_dispatch() -> int:
+        return await dispatcher.deliver_due(runtime.clock.now())
+
+    async def route_stranded() -> int:  # the process stopped between storing and routing
+        cutoff = runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)
+        return await asyncio.to_thread(retry_unrouted, runtime.factory, runtime.ctx, cutoff)
+
+    return [Job("sla_sweep", SWEEP_SECONDS, sla_sweep),
+            Job("outbox_dispatch", DISPATCH_SECONDS, outbox_dispatch, again_at_stop=True),
+            Job("retry_unrouted", RETRY_SECONDS, route_stranded)]
 
 
 async def start_plugin(plugin: ChannelPlugin) -> bool:
@@ -81,7 +108,7 @@ async def start_plugin(plugin: ChannelPlugin) -> bool:
 
 def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
     """The app with every channel; with `announce`, the banner is printed once they started."""
-    plugins = build_plugins(runtime)
+    plugins = build_channel_plugins(runtime)
     routes = [route for plugin in plugins for route in plugin.routes]
     on_started = (lambda: announce_started(runtime, plugins)) if announce else None
     return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started))

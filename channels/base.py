@@ -1,19 +1,41 @@
-"""Channel contract — the guide to adding a channel.
+"""Channel contract — what an adapter may use, and the guide to adding a channel.
 
-A channel adapter does two things and decides nothing:
+An adapter translates and decides nothing, and imports nothing from `bot/`:
 
-1. Inbound: turn the provider's payload into one frozen `InboundMessage` (keep the raw payload
-   beside it, use the provider's message id as `provider_message_id` — it is the dedupe key) and
-   hand it to `bot.engine.inbox.accept_inbound`, which stores it before anything else happens. Then
-   acknowledge the provider. Validate at the edge (signatures, required fields) and raise
-   `InvalidWebhook` with a reason for bad input.
+1. Inbound: turn the provider's payload into one frozen `InboundMessage` (the raw payload beside
+   it, the provider's message id as `provider_message_id`, the dedupe key) and give it to
+   `context.sink.accept` (a worker thread: `accept_now`), which stores it before anything else
+   happens and hands it to the engine. Then acknowledge the provider; `StoreUnavailable` means
+   "ask the provider to retry" (HTTP 503). Validate at the edge and raise `InvalidWebhook` with
+   a reason; authentic but unusable input goes to `sink.quarantine`.
 2. Outbound: implement `Channel.send(OutboundMessage) -> DeliveryReceipt`. Only the outbox
-   dispatcher calls it. Degrade buttons and media to text inside the adapter when the provider
-   cannot show them; raise `DeliveryError(transient=...)` on failure.
+   dispatcher calls it. Degrade buttons and media to text when the provider cannot show them;
+   raise `DeliveryError(transient=...)` on failure, `DeliveryHeld` when it may not send now.
+   A provider's later word on a message (delivered, failed…) goes to `sink.record_delivery` as
+   a `DeliveryUpdate`.
 
-Register the adapter in the channel table driven by config (`bot/app.py`). The sender address is
-the contact's stable identity (`whatsapp:+57…`, `telegram:12345`, an email address,
-`console:ana`); display names are decoration.
+A served channel is built by a factory `build_plugin(section, context) -> ChannelPlugin`
+(channels/registry.py): `section` is its own config sub-model (a `ChannelSection`, None when
+config.yaml has no `channels.<name>`), `context` a `ChannelContext` (the sink, the clock, the
+public URL, a data folder, small state, cross-worker locks, the environment). Secrets come from
+`context.environ`, never from config.yaml.
+
+Adding a channel `<name>` touches exactly:
+
+- `channels/<name>/` (or `channels/<name>.py`): the adapter, its `config.py` (the sub-model) and
+  `build_plugin` — see channels/whatsapp/ and channels/telegram/;
+- `channels/registry.py`: one line in `CHANNELS`, `"<name>": "channels.<name>.plugin:build_plugin"`;
+- `bot/config/channels.py`: one field in `ChannelsConfig`, `<name>: <Name>Config | None = None`,
+  so that config.yaml's `channels.<name>` is validated;
+- tests in `tests/channels/` (a fake of the provider's API in `tests/fakes/` if it has one);
+- README.md: its part of "Channel setup".
+
+Nothing in the engine, the store or `atiende serve` changes. The smallest adapter is
+channels/console.py: a name, the address rule, `console_message` and `send` (`atiende chat`
+builds it directly and gives its lines to the same sink: a terminal needs no server).
+
+The sender address is the contact's stable identity (`whatsapp:+57…`, `telegram:12345`, an
+email address, `console:ana`); display names are decoration.
 """
 
 from __future__ import annotations
@@ -23,6 +45,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ class DeliveryUpdate:
     status: str                               # the provider's status word, lower case
     at: datetime
     error_code: str | None = None
-    error_message: str | None = None
+    error_message: str | None = None          # names a failure, e.g. "Twilio undelivered"
     outbox_hint: int | None = None            # our outbox id, when the callback URL carried it
     window_closed: bool = False               # the provider refused: the customer must write first
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -132,6 +156,15 @@ class InboundSink(Protocol):
         ...
 
 
+class ChannelSection(BaseModel):
+    """Base of a channel's config sub-model (`channels.<name>` in config.yaml).
+
+    Same rules as every config section: unknown keys are typos, so they are errors.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class SingletonLock(Protocol):
     """Held by one process at a time across workers (polling loops); never raises."""
 
@@ -159,6 +192,7 @@ class ChannelContext:
     state: StateStore
     lock: Callable[[str], SingletonLock]           # a cross-worker lock by name
     secret_key: bytes                              # signs reply addresses and links
+    company_name: str                              # how messages and templates name us
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 

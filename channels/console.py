@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 
-from channels.base import DeliveryReceipt, OutboundMessage
+from channels.base import DeliveryReceipt, InboundMessage, OutboundMessage
 
 CHANNEL = "console"
 
@@ -12,6 +14,15 @@ CHANNEL = "console"
 def console_address(name: str) -> str:
     """`ana` → `console:ana`; an address that already has the prefix is kept."""
     return name if name.startswith(f"{CHANNEL}:") else f"{CHANNEL}:{name}"
+
+
+def console_message(address: str, name: str | None, text: str,
+                    received_at: datetime) -> InboundMessage:
+    """One line typed in the terminal, as the engine receives every message."""
+    return InboundMessage(
+        channel=CHANNEL, provider_message_id=f"console-{uuid.uuid4().hex}",
+        sender=console_address(address), sender_name=name, text=text,
+        received_at=received_at, raw={"text": text})
 
 
 class ConsoleChannel:

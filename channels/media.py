@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 
-from bot.config.root import AtiendeConfig
 from channels.base import AdapterError, Attachment
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -44,9 +43,10 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def media_store(config: AtiendeConfig, media_dir: str, channel: str, max_bytes: int) -> MediaStore:
-    """The channel's media folder; a relative path starts at config.yaml's folder."""
-    return MediaStore(config.resolve_path(media_dir) / channel, max_bytes)
+def media_store(data_dir: Path, media_dir: str, channel: str, max_bytes: int) -> MediaStore:
+    """The channel's media folder; a relative `media_dir` starts at `data_dir` (the folder of
+    config.yaml, as `ChannelContext.data_dir`)."""
+    return MediaStore(data_dir / media_dir / channel, max_bytes)
 
 
 def file_name(index: int, content_type: str, original: str | None = None) -> str:

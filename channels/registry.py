@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from starlette.routing import BaseRoute
 
-from channels.base import Channel
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
+from channels.base import Channel, ChannelContext
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
@@ -35,10 +32,13 @@ class ChannelPlugin:
         return self.channel is not None
 
 
-# name → "module:function" building the plugin; a module that is not there yet is reported off.
-CHANNEL_BUILDERS: dict[str, str] = {
-    "whatsapp": "channels.whatsapp:build_plugin",
-    "telegram": "channels.telegram:build_plugin",
+Factory = Callable[[Any, ChannelContext], ChannelPlugin]   # (its config section, context)
+
+# One line per channel: its name (= its key under `channels:` in config.yaml) → the
+# "module:function" that builds its plugin. A module that is not there is reported off.
+CHANNELS: dict[str, str] = {
+    "whatsapp": "channels.whatsapp.plugin:build_plugin",
+    "telegram": "channels.telegram.plugin:build_plugin",
     "email": "channels.email.plugin:build_plugin",
 }
 
@@ -48,18 +48,34 @@ def off(name: str, reason: str) -> ChannelPlugin:
     return ChannelPlugin(name=name, status=f"off: {reason}")
 
 
-def build_plugins(runtime: Runtime) -> list[ChannelPlugin]:
-    """One plugin per known channel; a channel without a config section is off."""
+def load_factory(target: str) -> Factory | None:
+    """The factory a table line names, or None when its module is not in this build."""
+    module_name, _, function = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    factory: Factory = getattr(module, function)
+    return factory
+
+
+def build_plugins(sections: Mapping[str, object], context_for: Callable[[str], ChannelContext],
+                  table: Mapping[str, str] = CHANNELS) -> list[ChannelPlugin]:
+    """One plugin per channel in `table`; a channel without a config section is off.
+
+    `sections` maps a channel's name to its config section (None when config.yaml has none);
+    `context_for(name)` gives the channel its `ChannelContext`. The composition root passes
+    both, so this module knows nothing of the engine.
+    """
     plugins = []
-    for name, target in CHANNEL_BUILDERS.items():
-        if getattr(runtime.config.channels, name) is None:
+    for name, target in table.items():
+        section = sections.get(name)
+        if section is None:
             plugins.append(off(name, "no section in config.yaml"))
             continue
-        module_name, _, function = target.partition(":")
-        try:
-            builder = getattr(importlib.import_module(module_name), function)
-        except ModuleNotFoundError:
+        factory = load_factory(target)
+        if factory is None:
             plugins.append(off(name, "not available in this build"))
             continue
-        plugins.append(builder(runtime))
+        plugins.append(factory(section, context_for(name)))
     return plugins

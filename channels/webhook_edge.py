@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from bot.store.models import QuarantineItem
-from channels.base import InvalidWebhook
+from channels.base import InboundSink, InvalidWebhook
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -55,17 +52,11 @@ def is_storable(text: str) -> bool:
     return True
 
 
-def store_quarantine(factory: sessionmaker[Session], source: str, reason: str, raw: bytes,
-                     at: datetime) -> None:
-    with factory() as session, session.begin():
-        session.add(QuarantineItem(source=source, reason=reason, raw=raw, at=at))
-
-
-async def quarantine(factory: sessionmaker[Session], source: str, exc: InvalidWebhook,
-                     raw: bytes, at: datetime) -> PlainTextResponse:
-    """Keep an authentic but unusable request with its reason, then answer 400."""
+async def quarantine(sink: InboundSink, source: str, exc: InvalidWebhook,
+                     raw: bytes) -> PlainTextResponse:
+    """Keep an authentic but unusable request with its reason (`sink.quarantine`), then 400."""
     log.warning("%s webhook quarantined: %s", source, exc.reason)
-    await run_in_threadpool(store_quarantine, factory, source, exc.reason, raw, at)
+    await run_in_threadpool(sink.quarantine, source, exc.reason, raw)
     return rejection(exc)
 
 

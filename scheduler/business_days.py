@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -9,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.config.root import RANGE_RE
-
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # a weekly schedule's keys
+RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 US_PER_SECOND = 1_000_000

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.config.root import WEEKDAYS, BusinessHoursConfig, ExtraOpenDay
 from scheduler.business_days import (
     DayPlan,
     Range,
@@ -15,7 +14,6 @@ from scheduler.business_days import (
     from_us,
     holiday_dates,
     merge_spans,
-    parse_range,
     to_time,
     to_us,
     wall_to_us,
@@ -77,23 +75,6 @@ class BusinessCalendar:
             plan = DayPlan(start, end, sum(e - s for s, e in spans), spans)
             self._plans[day] = plan
         return plan
-
-
-def calendar_from_config(config: BusinessHoursConfig) -> BusinessCalendar:
-    """Build the calendar once at start-up; it is immutable and safe to share."""
-    weekly = tuple(tuple(sorted(parse_range(item) for item in config.weekly.get(day, [])))
-                   for day in WEEKDAYS)
-    fallback = next((ranges for ranges in weekly if ranges), ())
-    extra_open: dict[date, tuple[Range, ...]] = {}
-    for entry in config.holidays.extra_open:
-        when, hours = (entry.date, entry.hours) if isinstance(entry, ExtraOpenDay) else (entry, [])
-        usual = weekly[when.weekday()] or fallback
-        extra_open[when] = tuple(sorted(parse_range(item) for item in hours)) or usual
-    return BusinessCalendar(
-        zone=ZoneInfo(config.timezone), weekly=weekly, country=config.holidays.country,
-        subdivision=config.holidays.subdivision,
-        extra_closed=frozenset(config.holidays.extra_closed),
-        extra_open=tuple(sorted(extra_open.items())))
 
 
 def local_day(cal: BusinessCalendar, t: datetime) -> int:

@@ -1,76 +1,65 @@
-"""APScheduler inside `atiende serve`: the SLA sweep and outbox delivery (the only import)."""
+"""APScheduler inside `atiende serve`: runs the periodic jobs the composition root hands it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import Runtime
-from bot.engine.outbox import Dispatcher
-from bot.engine.pipeline import retry_unrouted
-from scheduler.jobs import sweep
-
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
-DISPATCH_SECONDS = 1
-RETRY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: its id, its interval, the coroutine it runs (returning how many things
+    it handled), and whether it runs once more when the runner stops."""
+
+    id: str
+    seconds: float
+    run: Callable[[], Awaitable[int]]
+    again_at_stop: bool = False
 
 
 class SchedulerRunner:
-    """Periodic jobs; state lives in the database, so a restart loses nothing."""
+    """Periodic jobs, one run of each at a time; state lives in the database, so a restart
+    loses nothing."""
 
-    def __init__(self, runtime: Runtime, dispatcher: Dispatcher) -> None:
-        self.runtime = runtime
-        self.dispatcher = dispatcher
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        self.jobs = {job.id: job for job in jobs}
+        self.running = {job.id: asyncio.Lock() for job in jobs}
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.dispatching = asyncio.Lock()   # one outbox pass at a time
 
-    def start(self) -> None:
+    def start(self, paused: bool = False) -> None:
+        """Register the jobs (each runs at once, then every interval) and start; `paused`
+        registers them without running any (the caller drives them, e.g. a test)."""
         now = datetime.now(UTC)
-        common = {"max_instances": 1, "coalesce": True, "next_run_time": now}
-        self.scheduler.add_job(self.run_sweep, "interval", seconds=SWEEP_SECONDS,
-                               id="sla_sweep", **common)
-        self.scheduler.add_job(self.run_dispatch, "interval", seconds=DISPATCH_SECONDS,
-                               id="outbox_dispatch", **common)
-        self.scheduler.add_job(self.run_retry_unrouted, "interval", seconds=RETRY_SECONDS,
-                               id="retry_unrouted", **common)
-        self.scheduler.start()
+        for job in self.jobs.values():
+            self.scheduler.add_job(self.run_now, "interval", args=[job.id], seconds=job.seconds,
+                                   id=job.id, max_instances=1, coalesce=True, next_run_time=now)
+        self.scheduler.start(paused=paused)
 
-    async def run_sweep(self) -> int:
-        """Catch up every due deadline (the first run after downtime handles the backlog)."""
-        try:
-            return await asyncio.to_thread(sweep, self.runtime.factory, self.runtime.ctx.desk,
-                                           self.runtime.clock.now())
-        except Exception:
-            log.exception("SLA sweep failed; the next run retries")
-            return 0
-
-    async def run_dispatch(self) -> int:
-        async with self.dispatching:
+    async def run_now(self, job_id: str) -> int:
+        """Run one job after the run under way ends; a failure is logged and counts 0 (the
+        next run retries)."""
+        async with self.running[job_id]:
             try:
-                return await self.dispatcher.deliver_due(self.runtime.clock.now())
+                return await self.jobs[job_id].run()
             except Exception:
-                log.exception("outbox dispatch failed; the next run retries")
+                log.exception("%s failed; the next run retries", job_id)
                 return 0
 
-    async def run_retry_unrouted(self) -> int:
-        """Messages stored but never routed (the process stopped in between) get routed."""
-        cutoff = self.runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)
-        try:
-            return await asyncio.to_thread(retry_unrouted, self.runtime.factory,
-                                           self.runtime.ctx, cutoff)
-        except Exception:
-            log.exception("retrying unrouted messages failed")
-            return 0
-
     async def stop(self) -> None:
-        """No new runs; let the outbox pass under way finish (shutdown would cancel it midway,
-        losing or repeating its sends), flush what is due, then stop the scheduler."""
+        """No new runs; let the runs under way finish (shutdown would cancel them midway, e.g.
+        losing or repeating an outbox pass's sends), run the `again_at_stop` jobs once more,
+        then stop the scheduler."""
         if self.scheduler.running:
             self.scheduler.pause()
-        await self.run_dispatch()  # waits for the pass under way, then flushes
+        for job in self.jobs.values():
+            if job.again_at_stop:
+                await self.run_now(job.id)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

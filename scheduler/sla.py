@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config.root import EscalationConfig, LadderStep, SlaConfig, SlaTable
 from scheduler.business_hours import BusinessCalendar, add_business_time, business_minutes_between
+
+
+@dataclass(frozen=True)
+class PriorityMinutes:
+    """An SLA table: minutes allowed per ticket priority."""
+
+    critical: int
+    high: int
+    medium: int
+    low: int
+
+
+@dataclass(frozen=True)
+class SlaTiers:
+    """One SLA target (first response or resolution) for regular and VIP customers."""
+
+    regular: PriorityMinutes
+    vip: PriorityMinutes
+
+
+@dataclass(frozen=True)
+class SlaRules:
+    """Every SLA target, and whether VIP critical tickets and emergencies count 24/7."""
+
+    first_response: SlaTiers
+    resolution: SlaTiers
+    vip_emergency_24x7: bool = True
+
+
+@dataclass(frozen=True)
+class LadderRung:
+    """After `after_minutes` ("business" or "wall" clock) without agent activity, `from_`
+    priority becomes `to`."""
+
+    from_: str
+    to: str
+    after_minutes: int
+    clock: str = "business"
 
 
 @dataclass(frozen=True)
@@ -27,45 +65,45 @@ class SlaClock:
         return (end - start).total_seconds() / 60
 
 
-def is_round_the_clock(sla: SlaConfig, vip: bool, priority: str, category: str | None) -> bool:
+def is_round_the_clock(sla: SlaRules, vip: bool, priority: str, category: str | None) -> bool:
     """VIP critical tickets and VIP emergencies count wall-clock time (24/7)."""
     return vip and sla.vip_emergency_24x7 and (priority == "critical" or category == "emergency")
 
 
-def sla_clock(calendar: BusinessCalendar, sla: SlaConfig, vip: bool, priority: str,
+def sla_clock(calendar: BusinessCalendar, sla: SlaRules, vip: bool, priority: str,
               category: str | None) -> SlaClock:
     return SlaClock(calendar, not is_round_the_clock(sla, vip, priority, category))
 
 
-def target_minutes(table: SlaTable, priority: str) -> int:
+def target_minutes(table: PriorityMinutes, priority: str) -> int:
     return int(getattr(table, priority))
 
 
-def first_response_target(sla: SlaConfig, vip: bool, priority: str) -> int:
+def first_response_target(sla: SlaRules, vip: bool, priority: str) -> int:
     tier = sla.first_response.vip if vip else sla.first_response.regular
     return target_minutes(tier, priority)
 
 
-def resolution_target(sla: SlaConfig, vip: bool, priority: str) -> int:
+def resolution_target(sla: SlaRules, vip: bool, priority: str) -> int:
     tier = sla.resolution.vip if vip else sla.resolution.regular
     return target_minutes(tier, priority)
 
 
-def first_response_due(clock: SlaClock, sla: SlaConfig, start: datetime, vip: bool,
+def first_response_due(clock: SlaClock, sla: SlaRules, start: datetime, vip: bool,
                        priority: str) -> datetime:
     return clock.add(start, first_response_target(sla, vip, priority))
 
 
-def resolution_due(clock: SlaClock, sla: SlaConfig, start: datetime, vip: bool,
+def resolution_due(clock: SlaClock, sla: SlaRules, start: datetime, vip: bool,
                    priority: str) -> datetime:
     return clock.add(start, resolution_target(sla, vip, priority))
 
 
-def ladder_step(escalation: EscalationConfig, priority: str) -> LadderStep | None:
-    return next((step for step in escalation.priority_ladder if step.from_ == priority), None)
+def ladder_step(ladder: Sequence[LadderRung], priority: str) -> LadderRung | None:
+    return next((step for step in ladder if step.from_ == priority), None)
 
 
-def ladder_due(calendar: BusinessCalendar, step: LadderStep, since: datetime) -> datetime:
+def ladder_due(calendar: BusinessCalendar, step: LadderRung, since: datetime) -> datetime:
     """When a ticket untouched since `since` climbs this step of the priority ladder."""
     clock = SlaClock(calendar, step.clock == "business")
     return clock.add(since, step.after_minutes)

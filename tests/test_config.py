@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.config.channels import TelegramConfig, WhatsAppConfig
 from bot.config.root import AtiendeConfig, load_config
 from bot.errors import ConfigError
+from channels.telegram.config import TelegramConfig
+from channels.whatsapp.config import WhatsAppConfig
 
 REPO = Path(__file__).resolve().parents[1]
 REPO_CONFIG = REPO / "config.yaml"

@@ -15,10 +15,10 @@ from bot.cli.chat import ChatSession
 from bot.cli.main import main
 from bot.desk import ratings
 from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.desk.sweeps import sweep
 from bot.store.db import transaction
 from bot.store.models import OutboxItem, Rating, Ticket
 from scheduler.clock import FixedClock
-from scheduler.jobs import sweep
 from tests.conftest import BOGOTA
 from tests.transcript import actions, reply_text, send, ticket
 

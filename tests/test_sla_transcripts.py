@@ -13,11 +13,11 @@ from bot.app import Runtime
 from bot.cli.chat import ChatSession
 from bot.desk import tickets
 from bot.desk.agent_commands import AgentCommand, apply_command
+from bot.desk.sweeps import sweep
 from bot.store.db import transaction
 from bot.store.models import OutboxItem, Ticket
 from scheduler.business_hours import business_minutes_between
 from scheduler.clock import FixedClock
-from scheduler.jobs import sweep
 from tests.conftest import BOGOTA, REPO
 from tests.transcript import actions, send, ticket
 

@@ -6,7 +6,6 @@ import asyncio
 import atexit
 import contextlib
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +14,11 @@ from typing import IO, Any
 from bot.app import Runtime
 from bot.desk.tickets import find_open_ticket
 from bot.engine.outbox import Dispatcher
-from bot.engine.pipeline import receive
+from bot.engine.sink import EngineSink
 from bot.store.db import transaction
 from bot.store.models import Contact
-from channels.base import InboundMessage, OutboundMessage
-from channels.console import CHANNEL, ConsoleChannel, console_address
+from channels.base import OutboundMessage
+from channels.console import CHANNEL, ConsoleChannel, console_address, console_message
 
 HISTORY_FILE = Path.home() / ".atiende_chat_history"
 
@@ -35,6 +34,7 @@ class ChatSession:
 
     def __post_init__(self) -> None:
         self.address = console_address(self.address)
+        self.sink = EngineSink(self.runtime.factory, self.runtime.ctx)
         self.dispatcher = Dispatcher(self.runtime.factory,
                                      {CHANNEL: ConsoleChannel(self.delivered.append)})
 
@@ -49,11 +49,9 @@ class ChatSession:
 
     def send(self, text: str) -> dict[str, Any]:
         """One customer line in; the replies and ticket state out (the batch contract)."""
-        inbound = InboundMessage(
-            channel=CHANNEL, provider_message_id=f"console-{uuid.uuid4().hex}",
-            sender=self.address, sender_name=self.name, text=text,
-            received_at=self.runtime.clock.now(), raw={"text": text})
-        result = receive(self.runtime.factory, self.runtime.ctx, inbound)
+        inbound = console_message(self.address, self.name, text, self.runtime.clock.now())
+        self.sink.accept_now(inbound)
+        result = next(iter(self.sink.route_accepted()), None)
         self.delivered.clear()
         asyncio.run(self.dispatcher.deliver_due(self.runtime.clock.now()))
         ticket, status = self.current_ticket(result.ticket_number if result else None,

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.base import config_option, parse_when, read_config, user_errors
+from bot.config.scheduling import calendar_from_config, sla_rules
 from bot.store.models import PRIORITIES
-from scheduler.business_hours import calendar_from_config, is_open, next_closing, next_opening
+from scheduler.business_hours import is_open, next_closing, next_opening
 from scheduler.sla import first_response_due, sla_clock
 
 
@@ -67,9 +68,9 @@ def sla_due(priority: str, vip: bool, category: str | None, at: str, as_json: bo
     zone = ZoneInfo(config.business_hours.timezone)
     moment = parse_when(at)
     assert moment is not None
-    clock = sla_clock(calendar_from_config(config.business_hours), config.sla, vip, priority,
-                      category)
-    due = first_response_due(clock, config.sla, moment, vip, priority).astimezone(zone)
+    rules = sla_rules(config.sla)
+    clock = sla_clock(calendar_from_config(config.business_hours), rules, vip, priority, category)
+    due = first_response_due(clock, rules, moment, vip, priority).astimezone(zone)
     result = {"first_response_due_at": due.isoformat(), "business_time": clock.business}
     if as_json:
         click.echo(json.dumps(result))

@@ -10,8 +10,9 @@ from typing import Any
 import click
 
 from bot.cli.base import config_option, read_config, user_errors
-from bot.config.root import AtiendeConfig, TelegramConfig
+from bot.config.root import AtiendeConfig
 from bot.errors import ConfigError
+from channels.telegram.config import TelegramConfig
 
 
 @click.group()
@@ -34,7 +35,7 @@ def run_with_bot(config_path: str | None, action: Callable[[Any, AtiendeConfig],
     """Build the Bot from config + environment and run `action(bot, config)` once."""
     from telegram.error import TelegramError
 
-    from channels.telegram import make_bot, redact_token
+    from channels.telegram.client import make_bot, redact_token
 
     config = read_config(config_path)
     section, token = telegram_settings(config)
@@ -55,8 +56,8 @@ def run_with_bot(config_path: str | None, action: Callable[[Any, AtiendeConfig],
 @user_errors
 def set_webhook(drop_pending_updates: bool, config_path: str | None) -> None:
     """Point Telegram at http.public_url + /webhooks/telegram, with the secret token."""
-    from channels.telegram import WEBHOOK_PATH, check_secret_value
-    from channels.telegram_updates import ALLOWED_UPDATES
+    from channels.telegram.updates import ALLOWED_UPDATES
+    from channels.telegram.webhook import WEBHOOK_PATH, check_secret_value
 
     secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
     if problem := check_secret_value(secret):

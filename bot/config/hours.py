@@ -6,16 +6,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 
 from bot.config.section import Section
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+from scheduler.business_days import RANGE_RE, WEEKDAYS
 
 
 def check_ranges(where: str, ranges: list[str]) -> list[str]:

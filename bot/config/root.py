@@ -1,7 +1,7 @@
 """The root pydantic model for config.yaml, with ATIENDE__SECTION__KEY environment overrides.
 
-The sections live in bot/config_hours.py, bot/config_desk.py and bot/config_channels.py;
-they are re-exported here, so `from bot.config.root import WhatsAppConfig` keeps working.
+The sections live in bot/config/hours.py, desk.py and channels.py (which composes each
+channel's own sub-model, e.g. channels/whatsapp/config.py); import a channel's model from there.
 """
 
 # Pydantic copies field defaults per instance, so list/dict defaults are safe; ruff only
@@ -25,10 +25,6 @@ from bot.config.channels import (
     ImapConfig,
     SmtpInboundConfig,
     SmtpOutboundConfig,
-    TelegramConfig,
-    TemplatePurpose,
-    WhatsAppConfig,
-    WhatsAppTemplate,
 )
 from bot.config.desk import (
     AgentConfig,
@@ -60,8 +56,7 @@ __all__ = [
     "EmailConfig", "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
     "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "OnCallConfig",
     "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
-    "SmtpInboundConfig", "SmtpOutboundConfig", "TelegramConfig", "TemplatePurpose",
-    "VipConfig", "WhatsAppConfig", "WhatsAppTemplate", "apply_env_overrides", "check_ranges",
+    "SmtpInboundConfig", "SmtpOutboundConfig", "VipConfig", "apply_env_overrides", "check_ranges",
     "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
 ]
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from bot.config.root import AtiendeConfig
+from bot.config.scheduling import ladder_rules, sla_rules
 from bot.store.models import OPEN_STATUSES, Ticket
 from scheduler.business_hours import BusinessCalendar
 from scheduler.sla import (
+    LadderRung,
     SlaClock,
+    SlaRules,
     first_response_due,
     ladder_due,
     ladder_step,
@@ -25,35 +29,45 @@ class Desk:
     calendar: BusinessCalendar
     config: AtiendeConfig
 
+    @cached_property
+    def sla(self) -> SlaRules:
+        """The SLA tables as the scheduler's plain values."""
+        return sla_rules(self.config.sla)
+
+    @cached_property
+    def ladder(self) -> tuple[LadderRung, ...]:
+        """The priority ladder as the scheduler's plain values."""
+        return ladder_rules(self.config.escalation)
+
     def on_status_change(self, ticket: Ticket, before: str, after: str, now: datetime) -> None:
         if after == "waiting_customer":
             pause(ticket, now)
         elif before == "waiting_customer":
-            resume(ticket, self.calendar, self.config, now)
+            resume(ticket, self, now)
         self.refresh(ticket)
 
     def refresh(self, ticket: Ticket) -> None:
-        refresh_deadlines(ticket, self.calendar, self.config)
+        refresh_deadlines(ticket, self)
 
 
-def ticket_clock(ticket: Ticket, calendar: BusinessCalendar, config: AtiendeConfig) -> SlaClock:
-    return sla_clock(calendar, config.sla, ticket.vip, ticket.priority, ticket.category)
+def ticket_clock(ticket: Ticket, desk: Desk) -> SlaClock:
+    return sla_clock(desk.calendar, desk.sla, ticket.vip, ticket.priority, ticket.category)
 
 
-def refresh_deadlines(ticket: Ticket, calendar: BusinessCalendar, config: AtiendeConfig) -> None:
+def refresh_deadlines(ticket: Ticket, desk: Desk) -> None:
     """Recompute the due times from creation (plus paused time) and the next pending event."""
-    clock = ticket_clock(ticket, calendar, config)
+    clock = ticket_clock(ticket, desk)
     ticket.business_time = clock.business
     start = clock.add(ticket.created_at, ticket.sla_paused_minutes or 0.0)
-    ticket.first_response_due_at = first_response_due(clock, config.sla, start, ticket.vip,
+    ticket.first_response_due_at = first_response_due(clock, desk.sla, start, ticket.vip,
                                                       ticket.priority)
-    ticket.resolution_due_at = resolution_due(clock, config.sla, start, ticket.vip,
+    ticket.resolution_due_at = resolution_due(clock, desk.sla, start, ticket.vip,
                                               ticket.priority)
-    ticket.next_deadline_at = min(pending_events(ticket, calendar, config), default=None)
+    ticket.next_deadline_at = min(pending_events(ticket, desk), default=None)
 
 
-def pending_events(ticket: Ticket, calendar: BusinessCalendar,
-                   config: AtiendeConfig) -> list[datetime]:
+def pending_events(ticket: Ticket, desk: Desk) -> list[datetime]:
+    config = desk.config
     if ticket.status == "closed":
         return []
     if ticket.status == "resolved":
@@ -62,7 +76,7 @@ def pending_events(ticket: Ticket, calendar: BusinessCalendar,
     events = page_events(ticket, config)
     if ticket.status == "waiting_customer":
         return events + reminder_events(ticket, config)
-    return events + response_events(ticket, config) + ladder_events(ticket, calendar, config)
+    return events + response_events(ticket, config) + ladder_events(ticket, desk)
 
 
 def close_due(ticket: Ticket, config: AtiendeConfig) -> datetime | None:
@@ -93,12 +107,11 @@ def response_events(ticket: Ticket, config: AtiendeConfig) -> list[datetime]:
     return events
 
 
-def ladder_events(ticket: Ticket, calendar: BusinessCalendar,
-                  config: AtiendeConfig) -> list[datetime]:
-    step = ladder_step(config.escalation, ticket.priority)
+def ladder_events(ticket: Ticket, desk: Desk) -> list[datetime]:
+    step = ladder_step(desk.ladder, ticket.priority)
     if step is None:
         return []
-    return [ladder_due(calendar, step, untouched_since(ticket))]
+    return [ladder_due(desk.calendar, step, untouched_since(ticket))]
 
 
 def untouched_since(ticket: Ticket) -> datetime:
@@ -137,12 +150,11 @@ def pause(ticket: Ticket, now: datetime) -> None:
         ticket.sla_paused_at = now
 
 
-def resume(ticket: Ticket, calendar: BusinessCalendar, config: AtiendeConfig,
-           now: datetime) -> None:
+def resume(ticket: Ticket, desk: Desk, now: datetime) -> None:
     """The customer answered: add the paused time to the SLA budget."""
     if ticket.sla_paused_at is None:
         return
-    clock = ticket_clock(ticket, calendar, config)
+    clock = ticket_clock(ticket, desk)
     ticket.sla_paused_minutes = (ticket.sla_paused_minutes or 0.0) + clock.minutes_between(
         ticket.sla_paused_at, now)
     ticket.sla_paused_at = None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.engine import delivery_status, pipeline
 from bot.engine.inbox import Accepted, find_message_id
 from bot.engine.outbox import release_held
+from bot.engine.route import RouteResult
 from bot.engine.turn import EngineContext
 from bot.engine.windows import find_last_inbound_many
 from bot.store.db import transaction
@@ -48,10 +49,10 @@ class EngineSink:
             self.unrouted.append(accepted)
         return accepted.is_new
 
-    def route_accepted(self) -> None:
+    def route_accepted(self) -> list[RouteResult]:
         """Route what `accept_now` stored, in order; a failure stays stored for the retry job."""
         waiting, self.unrouted = self.unrouted, []
-        pipeline.route_stored(self.factory, self.ctx, waiting)
+        return pipeline.route_stored(self.factory, self.ctx, waiting)
 
     def on_new(self, message: InboundMessage) -> Any:
         """In the storing transaction: the customer wrote, so messages held for them are due."""

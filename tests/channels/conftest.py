@@ -15,12 +15,14 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from bot.app import Runtime
+from bot.channel_context import build_channel_context
 from bot.config.root import AtiendeConfig
 from bot.engine.outbox import Dispatcher
 from bot.store.models import Message, OutboxItem
 from bot.web.app import create_web_app
-from channels import telegram, whatsapp
 from channels.registry import ChannelPlugin
+from channels.telegram.plugin import build_plugin as build_telegram
+from channels.whatsapp.plugin import build_plugin as build_whatsapp
 from tests.fakes.clients import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -55,6 +57,16 @@ def telegram_server() -> Iterator[FakeTelegram]:
     with LoopbackServer(fake.app()) as server:
         fake.url = server.url
         yield fake
+
+
+def whatsapp_plugin(runtime: Runtime, environ: dict[str, str] = ENV) -> ChannelPlugin:
+    """The WhatsApp plugin as `serve` builds it: its config section and a ChannelContext."""
+    return build_whatsapp(runtime.config.channels.whatsapp, build_channel_context(runtime, environ))
+
+
+def telegram_plugin(runtime: Runtime, environ: dict[str, str] = ENV) -> ChannelPlugin:
+    """The Telegram plugin as `serve` builds it: its config section and a ChannelContext."""
+    return build_telegram(runtime.config.channels.telegram, build_channel_context(runtime, environ))
 
 
 @pytest.fixture
@@ -173,7 +185,7 @@ class Live:
 
 @pytest.fixture
 def live(runtime: Runtime) -> Iterator[Live]:
-    plugins = [whatsapp.build_plugin(runtime, ENV), telegram.build_plugin(runtime, ENV)]
+    plugins = [whatsapp_plugin(runtime), telegram_plugin(runtime)]
     assert all(plugin.is_on for plugin in plugins), [p.status for p in plugins]
     routes = [route for plugin in plugins for route in plugin.routes]
     app = create_web_app(runtime, routes, plugin_lifespan(runtime, plugins))

@@ -7,10 +7,10 @@ import logging
 import pytest
 
 from bot.app import Runtime
+from bot.channel_context import build_channel_context, build_channel_plugins
 from bot.config.root import AtiendeConfig
-from channels import telegram, whatsapp
-from channels.registry import build_plugins
-from tests.channels.conftest import ENV, PUBLIC_URL
+from channels.whatsapp.plugin import build_plugin as build_whatsapp
+from tests.channels.conftest import ENV, PUBLIC_URL, telegram_plugin, whatsapp_plugin
 from tests.fakes.clients import BOT_TOKEN
 
 
@@ -21,8 +21,10 @@ def without(*names: str) -> dict[str, str]:
 @pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
 def test_whatsapp_without_credentials_is_off_with_one_log_line(
         runtime: Runtime, caplog: pytest.LogCaptureFixture, missing: str) -> None:
+    context = build_channel_context(runtime, without(missing))   # the runtime's own set-up
+    caplog.clear()   # (it warns that ATIENDE_SECRET_KEY is not set; that is not the channel)
     with caplog.at_level(logging.INFO):
-        plugin = whatsapp.build_plugin(runtime, without(missing))
+        plugin = build_whatsapp(runtime.config.channels.whatsapp, context)
     assert not plugin.is_on and plugin.routes == []
     assert plugin.status == "off: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not both set"
     assert [r.getMessage() for r in caplog.records] == [
@@ -30,7 +32,7 @@ def test_whatsapp_without_credentials_is_off_with_one_log_line(
 
 
 def test_whatsapp_with_credentials_is_on_and_says_where(runtime: Runtime) -> None:
-    plugin = whatsapp.build_plugin(runtime, ENV)
+    plugin = whatsapp_plugin(runtime, ENV)
     assert plugin.status == (
         f"on: Twilio webhook {PUBLIC_URL}/webhooks/whatsapp, status callback "
         f"{PUBLIC_URL}/webhooks/whatsapp/status, sending as whatsapp:+14155238886")
@@ -46,12 +48,12 @@ def test_whatsapp_with_credentials_is_on_and_says_where(runtime: Runtime) -> Non
      "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -"),
 ])
 def test_telegram_off_says_why(runtime: Runtime, env: dict[str, str], reason: str) -> None:
-    plugin = telegram.build_plugin(runtime, env)
+    plugin = telegram_plugin(runtime, env)
     assert (plugin.is_on, plugin.status) == (False, f"off: {reason}")
 
 
 def test_telegram_webhook_mode_is_on_with_token_and_secret(runtime: Runtime) -> None:
-    plugin = telegram.build_plugin(runtime, ENV)
+    plugin = telegram_plugin(runtime, ENV)
     assert plugin.status == (f"on: webhook {PUBLIC_URL}/webhooks/telegram (register it with "
                              f"`atiende telegram set-webhook`)")
 
@@ -61,9 +63,9 @@ def test_a_missing_section_turns_the_channel_off(runtime: Runtime) -> None:
     data["channels"]["whatsapp"] = None
     data["channels"]["telegram"] = None
     runtime.config = AtiendeConfig.model_validate(data)
-    assert whatsapp.build_plugin(runtime, ENV).status == (
+    assert whatsapp_plugin(runtime, ENV).status == (
         "off: no channels.whatsapp section in config.yaml")
-    assert telegram.build_plugin(runtime, ENV).status == (
+    assert telegram_plugin(runtime, ENV).status == (
         "off: no channels.telegram section in config.yaml")
 
 
@@ -72,7 +74,7 @@ def test_the_registry_reads_credentials_from_the_environment(
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
-    statuses = {p.name: p.status for p in build_plugins(runtime)}
+    statuses = {p.name: p.status for p in build_channel_plugins(runtime)}
     assert statuses["whatsapp"].startswith("off: TWILIO_ACCOUNT_SID")
     assert statuses["telegram"].startswith("off: TELEGRAM_WEBHOOK_SECRET is not set")
 
@@ -84,8 +86,8 @@ def test_a_token_telegram_refuses_leaves_the_channel_off_and_the_rest_running(
     from bot.serve import start_plugin
 
     wrong = {**ENV, "TELEGRAM_BOT_TOKEN": "7000001:AAH-wrong-token"}
-    plugin = telegram.build_plugin(runtime, wrong)
-    healthy = whatsapp.build_plugin(runtime, ENV)
+    plugin = telegram_plugin(runtime, wrong)
+    healthy = whatsapp_plugin(runtime, ENV)
 
     async def boot() -> list[bool]:
         started = [await start_plugin(plugin), await start_plugin(healthy)]

@@ -14,9 +14,9 @@ from bot.app import Runtime
 from bot.config.root import AtiendeConfig
 from bot.store.models import Message
 from bot.web.app import create_web_app
-from channels import telegram
 from channels.registry import ChannelPlugin
-from tests.channels.conftest import PUBLIC_URL, plugin_lifespan
+from channels.telegram import service as service_module
+from tests.channels.conftest import PUBLIC_URL, plugin_lifespan, telegram_plugin
 from tests.fakes.clients import BOT_TOKEN, telegram_message
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.telegram_api import FakeTelegram
@@ -31,7 +31,7 @@ def config(config: AtiendeConfig) -> AtiendeConfig:
 
 @pytest.fixture
 def polling(runtime: Runtime) -> Iterator[ChannelPlugin]:
-    plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    plugin = telegram_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
     app = create_web_app(runtime, plugin.routes, plugin_lifespan(runtime, [plugin]))
     with LoopbackServer(app):
         yield plugin
@@ -71,7 +71,7 @@ def test_on_postgresql_one_worker_polls_and_another_takes_over(
     """Telegram serves one getUpdates poller per bot: two workers agree through the database."""
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one process: its worker always polls")
-    first, second = (telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    first, second = (telegram_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
                      for _ in range(2))
 
     def is_polling(plugin: ChannelPlugin) -> bool:
@@ -111,8 +111,8 @@ class BusyThenFreeLock:
 
 def test_a_waiting_worker_keeps_asking_for_the_poller_lock_through_errors(
         runtime: Runtime, telegram_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telegram, "LOCK_RETRY_SECONDS", 0)
-    plugin = telegram.build_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    monkeypatch.setattr(service_module, "LOCK_RETRY_SECONDS", 0)
+    plugin = telegram_plugin(runtime, {"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
     service = plugin.startup[0].__self__  # type: ignore[attr-defined]
     service.lock = lock = BusyThenFreeLock()
 

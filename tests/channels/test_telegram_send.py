@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from bot.config.root import TelegramConfig
 from channels.base import DeliveryError, OutboundMessage
 from channels.rate_limit import RateLimiter
-from channels.telegram import api_urls, make_bot
-from channels.telegram_sender import TelegramChannel, keyboard
+from channels.telegram.client import api_urls, make_bot
+from channels.telegram.config import TelegramConfig
+from channels.telegram.sender import TelegramChannel, keyboard
 from tests.fakes.clients import BOT_TOKEN
 from tests.fakes.monotonic import FakeTime
 from tests.fakes.telegram_api import FakeTelegram

@@ -18,10 +18,12 @@ import httpx
 import pytest
 
 from bot.app import Runtime, build_runtime
-from bot.config.root import AtiendeConfig, WhatsAppConfig, load_config
+from bot.config.root import AtiendeConfig, load_config
 from bot.engine.pipeline import receive
+from bot.engine.sink import EngineSink
 from channels.base import DeliveryError, InboundMessage, OutboundMessage
-from channels.whatsapp_sender import Credentials, WhatsAppChannel
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.sender import Credentials, WhatsAppChannel
 from scheduler.clock import FixedClock
 from tests.conftest import need_service
 from tests.fakes.clients import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER
@@ -80,8 +82,8 @@ def channel_for(runtime: Runtime, prism: str) -> WhatsAppChannel:
     config = WhatsAppConfig(api_base_url=prism, templates={
         "agent_reply": {"content_sid": TEMPLATE}})
     return WhatsAppChannel(config, Credentials(ACCOUNT_SID, AUTH_TOKEN),
-                           "https://soporte.example.test", runtime.factory, runtime.clock.now,
-                           "Atiende")
+                           "https://soporte.example.test", EngineSink(runtime.factory, runtime.ctx),
+                           runtime.clock.now, "Atiende")
 
 
 def send(channel: WhatsAppChannel, message: OutboundMessage) -> str | None:

@@ -10,7 +10,8 @@ import pytest
 from bot.engine.outbox import BASE_BACKOFF, enqueue
 from bot.store.db import transaction
 from bot.store.models import OutboxItem
-from channels.whatsapp_sender import degrade_buttons, parse_retry_after
+from channels.whatsapp.sender import degrade_buttons
+from channels.whatsapp.throttle import parse_retry_after
 from scheduler.clock import FixedClock
 from tests.channels.conftest import PUBLIC_URL, Live
 from tests.fakes.clients import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER

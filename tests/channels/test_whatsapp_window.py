@@ -12,18 +12,12 @@ from bot.app import Runtime
 from bot.config.root import AtiendeConfig
 from bot.desk.agent_commands import AgentCommand, apply_command
 from bot.desk.notify import tell_customer
-from bot.engine.contacts import ensure_contact_id
 from bot.engine.inbox import accept_inbound
 from bot.engine.outbox import enqueue
 from bot.store.db import transaction
 from bot.store.models import Conversation, OutboxItem, Rating, Ticket
 from channels.base import InboundMessage, OutboundMessage
-from channels.whatsapp_window import (
-    can_send_free_text,
-    find_last_inbound,
-    find_last_inbound_many,
-    purpose_of,
-)
+from channels.whatsapp.window import can_send_free_text, purpose_of
 from scheduler.clock import FixedClock
 from tests.channels.conftest import Live
 from tests.fakes.clients import CUSTOMER
@@ -223,44 +217,11 @@ class TestWithTemplates:
         assert "no template configured for rating_request" in held.last_error
 
 
-def test_a_message_stored_but_not_yet_routed_opens_the_window(runtime: Runtime) -> None:
-    received = runtime.clock.now()
-    with runtime.factory() as session:
-        accept_inbound(session, runtime.config, InboundMessage(
-            channel="whatsapp", provider_message_id="SMnew", sender=CUSTOMER, text="Hola",
-            received_at=received))
-    with runtime.factory() as session:
-        assert find_last_inbound(session, CUSTOMER) == received
-        assert find_last_inbound(session, "whatsapp:+10000000000") is None
-
-
 def customer_wrote(runtime: Runtime, sid: str, sender: str, at: datetime) -> None:
     with runtime.factory() as session:
         accept_inbound(session, runtime.config, InboundMessage(
             channel="whatsapp", provider_message_id=sid, sender=sender, text="Hola",
             received_at=at))
-
-
-def test_a_batch_of_windows_is_looked_up_at_once(runtime: Runtime) -> None:
-    now, other = runtime.clock.now(), "whatsapp:+573001112233"
-    customer_wrote(runtime, "SMa1", CUSTOMER, now - timedelta(hours=30))
-    customer_wrote(runtime, "SMa2", CUSTOMER, now - timedelta(hours=2))
-    customer_wrote(runtime, "SMb1", other, now - timedelta(hours=30))
-    with runtime.factory() as session:
-        found = find_last_inbound_many(session, [CUSTOMER, other, "whatsapp:+10000000000"])
-    assert found == {CUSTOMER: now - timedelta(hours=2), other: now - timedelta(hours=30),
-                     "whatsapp:+10000000000": None}
-
-
-def test_a_conversation_without_any_inbound_message_has_no_window(runtime: Runtime) -> None:
-    now = runtime.clock.now()
-    with transaction(runtime.factory) as session:
-        contact_id = ensure_contact_id(session.connection(), runtime.config, "whatsapp",
-                                       CUSTOMER, None, now)
-        session.add(Conversation(contact_id=contact_id, channel="whatsapp", address=CUSTOMER,
-                                 state="idle", context={}, created_at=now, updated_at=now))
-    with runtime.factory() as session:
-        assert find_last_inbound_many(session, [CUSTOMER]) == {CUSTOMER: None}
 
 
 def test_a_window_closed_when_the_batch_began_is_read_again_before_sending(

@@ -9,10 +9,10 @@ import holidays
 import pytest
 
 from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     add_business_time,
     business_minutes_between,
-    calendar_from_config,
     describe_week,
     is_open,
     next_closing,

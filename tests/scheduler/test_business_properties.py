@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config.root import BusinessHoursConfig, ExtraOpenDay, HolidaysConfig
+from bot.config.scheduling import calendar_from_config
 from scheduler.business_hours import (
     BusinessCalendar,
     add_business_time,
     business_minutes_between,
-    calendar_from_config,
     is_open,
     next_closing,
     next_opening,

@@ -9,7 +9,7 @@ from datetime import datetime
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from channels.base import InboundMessage, InvalidWebhook
-from channels.telegram_shape import check_update_shape, find_unstorable_text
+from channels.telegram.shape import check_update_shape, find_unstorable_text
 
 CHANNEL = "telegram"
 CALLBACK_DATA_BYTES = 64

@@ -1,4 +1,4 @@
-"""The scheduler runner inside `serve`: jobs registered, sweep and delivery driven by the clock."""
+"""The jobs `serve` hands the scheduler runner: registered, and driven by the injected clock."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.app import Runtime
 from bot.cli.chat import ChatSession
 from bot.engine.outbox import Dispatcher
+from bot.serve import scheduled_jobs
 from bot.store.models import Contact, OutboxItem, Ticket
 from channels.console import ConsoleChannel
 from scheduler.clock import FixedClock
@@ -29,14 +30,14 @@ def test_runner_registers_jobs_and_sweeps_with_the_injected_clock(
     delivered: list[str] = []
     dispatcher = Dispatcher(runtime.factory, {"email": ConsoleChannel(
         lambda message: delivered.append(message.recipient))})
-    runner = SchedulerRunner(runtime, dispatcher)
+    runner = SchedulerRunner(scheduled_jobs(runtime, dispatcher))
 
     async def scenario() -> tuple[list[str], int, int]:
-        runner.start()
+        runner.start(paused=True)  # the test drives the jobs; no scheduled run races it
         jobs = sorted(job.id for job in runner.scheduler.get_jobs())
         clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=BOGOTA))
-        handled = await runner.run_sweep()
-        sent = await runner.run_dispatch()
+        handled = await runner.run_now("sla_sweep")
+        sent = await runner.run_now("outbox_dispatch")
         await runner.stop()
         return jobs, handled, sent
 
@@ -47,6 +48,13 @@ def test_runner_registers_jobs_and_sweeps_with_the_injected_clock(
     assert sent >= 2 and set(delivered) == {"ana@example.com", "luis@example.com"}
 
 
+def test_serve_jobs_keep_their_ids_and_intervals(runtime: Runtime) -> None:
+    jobs = scheduled_jobs(runtime, Dispatcher(runtime.factory, {}))
+    assert {job.id: job.seconds for job in jobs} == {
+        "sla_sweep": 30, "outbox_dispatch": 1, "retry_unrouted": 60}
+    assert [job.id for job in jobs if job.again_at_stop] == ["outbox_dispatch"]
+
+
 def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: FixedClock) -> None:
     from bot.engine.pipeline import store
     from channels.base import InboundMessage
@@ -54,9 +62,9 @@ def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: Fi
     inbound = InboundMessage(channel="console", provider_message_id="stranded-1",
                              sender="console:eva", text=BILLING, received_at=clock.now())
     store(runtime.factory, runtime.ctx, inbound)  # the process stopped before routing
-    runner = SchedulerRunner(runtime, Dispatcher(runtime.factory, {}))
+    runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, {})))
     clock.set(datetime(2026, 11, 24, 10, 5, tzinfo=BOGOTA))
-    assert asyncio.run(runner.run_retry_unrouted()) == 1
+    assert asyncio.run(runner.run_now("retry_unrouted")) == 1
     with runtime.factory() as session:
         assert session.scalars(select(Ticket.number)).all() == [1]
         assert session.scalars(select(OutboxItem).where(OutboxItem.channel == "console")).all()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.app import Runtime
-from bot.engine.inbox import find_message
-from bot.engine.pipeline import accept_then_route
-from channels.base import Attachment, InboundMessage
+from channels.base import Attachment, InboundMessage, InboundSink
 from channels.media import MediaError, MediaStore, file_name
-from channels.telegram_updates import CHANNEL, FileRef, files_of, to_inbound
+from channels.telegram.updates import CHANNEL, FileRef, files_of, to_inbound
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +22,10 @@ log = logging.getLogger(__name__)
 class TelegramInbox:
     """The Application's one handler: translate, fetch media, store; remember the outcome."""
 
-    def __init__(self, runtime: Runtime, media: MediaStore, report_outcomes: bool) -> None:
-        self.runtime = runtime
+    def __init__(self, sink: InboundSink, now: Callable[[], datetime], media: MediaStore,
+                 report_outcomes: bool) -> None:
+        self.sink = sink
+        self.now = now
         self.media = media
         self.report_outcomes = report_outcomes
         self.outcomes: dict[int, BaseException | None] = {}
@@ -40,7 +41,7 @@ class TelegramInbox:
             self.outcomes[update.update_id] = outcome
 
     async def store(self, update: Update, bot: Bot) -> None:
-        inbound = to_inbound(update, self.runtime.clock.now())
+        inbound = to_inbound(update, self.now())
         if inbound is None:
             log.info("telegram: update %s ignored (not a private message or button tap)",
                      update.update_id)
@@ -50,13 +51,12 @@ class TelegramInbox:
             return
         if refs:
             inbound = await self.fetch_media(inbound, refs, bot)
-        await accept_then_route(self.runtime.factory, self.runtime.ctx, inbound)
+        await self.sink.accept(inbound)
         if update.callback_query is not None:
             await answer_quietly(update)
 
     def is_known(self, inbound: InboundMessage) -> bool:
-        with self.runtime.factory() as session:
-            return find_message(session, CHANNEL, inbound.provider_message_id) is not None
+        return self.sink.has_seen(CHANNEL, inbound.provider_message_id)
 
     async def fetch_media(self, inbound: InboundMessage, refs: list[FileRef],
                           bot: Bot) -> InboundMessage:

@@ -119,7 +119,7 @@ def unanswered(session: Session, desk: Desk, ticket: Ticket, now: datetime) -> N
 
 
 def priority_ladder(session: Session, desk: Desk, ticket: Ticket, now: datetime) -> None:
-    step = ladder_step(desk.config.escalation, ticket.priority)
+    step = ladder_step(desk.ladder, ticket.priority)
     if not is_active(ticket) or step is None:
         return
     if now < ladder_due(desk.calendar, step, untouched_since(ticket)):

@@ -1,32 +1,31 @@
-"""WhatsApp via Twilio: the signed webhooks in (`/webhooks/whatsapp[/status]`) and the plugin."""
+"""WhatsApp via Twilio, inbound: the signed webhooks `/webhooks/whatsapp` and `.../status`."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-import os
-from collections.abc import Callable, Mapping
-from functools import partial
+from collections.abc import Callable
+from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from bot.app import Runtime
-from bot.config.root import WhatsAppConfig
-from bot.engine.inbox import find_message
-from bot.engine.outbox import release_held
-from bot.engine.pipeline import accept_then_route
-from bot.store.db import transaction
-from channels.base import Attachment, InboundMessage, InvalidWebhook
-from channels.media import MediaError, MediaStore, download, file_name, media_store
-from channels.registry import ChannelPlugin, off
-from channels.twilio_wire import (
+from channels.base import (
+    Attachment,
+    DeliveryUpdate,
+    InboundMessage,
+    InboundSink,
+    InvalidWebhook,
+    StoreUnavailable,
+)
+from channels.media import MediaError, MediaStore, download, file_name
+from channels.webhook_edge import parse_number, quarantine, read_body, rejection
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.sender import Credentials
+from channels.whatsapp.wire import (
     CHANNEL,
     EMPTY_TWIML,
     Form,
@@ -37,31 +36,26 @@ from channels.twilio_wire import (
     parse_status,
     signed_url,
 )
-from channels.webhook_edge import parse_number, quarantine, read_body, redact, rejection
-from channels.whatsapp_sender import Credentials, WhatsAppChannel
-from channels.whatsapp_status import record_status
 
 log = logging.getLogger(__name__)
-WEBHOOK_PATH = "/webhooks/whatsapp"
-STATUS_PATH = "/webhooks/whatsapp/status"
-
-
-def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
-    sid, token = environ.get("TWILIO_ACCOUNT_SID", ""), environ.get("TWILIO_AUTH_TOKEN", "")
-    return Credentials(sid, token) if sid and token else None
+WINDOW_CLOSED = "63016"   # Twilio: outside the 24 h window, only templates reach the customer
+FAILURES = ("failed", "undelivered", "canceled")
 
 
 class WhatsAppWebhooks:
     """The two Twilio webhooks: check the signature, store, acknowledge."""
 
-    def __init__(self, runtime: Runtime, config: WhatsAppConfig, credentials: Credentials,
-                 media: MediaStore) -> None:
-        self.runtime = runtime
+    def __init__(self, config: WhatsAppConfig, credentials: Credentials, media: MediaStore,
+                 sink: InboundSink, now: Callable[[], datetime], public_url: str,
+                 window_closed: Callable[[str], object]) -> None:
         self.config = config
         self.credentials = credentials
         self.validator = RequestValidator(credentials.auth_token)
         self.media = media
-        self.window_closed: Callable[[str], object] | None = None  # the sender's cache hears it
+        self.sink = sink
+        self.now = now
+        self.public_url = public_url
+        self.window_closed = window_closed   # the sender's window cache hears of a 63016
 
     async def signed_form(self, request: Request) -> tuple[Form, bytes]:
         """The verified form; 403 for a bad signature, and for a body that is not a form (Twilio
@@ -75,8 +69,7 @@ class WhatsAppWebhooks:
         except InvalidWebhook as exc:
             raise InvalidWebhook(f"X-Twilio-Signature cannot match: {exc.reason}",
                                  status=403) from None
-        url = signed_url(self.runtime.config.http.public_url, request.url.path,
-                         request.url.query)
+        url = signed_url(self.public_url, request.url.path, request.url.query)
         check_signature(self.validator, url, form, signature)
         return form, body
 
@@ -85,32 +78,22 @@ class WhatsAppWebhooks:
             form, body = await self.signed_form(request)
         except InvalidWebhook as exc:
             return rejection(exc)
-        now = self.runtime.clock.now()
         try:
-            inbound = parse_inbound(form, now)
+            inbound = parse_inbound(form, self.now())
         except InvalidWebhook as exc:
-            return await quarantine(self.runtime.factory, CHANNEL, exc, body, now)
+            return await quarantine(self.sink, CHANNEL, exc, body)
         if inbound.attachments and await run_in_threadpool(self.is_known, inbound):
             return twiml()   # a retry: stored already, do not fetch the media again
         inbound = await self.fetch_media(inbound)
         try:
-            await accept_then_route(self.runtime.factory, self.runtime.ctx, inbound,
-                                    on_new=partial(self.release, inbound.sender))
-        except SQLAlchemyError:
+            await self.sink.accept(inbound)
+        except StoreUnavailable:
             log.exception("whatsapp: message %s could not be stored", inbound.provider_message_id)
             return PlainTextResponse("could not store the message; try again\n", status_code=503)
         return twiml()
 
     def is_known(self, inbound: InboundMessage) -> bool:
-        with self.runtime.factory() as session:
-            return find_message(session, CHANNEL, inbound.provider_message_id) is not None
-
-    def release(self, address: str, session: Session) -> None:
-        """The customer wrote: the window is open again for messages we held (in the
-        transaction that stores their message)."""
-        released = release_held(session, CHANNEL, address, self.runtime.clock.now())
-        if released:
-            log.info("whatsapp: %s held message(s) for %s released", released, redact(address))
+        return self.sink.has_seen(CHANNEL, inbound.provider_message_id)
 
     async def fetch_media(self, inbound: InboundMessage) -> InboundMessage:
         """Download the attachments at once, within `media_budget_seconds` all together (Twilio
@@ -157,20 +140,31 @@ class WhatsAppWebhooks:
             form, body = await self.signed_form(request)
         except InvalidWebhook as exc:
             return rejection(exc)
-        now = self.runtime.clock.now()
         try:
             report = parse_status(form)
             hint = parse_outbox_hint(request.query_params.get("outbox"))
         except InvalidWebhook as exc:
-            return await quarantine(self.runtime.factory, f"{CHANNEL}-status", exc, body, now)
-        outcome = await run_in_threadpool(self.apply_status, report, hint)
+            return await quarantine(self.sink, f"{CHANNEL}-status", exc, body)
+        update = delivery_update(report, hint, self.now())
+        outcome = await run_in_threadpool(self.sink.record_delivery, update)
+        if outcome == "requeued" and (address := report.raw.get("To")):
+            self.window_closed(address)   # the sender must read this window again
         log.info("whatsapp: status %s for %s: %s", report.status, report.message_sid, outcome)
         return PlainTextResponse("", status_code=204)
 
-    def apply_status(self, report: StatusReport, hint: int | None) -> str:
-        with transaction(self.runtime.factory) as session:
-            return record_status(session, report, hint, self.runtime.clock.now(),
-                                 self.window_closed)
+
+def delivery_update(report: StatusReport, outbox_hint: int | None, at: datetime) -> DeliveryUpdate:
+    """Twilio's status callback in the engine's terms; 63016 means the window is closed."""
+    return DeliveryUpdate(
+        channel=CHANNEL, provider_message_id=report.message_sid, status=report.status, at=at,
+        error_code=report.error_code, error_message=failure_reason(report),
+        outbox_hint=outbox_hint, window_closed=report.error_code == WINDOW_CLOSED,
+        raw=report.raw)
+
+
+def failure_reason(report: StatusReport) -> str | None:
+    """What a failure is called in the outbox row's last_error ("Twilio undelivered")."""
+    return f"Twilio {report.status}" if report.status in FAILURES else None
 
 
 def parse_outbox_hint(value: str | None) -> int | None:
@@ -179,28 +173,3 @@ def parse_outbox_hint(value: str | None) -> int | None:
 
 def twiml() -> Response:
     return Response(EMPTY_TWIML, media_type="text/xml")
-
-
-def build_plugin(runtime: Runtime, environ: Mapping[str, str] | None = None) -> ChannelPlugin:
-    """WhatsApp is on when the config section and TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN exist."""
-    config = runtime.config.channels.whatsapp
-    if config is None:
-        return off(CHANNEL, "no channels.whatsapp section in config.yaml")
-    credentials = find_credentials(os.environ if environ is None else environ)
-    if credentials is None:
-        return off(CHANNEL, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not both set")
-    public = runtime.config.http.public_url.rstrip("/")
-    media = media_store(runtime.config, config.media_dir, CHANNEL, config.media_max_bytes)
-    hooks = WhatsAppWebhooks(runtime, config, credentials, media)
-    channel = WhatsAppChannel(config, credentials, public, runtime.factory, runtime.clock.now,
-                              runtime.config.bot.company_name)
-    hooks.window_closed = channel.forget_window
-    return ChannelPlugin(
-        name=CHANNEL,
-        status=f"on: Twilio webhook {public}{WEBHOOK_PATH}, status callback "
-               f"{public}{STATUS_PATH}, sending as {config.from_address}",
-        channel=channel,
-        routes=[Route(WEBHOOK_PATH, hooks.message, methods=["POST"]),
-                Route(STATUS_PATH, hooks.status, methods=["POST"])],
-        shutdown=[channel.close],
-    )

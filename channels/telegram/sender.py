@@ -14,7 +14,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from channels.rate_limit import RateLimiter
 from channels.send_once import SendOnce
-from channels.telegram_updates import CHANNEL, callback_data, chat_id_of
+from channels.telegram.updates import CHANNEL, callback_data, chat_id_of
 from channels.text_split import split_text
 from channels.webhook_edge import redact
 

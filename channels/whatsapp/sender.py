@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from twilio.base.exceptions import TwilioRestException
 
-from bot.config.root import WhatsAppConfig
-from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
+from channels.base import DeliveryError, DeliveryReceipt, InboundSink, OutboundMessage
 from channels.send_once import SendOnce
 from channels.text_split import split_text
-from channels.twilio_wire import CHANNEL
 from channels.webhook_edge import redact
-from channels.whatsapp_window import (
-    can_send_free_text,
-    choose_template,
-    find_last_inbound,
-    find_last_inbound_many,
-)
+from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.throttle import Throttled
+from channels.whatsapp.window import can_send_free_text, choose_template
+from channels.whatsapp.wire import CHANNEL
 from kb.normalize import normalize_text
 
 if TYPE_CHECKING:
@@ -33,26 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BODY_CHARS = 1600
-
-
-class Throttled(Exception):
-    """Twilio answered 429; `retry_after` is its Retry-After in seconds, if it sent one."""
-
-    def __init__(self, retry_after: float | None) -> None:
-        self.retry_after = retry_after
-        super().__init__(f"Twilio rate limit (HTTP 429), retry after {retry_after} s")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds (a number or an HTTP date)."""
-    if not value:
-        return None
-    if value.strip().replace(".", "", 1).isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - now).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -89,12 +63,11 @@ class WhatsAppChannel:
     name = CHANNEL
 
     def __init__(self, config: WhatsAppConfig, credentials: Credentials, public_url: str,
-                 factory: sessionmaker[Session], now: Callable[[], datetime],
-                 company: str) -> None:
+                 sink: InboundSink, now: Callable[[], datetime], company: str) -> None:
         self.config = config
         self.credentials = credentials
         self.public_url = public_url.rstrip("/")
-        self.factory = factory
+        self.sink = sink   # asked when the customer last wrote (the 24 h window)
         self.now = now
         self.company = company
         self.clients: dict[asyncio.AbstractEventLoop, Client] = {}
@@ -106,7 +79,7 @@ class WhatsAppChannel:
 
         The REST client is imported here, on the first send: an idle server stays small.
         """
-        from channels.twilio_client import make_client
+        from channels.whatsapp.client import make_client
 
         loop = asyncio.get_running_loop()
         if loop not in self.clients:
@@ -157,12 +130,10 @@ class WhatsAppChannel:
         return DeliveryReceipt(provider_message_id=sids[0], status="sent")
 
     def last_inbound(self, address: str) -> datetime | None:
-        with self.factory() as session:
-            return find_last_inbound(session, address)
+        return self.sink.last_inbound(CHANNEL, [address]).get(address)
 
-    def last_inbound_many(self, addresses: list[str]) -> dict[str, datetime | None]:
-        with self.factory() as session:
-            return find_last_inbound_many(session, addresses)
+    def last_inbound_many(self, addresses: list[str]) -> Mapping[str, datetime | None]:
+        return self.sink.last_inbound(CHANNEL, addresses)
 
     async def send_text(self, message: OutboundMessage) -> list[str]:
         text = degrade_buttons(message.text, message.buttons)
@@ -179,7 +150,7 @@ class WhatsAppChannel:
         extra = {"status_callback": callback} if (callback := self.status_callback(
             message)) else {}
         client = self.client()
-        from channels.twilio_client import NETWORK_ERRORS
+        from channels.whatsapp.client import NETWORK_ERRORS
 
         try:
             created = await client.messages.create_async(

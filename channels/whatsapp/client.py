@@ -11,7 +11,7 @@ import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from channels.whatsapp_sender import Throttled, parse_retry_after
+from channels.whatsapp.throttle import Throttled, parse_retry_after
 
 REQUEST_TIMEOUT = 15.0
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, TimeoutError, OSError)

@@ -1,0 +1,57 @@
+"""When a customer last wrote on a channel (WhatsApp's window): stored, routed, in batches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.app import Runtime
+from bot.engine.contacts import ensure_contact_id
+from bot.engine.inbox import accept_inbound
+from bot.engine.windows import find_last_inbound_many
+from bot.store.db import transaction
+from bot.store.models import Conversation
+from channels.base import InboundMessage
+from tests.fakes.clients import CUSTOMER
+
+OTHER = "whatsapp:+10000000000"   # never wrote
+
+
+def test_a_message_stored_but_not_yet_routed_opens_the_window(runtime: Runtime) -> None:
+    received = runtime.clock.now()
+    with runtime.factory() as session:
+        accept_inbound(session, runtime.config, InboundMessage(
+            channel="whatsapp", provider_message_id="SMnew", sender=CUSTOMER, text="Hola",
+            received_at=received))
+    with runtime.factory() as session:
+        assert find_last_inbound_many(session, "whatsapp", [CUSTOMER])[CUSTOMER] == received
+        assert find_last_inbound_many(session, "whatsapp", [OTHER])[OTHER] is None
+
+
+def customer_wrote(runtime: Runtime, sid: str, sender: str, at: datetime) -> None:
+    with runtime.factory() as session:
+        accept_inbound(session, runtime.config, InboundMessage(
+            channel="whatsapp", provider_message_id=sid, sender=sender, text="Hola",
+            received_at=at))
+
+
+def test_a_batch_of_windows_is_looked_up_at_once(runtime: Runtime) -> None:
+    now, other = runtime.clock.now(), "whatsapp:+573001112233"
+    customer_wrote(runtime, "SMa1", CUSTOMER, now - timedelta(hours=30))
+    customer_wrote(runtime, "SMa2", CUSTOMER, now - timedelta(hours=2))
+    customer_wrote(runtime, "SMb1", other, now - timedelta(hours=30))
+    with runtime.factory() as session:
+        found = find_last_inbound_many(session, "whatsapp",
+                                       [CUSTOMER, other, "whatsapp:+10000000000"])
+    assert found == {CUSTOMER: now - timedelta(hours=2), other: now - timedelta(hours=30),
+                     "whatsapp:+10000000000": None}
+
+
+def test_a_conversation_without_any_inbound_message_has_no_window(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    with transaction(runtime.factory) as session:
+        contact_id = ensure_contact_id(session.connection(), runtime.config, "whatsapp",
+                                       CUSTOMER, None, now)
+        session.add(Conversation(contact_id=contact_id, channel="whatsapp", address=CUSTOMER,
+                                 state="idle", context={}, created_at=now, updated_at=now))
+    with runtime.factory() as session:
+        assert find_last_inbound_many(session, "whatsapp", [CUSTOMER]) == {CUSTOMER: None}
