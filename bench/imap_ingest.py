@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,10 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.app import Runtime, build_runtime  # noqa: E402
-from bot.config.root import ImapConfig, load_config  # noqa: E402
+from bot.channel_context import build_channel_context  # noqa: E402
+from bot.config.root import load_config  # noqa: E402
 from bot.store.models import Message, Ticket  # noqa: E402
-from channels.email.plugin import imap_poller  # noqa: E402
-from channels.email.service import EmailService  # noqa: E402
+from channels.email.config import ImapConfig  # noqa: E402
+from channels.email.plugin import build_intake, imap_poller  # noqa: E402
 from scheduler.clock import FixedClock  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 
@@ -86,8 +88,8 @@ def run(total: int, folder: Path, server: DovecotServer) -> tuple[float, int]:
         "kb": base.kb.model_copy(update={"path": str(base.kb_path())})})
     clock = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Bogota")))
     runtime = build_runtime(config, clock)
-    service = EmailService(runtime, b"bench-key")
-    poller = imap_poller(runtime, service, imap, server.password)
+    context = replace(build_channel_context(runtime), secret_key=b"bench-key")
+    poller = imap_poller(build_intake(email, context), imap, server.password, context)
     started = time.perf_counter()
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()

@@ -1,16 +1,18 @@
-"""Benchmark: load + index time for 5,000 synthetic articles and per-query latency, one line."""
+"""Benchmark: 5,000 synthetic articles: cold and warm load (vector cache), query p50/p95."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from kb.loader import load_kb
-from kb.matcher import best_match, build_index
+from kb.encoder import load_encoder
+from kb.knowledge import open_index
+from kb.matcher import best_match
 
 SYLLABLE_TEXT = "ta ti to pa pe po ra re ri ro la le lo ma me mi na ne ni sa se si ca co cu " \
     "ve va de do gu ga fi fe bra tri pro con des men ción dad mente ing er ly"
@@ -61,27 +63,45 @@ def make_query(rng: random.Random, questions: list[list[str]]) -> str:
         if rng.random() < 0.1 else text
 
 
+def timed(action):  # type: ignore[no-untyped-def]
+    """(result, wall seconds, CPU seconds of the whole process)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return result, time.perf_counter() - start, time.process_time() - start_cpu
+
+
+def query_times(index, queries: list[str]):  # type: ignore[no-untyped-def]
+    """((p50, p95) wall ms, (p50, p95) CPU ms of the calling thread) over `queries`."""
+    best_match(index, queries[0])  # builds the language detector once
+    times, cpu = [], []
+    for query in queries:
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        best_match(index, query)
+        times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
+    return [(statistics.median(t), statistics.quantiles(t, n=20)[18]) for t in (times, cpu)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=5_000)
     parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--lexical-only", action="store_true", help="leave the encoder out")
     args = parser.parse_args()
     rng = random.Random(7)
+    meaning = not args.lexical_only
+    encoder, model_s, _ = timed(load_encoder) if meaning else (None, 0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         questions = write_articles(Path(tmp), rng, args.articles)
-        start = time.perf_counter()
-        index = build_index(load_kb(tmp))
-        load_s = time.perf_counter() - start
+        _, cold_s, cold_cpu = timed(lambda: open_index(tmp, meaning))
+        index, warm_s, warm_cpu = timed(lambda: open_index(tmp, meaning))
     queries = [make_query(rng, questions) for _ in range(args.queries)]
-    best_match(index, queries[0])  # builds the language detector once
-    times = []
-    for query in queries:
-        start = time.perf_counter()
-        best_match(index, query)
-        times.append((time.perf_counter() - start) * 1000)
-    p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
-    print(f"kb_latency articles={args.articles} load_index_s={load_s:.2f} "
-          f"queries={args.queries} p50_ms={p50:.2f} p95_ms={p95:.2f}")
+    (p50, p95), (cpu50, cpu95) = query_times(index, queries)
+    print(f"kb_latency articles={args.articles} meaning={'on' if encoder else 'off'} "
+          f"model_load_s={model_s:.2f} cold_load_s={cold_s:.2f} (cpu {cold_cpu:.2f}) "
+          f"warm_load_s={warm_s:.2f} (cpu {warm_cpu:.2f}) "
+          f"queries={args.queries} p50_ms={p50:.2f} p95_ms={p95:.2f} "
+          f"cpu_p50_ms={cpu50:.2f} cpu_p95_ms={cpu95:.2f} load_avg={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.app import Runtime
-from bot.desk.relay import signing_key
+from bot.engine.mail_history import StoredMailHistory
 from bot.engine.sink import EngineSink
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
+from bot.store.secret_key import signing_key
 from bot.store.settings import SettingsState
 from channels.base import ChannelContext, SingletonLock
-from channels.registry import CHANNELS, ChannelPlugin, build_plugins, off
+from channels.registry import ChannelPlugin, build_plugins
 
 # Advisory lock ids kept from before locks had names, so old and new workers agree.
 KNOWN_LOCKS = {"imap": IMAP_POLLER, "telegram": TELEGRAM_POLLER}
@@ -43,25 +44,12 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         secret_key=signing_key(runtime.factory, dict(env)),
         company_name=runtime.config.bot.company_name,
         environ=env,
+        queries={"mail_history": StoredMailHistory(runtime.factory)},
     )
-
-
-# Until the email adapter is built from (section, context) — branch arch-email — it takes the
-# runtime; the lead drops this set when merging that branch.
-BUILT_FROM_RUNTIME = {"email"}
 
 
 def build_channel_plugins(runtime: Runtime,
                           environ: Mapping[str, str] | None = None) -> list[ChannelPlugin]:
     """Every channel in the registry, given its config section and one shared ChannelContext."""
     context = build_channel_context(runtime, environ)
-    sections = dict(runtime.config.channels)
-    table = {name: target for name, target in CHANNELS.items() if name not in BUILT_FROM_RUNTIME}
-    plugins = build_plugins(sections, lambda _name: context, table)
-    if sections.get("email") is None:
-        plugins.append(off("email", "no section in config.yaml"))
-    else:
-        from channels.email.plugin import build_plugin as build_email
-
-        plugins.append(build_email(runtime))
-    return plugins
+    return build_plugins(dict(runtime.config.channels), lambda _name: context)

@@ -24,9 +24,9 @@ Adding a channel `<name>` touches exactly:
 
 - `channels/<name>/` (or `channels/<name>.py`): the adapter, its `config.py` (the sub-model) and
   `build_plugin` — see channels/whatsapp/ and channels/telegram/;
-- `channels/registry.py`: one line in `CHANNELS`, `"<name>": "channels.<name>.plugin:build_plugin"`;
-- `bot/config/channels.py`: one field in `ChannelsConfig`, `<name>: <Name>Config | None = None`,
-  so that config.yaml's `channels.<name>` is validated;
+- `channels/registry.py`: one line in `CHANNELS`, `"<name>": ChannelEntry(
+  "channels.<name>.plugin:build_plugin", "channels.<name>.config:<Name>Config")` — the config
+  root composes config.yaml's `channels:` from this table, so `channels.<name>` is validated;
 - tests in `tests/channels/` (a fake of the provider's API in `tests/fakes/` if it has one);
 - README.md: its part of "Channel setup".
 
@@ -40,7 +40,7 @@ email address, `console:ana`); display names are decoration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -71,7 +71,11 @@ class InboundMessage:
     language_hint: str | None = None
     is_automated: bool = False
     subject: str | None = None
-    ticket_number: int | None = None  # the ticket this message continues, when the channel knows
+    ticket_number: int | None = None  # the ticket it says it continues (a mail's reply address)
+    claim_verified: bool = False       # a signature proves that claim (the engine still judges)
+    in_reply_to: tuple[str, ...] = ()  # provider ids of the messages it answers (mail threads)
+    references: tuple[str, ...] = ()   # provider ids of its thread, oldest first
+    automated_reasons: tuple[str, ...] = ()   # why it is automated (bounce, auto-reply, list…)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -116,6 +120,16 @@ class DeliveryUpdate:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True)
+class Handled:
+    """The engine's word on one message handed over with `InboundSink.handle_now`."""
+
+    outcome: str                    # customer | automated | agent_relayed | agent_flagged |
+    #                                 duplicate | received (stored; routing is retried later) |
+    #                                 unstored (see `error`)
+    error: Exception | None = field(default=None, repr=False)   # why it could not be stored
+
+
 class InboundSink(Protocol):
     """What an adapter may ask of the engine: store, check, set aside. Nothing else."""
 
@@ -134,6 +148,12 @@ class InboundSink(Protocol):
 
     def route_accepted(self) -> None:
         """Route what `accept_now` stored; a failure stays stored for the retry job."""
+        ...
+
+    def handle_now(self, messages: Sequence[InboundMessage]) -> list[Handled]:
+        """For a worker thread (mail): store each message, then route the new ones together,
+        in order, before returning; one `Handled` per message. A message that could not be
+        stored carries the `error` (the adapter quarantines it); nothing is raised."""
         ...
 
     def has_seen(self, channel: str, provider_message_id: str) -> bool:
@@ -192,8 +212,11 @@ class ChannelContext:
     state: StateStore
     lock: Callable[[str], SingletonLock]           # a cross-worker lock by name
     secret_key: bytes                              # signs reply addresses and links
-    company_name: str                              # how messages and templates name us
+    company_name: str = "Atiende"                  # how messages, senders and templates name us
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Narrow read-only callables one channel needs of the engine, by name (email:
+    # "mail_history", the threading headers and recent automatic replies of earlier mail).
+    queries: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 class AdapterError(Exception):

@@ -34,13 +34,36 @@ class ChannelPlugin:
 
 Factory = Callable[[Any, ChannelContext], ChannelPlugin]   # (its config section, context)
 
-# One line per channel: its name (= its key under `channels:` in config.yaml) → the
-# "module:function" that builds its plugin. A module that is not there is reported off.
-CHANNELS: dict[str, str] = {
-    "whatsapp": "channels.whatsapp.plugin:build_plugin",
-    "telegram": "channels.telegram.plugin:build_plugin",
-    "email": "channels.email.plugin:build_plugin",
+
+@dataclass(frozen=True)
+class ChannelEntry:
+    """One channel: the "module:function" building its plugin and the "module:Class" of its
+    config section (config.yaml's `channels.<name>`, composed into the config model from here)."""
+
+    factory: str
+    section: str
+
+
+# One line per channel: its name (= its key under `channels:` in config.yaml) → its entry.
+# A factory whose module is not there is reported off.
+CHANNELS: dict[str, ChannelEntry] = {
+    "whatsapp": ChannelEntry("channels.whatsapp.plugin:build_plugin",
+                             "channels.whatsapp.config:WhatsAppConfig"),
+    "telegram": ChannelEntry("channels.telegram.plugin:build_plugin",
+                             "channels.telegram.config:TelegramConfig"),
+    "email": ChannelEntry("channels.email.plugin:build_plugin",
+                          "channels.email.config:EmailConfig"),
 }
+
+
+def load_target(target: str) -> Any:
+    """The object a "module:name" line names, or None when its module is not in this build."""
+    module_name, _, name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, name)
 
 
 def off(name: str, reason: str) -> ChannelPlugin:
@@ -48,19 +71,8 @@ def off(name: str, reason: str) -> ChannelPlugin:
     return ChannelPlugin(name=name, status=f"off: {reason}")
 
 
-def load_factory(target: str) -> Factory | None:
-    """The factory a table line names, or None when its module is not in this build."""
-    module_name, _, function = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        return None
-    factory: Factory = getattr(module, function)
-    return factory
-
-
 def build_plugins(sections: Mapping[str, object], context_for: Callable[[str], ChannelContext],
-                  table: Mapping[str, str] = CHANNELS) -> list[ChannelPlugin]:
+                  table: Mapping[str, ChannelEntry] = CHANNELS) -> list[ChannelPlugin]:
     """One plugin per channel in `table`; a channel without a config section is off.
 
     `sections` maps a channel's name to its config section (None when config.yaml has none);
@@ -68,12 +80,12 @@ def build_plugins(sections: Mapping[str, object], context_for: Callable[[str], C
     both, so this module knows nothing of the engine.
     """
     plugins = []
-    for name, target in table.items():
+    for name, entry in table.items():
         section = sections.get(name)
         if section is None:
             plugins.append(off(name, "no section in config.yaml"))
             continue
-        factory = load_factory(target)
+        factory: Factory | None = load_target(entry.factory)
         if factory is None:
             plugins.append(off(name, "not available in this build"))
             continue

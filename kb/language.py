@@ -17,9 +17,7 @@ MIN_MARGIN = 0.25
 # With this many more grammar words of one language, lingua's -1..1 cannot change the
 # verdict (the balance stays >= 1 > MIN_MARGIN), so it is not asked: it is the slow part.
 DECISIVE_WORDS = 2
-# The opening of a message tells its language; lingua's time grows with the text it reads
-# (and holds the GIL meanwhile), so it never reads more than this.
-MAX_DETECT_CHARS = 1000
+MAX_CHARS = 2000  # the start of a huge message tells its language; lingua's cost grows with it
 
 
 def _detector() -> LanguageDetector:
@@ -44,11 +42,8 @@ def _lingua_balance(text: str) -> float:
 
 
 def detect_language(text: str, default: str = "es") -> str:
-    """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`.
-
-    Only the first MAX_DETECT_CHARS characters are read: the cost per message is bounded.
-    """
-    text = text[:MAX_DETECT_CHARS]
+    """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`."""
+    text = text[:MAX_CHARS]
     tokens = tokenize(text)
     if not any(len(t) > 1 for t in tokens):
         return default

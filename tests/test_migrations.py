@@ -136,3 +136,26 @@ def test_0006_moves_the_adapters_facts_out_of_raw_into_columns(engine: Engine) -
             second.route_failures) == (None, False, None, 0)
     downgrade(engine, "0005")
     assert "claimed_ticket" not in {c["name"] for c in inspect(engine).get_columns("messages")}
+
+
+def test_0007_adds_the_mail_thread_facts_to_a_database_with_mail(engine: Engine) -> None:
+    upgrade(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO messages (direction, channel, provider_message_id, sender, text, "
+            "attachments, raw, status, created_at, is_automated, route_failures) VALUES "
+            "('in', 'email', '<m1@x>', 'a@b.co', 'hola', '[]', '{\"subject\": \"Hola\"}', "
+            "'processed', :at, false, 0)"), {"at": NOW})
+    upgrade(engine)
+    with Session(engine) as session:
+        [kept] = session.query(Message).all()
+        assert (kept.text, kept.raw, kept.claim_verified, kept.in_reply_to,
+                kept.thread_references, kept.automated_reasons, kept.thread) == (
+            "hola", {"subject": "Hola"}, False, None, None, None, None)
+        kept.in_reply_to, kept.thread = ["<m0@x>"], {"ticket": 3}
+        session.commit()
+    downgrade(engine, "0006")
+    columns = {c["name"] for c in inspect(engine).get_columns("messages")}
+    assert "thread" not in columns and "claimed_ticket" in columns
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT text FROM messages")).scalar() == "hola"

@@ -9,9 +9,10 @@ from typing import Any
 import click
 
 from bot.cli.base import config_option, fail, read_config, user_errors
+from kb.knowledge import open_index
 from kb.language import detect_language
 from kb.loader import check_kb, load_kb
-from kb.matcher import KbIndex, Match, best_match, build_index
+from kb.matcher import KbIndex, Match, best_match
 
 
 @click.group()
@@ -65,7 +66,7 @@ def ask_one(index: KbIndex, text: str, lang: str | None) -> dict[str, Any]:
 def kb_ask(text: str | None, kb_dir: str | None, lang: str | None, as_json: bool,
            jsonl: str | None, config_path: str | None) -> None:
     """Ask the KB TEXT and print the decision (JSON with --json)."""
-    index = build_index(load_kb(kb_dir or read_config(config_path).kb_path()))
+    index = open_index(kb_dir or read_config(config_path).kb_path())
     if jsonl is not None:
         ask_batch(index, lang)
         return

@@ -8,6 +8,7 @@ import click
 
 from bot.cli.hours import hours, sla
 from bot.cli.kb import kb
+from bot.cli.kb_learn import gaps, learned
 from bot.cli.ops import chat, db, serve
 from bot.cli.outbox import outbox
 from bot.cli.quarantine import quarantine
@@ -24,6 +25,8 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+kb.add_command(gaps)
+kb.add_command(learned)
 for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
                 quarantine, outbox):
     main.add_command(command)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.cli.base import config_option, fail, open_runtime, user_errors
 from bot.errors import AtiendeError
+from bot.store.db import transaction
 from bot.store.models import QuarantineItem
 from channels.base import UnparseableEmail
 
@@ -68,8 +69,6 @@ def show(item_id: int, raw_out: bool, config_path: str | None) -> None:
 @user_errors
 def replay(item_id: int, config_path: str | None) -> None:
     """Run the item through its channel again (after a fix or a config change)."""
-    from channels.email.replay import replay_item
-
     runtime = open_runtime(config_path)
     item = find(runtime, item_id)
     if not item.source.startswith("email"):
@@ -97,3 +96,25 @@ def envelope_lines(item: QuarantineItem) -> str:
     sender = item.envelope.get("mail_from")
     recipients = ", ".join(item.envelope.get("rcpt_tos") or ()) or "-"
     return f"envelope: MAIL FROM:<{sender or ''}> RCPT TO: {recipients}\n"
+
+
+def replay_item(runtime: Runtime, item_id: int) -> str:
+    """Through the email channel again, with the SMTP envelope it came with; the outcome kind
+    ('customer', 'automated', 'duplicate', …). Marked replayed when it went through;
+    UnparseableEmail when it still cannot be read."""
+    from bot.channel_context import build_channel_context
+    from channels.email.ingest import Envelope
+    from channels.email.plugin import build_intake
+
+    item = find(runtime, item_id)
+    section = runtime.config.channels.email
+    if section is None:
+        raise AtiendeError("channels.email: the email channel has no section in config.yaml")
+    intake = build_intake(section, build_channel_context(runtime))
+    outcome = intake.receive_sync(item.raw, Envelope.from_record(item.envelope), item.source,
+                                  keep_failures=False)
+    with transaction(runtime.factory) as session:
+        stored = session.get(QuarantineItem, item_id)
+        assert stored is not None
+        stored.replayed_at = runtime.clock.now()
+    return outcome.kind

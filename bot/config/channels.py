@@ -1,74 +1,20 @@
-"""The channels section of config.yaml: each chat channel's own sub-model, and email's settings."""
-
-# Pydantic copies field defaults per instance, so list/dict defaults are safe; ruff only
-# knows that for models whose BaseModel base is in the same file (Section is imported).
+"""The channels section of config.yaml, composed from the channel table: each channel's own
+sub-model lives beside its adapter (e.g. channels/whatsapp/config.py) and is named by its line in
+channels/registry.py, so a new channel adds no line here."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import create_model
 
 from bot.config.section import Section
-from channels.telegram.config import TelegramConfig
-from channels.whatsapp.config import WhatsAppConfig
+from channels.registry import CHANNELS, load_target
 
 
-class HostPort(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(25, ge=1, le=65535)
+def section_fields() -> dict[str, Any]:
+    """`name: Model | None = None` for every channel in the table (absent section: off)."""
+    return {name: (load_target(entry.section) | None, None) for name, entry in CHANNELS.items()}
 
 
-class SmtpInboundConfig(HostPort):
-    """The SMTP server Atiende runs (MX or relay target); AUTH password: SMTP_INBOUND_PASSWORD."""
-
-    port: int = Field(2525, ge=1, le=65535)   # unprivileged; an MX in front forwards port 25
-
-    max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)   # larger mail: 552
-    auth_username: str | None = None      # set to require AUTH PLAIN/LOGIN
-    tls_cert_file: str | None = None      # both files set: STARTTLS is offered
-    tls_key_file: str | None = None
-    require_starttls: bool = False
-
-
-class SmtpOutboundConfig(HostPort):
-    """The relay Atiende sends through; password from SMTP_PASSWORD."""
-
-    username: str | None = None
-    starttls: bool = False                # upgrade a plain connection (port 587)
-    ssl: bool = False                     # implicit TLS (port 465)
-    timeout_seconds: float = Field(30.0, gt=0)
-
-
-class ImapConfig(Section):
-    host: str | None = None
-    port: int = Field(993, ge=1, le=65535)
-    ssl: bool = True
-    username: str | None = None
-    mailbox: str = "INBOX"
-    idle: bool = True                     # IMAP IDLE when the server has it
-    poll_interval_seconds: float = Field(60.0, gt=0)   # re-check even without IDLE news
-    processed_mailbox: str | None = None  # move processed mail there; else flag it
-    processed_flag: str = "$AtiendeProcessed"
-    reconnect_max_seconds: float = Field(300.0, gt=0)
-    batch_size: int = Field(200, gt=0)
-
-
-class AutoReplyLimit(Section):
-    """At most `count` automatic replies to one recipient per `hours` (RFC 3834 etiquette)."""
-
-    count: int = Field(10, ge=0)
-    hours: float = Field(3.0, gt=0)
-
-
-class EmailConfig(Section):
-    support_address: str = "soporte@example.com"
-    smtp_inbound: SmtpInboundConfig = SmtpInboundConfig()
-    smtp_outbound: SmtpOutboundConfig = SmtpOutboundConfig(port=25)
-    imap: ImapConfig = ImapConfig()
-    auto_reply_limit: AutoReplyLimit = AutoReplyLimit()
-    max_text_chars: int = Field(100_000, gt=0)   # text for the engine; the raw mail is kept whole
-
-
-class ChannelsConfig(Section):
-    whatsapp: WhatsAppConfig | None = None
-    telegram: TelegramConfig | None = None
-    email: EmailConfig | None = None
+ChannelsConfig = create_model("ChannelsConfig", __base__=Section, **section_fields())

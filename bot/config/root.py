@@ -18,13 +18,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from bot.config.channels import (
-    AutoReplyLimit,
     ChannelsConfig,
-    EmailConfig,
-    HostPort,
-    ImapConfig,
-    SmtpInboundConfig,
-    SmtpOutboundConfig,
 )
 from bot.config.desk import (
     AgentConfig,
@@ -51,12 +45,12 @@ from bot.config.section import Section
 from bot.errors import ConfigError
 
 __all__ = [
-    "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig", "AutoReplyLimit",
+    "ENV_PREFIX", "RANGE_RE", "WEEKDAYS", "AgentConfig", "AtiendeConfig",
     "BotConfig", "BusinessHoursConfig", "ChannelsConfig", "ConfigError", "DatabaseConfig",
-    "EmailConfig", "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
-    "HostPort", "HttpConfig", "ImapConfig", "KbConfig", "LadderStep", "OnCallConfig",
+    "EscalationConfig", "ExtraOpenDay", "FirstResponseConfig", "HolidaysConfig",
+    "HttpConfig", "KbConfig", "LadderStep", "OnCallConfig",
     "Priority", "RatingsConfig", "ResolutionConfig", "Section", "SlaConfig", "SlaTable",
-    "SmtpInboundConfig", "SmtpOutboundConfig", "VipConfig", "apply_env_overrides", "check_ranges",
+    "VipConfig", "apply_env_overrides", "check_ranges",
     "describe_validation_error", "load_config", "parse_env_value", "read_yaml_mapping",
 ]
 

@@ -1,4 +1,4 @@
-"""Agent commands (#resolve, #close, #priority high, #assign, #note, #category, #ack).
+"""Agent commands (#resolve, #close, #priority high, #assign, #note, #category, #ack, #kb).
 
 One code path for every way an agent or the desk lead acts on a ticket: email replies,
 chat buttons and the `atiende tickets` command line.
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.desk import notify, oncall, ratings, tickets
+from bot.desk import kb_learning, notify, oncall, ratings, tickets
 from bot.desk.deadlines import Desk
 from bot.errors import AtiendeError
 from bot.store.models import CATEGORIES, PRIORITIES, Ticket
@@ -116,8 +116,21 @@ def acknowledge(session: Session, desk: Desk, ticket: Ticket, agent: str, note: 
     add_note(session, desk, ticket, agent, note, now)
 
 
+def propose_phrasing(session: Session, desk: Desk, ticket: Ticket, agent: str, value: str,
+                     now: datetime) -> None:
+    """#kb ARTICLE-ID: the customer's question becomes a proposed phrasing of that article."""
+    if not value:
+        raise CommandError("#kb takes the id of the article that answers the question")
+    try:
+        kb_learning.propose(session, str(desk.config.kb_path()), ticket, agent, value.split()[0],
+                            now)
+    except kb_learning.ProposalError as exc:
+        raise CommandError(str(exc)) from None
+
+
 Handler = Callable[[Session, Desk, Ticket, str, str, datetime], None]
 HANDLERS: dict[str, Handler] = {
     "resolve": resolve, "close": close, "reopen": reopen, "priority": set_priority,
     "category": set_category, "assign": assign, "note": add_note, "ack": acknowledge,
+    "kb": propose_phrasing,
 }

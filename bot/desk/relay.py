@@ -1,126 +1,25 @@
-"""Agents answer by email: signed reply addresses, judging agent mail, relay to the customer.
+"""An agent's answer to a ticket goes to the customer on their channel, then its '#' commands.
 
-An agent's reply reaches the customer on the channel the customer used, only when it comes
-from a configured agent, to the ticket's signed reply address, with a valid signature, in the
-same thread. Anything else claiming to be an agent is kept and flagged, never relayed.
-Lines starting with '#' are commands, applied through `bot.desk.agent_commands` (one code path).
+Lines starting with '#' are commands, applied through `bot.desk.agent_commands` (one code path);
+the rest is the answer, queued in the outbox in the caller's transaction.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import os
-import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.desk import tickets
 from bot.desk.agent_commands import CommandError, apply_command, parse_commands
 from bot.desk.deadlines import Desk
 from bot.engine import outbox
-from bot.store.models import Contact, ContactIdentity, Conversation, Message, Setting, Ticket
+from bot.store.models import ContactIdentity, Conversation, Message, Ticket
 
 log = logging.getLogger(__name__)
-KEY_ENV = "ATIENDE_SECRET_KEY"
-KEY_SETTING = "secret_key"
-SIGNATURE_CHARS = 16
 RELAY_KIND = "agent_reply"
-FLAG_ACTION = "spoofed_agent_mail"
-
-
-@dataclass(frozen=True)
-class AgentMail:
-    """What the email channel learnt about one stored mail that claims to be an agent's."""
-
-    sender: str
-    text: str                        # the newest part of the reply, quotes stripped
-    claimed_ticket: int | None       # from the signed reply address it was sent to
-    signature: str                   # as written in that address ('' when unsigned)
-    thread_tickets: tuple[int, ...]  # tickets its References / subject tag point at
-
-
-@dataclass(frozen=True)
-class Verdict:
-    relay: bool
-    reason: str
-    ticket: Ticket | None = None
-
-
-def signing_key(factory: sessionmaker[Session], environ: dict[str, str] | None = None) -> bytes:
-    """ATIENDE_SECRET_KEY, else a key generated once and kept in the settings table."""
-    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
-    if value:
-        return value.encode()
-    log.warning("%s is not set: using a generated key kept in the database; set it in "
-                "production so reply addresses survive a database restore", KEY_ENV)
-    with factory() as session:
-        found = session.get(Setting, KEY_SETTING)
-        if found is not None:
-            return found.value.encode()
-        session.add(Setting(key=KEY_SETTING, value=secrets.token_urlsafe(32)))
-        try:
-            session.commit()
-        except IntegrityError:  # another process generated it first
-            session.rollback()
-        stored = session.get(Setting, KEY_SETTING)
-        assert stored is not None
-        return stored.value.encode()
-
-
-def sign_ticket(key: bytes, number: int) -> str:
-    """The signature in support+t<number>.<sig>@…: 80 bits of HMAC-SHA256, base32, lower case."""
-    digest = hmac.new(key, f"ticket:{number}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode().lower()[:SIGNATURE_CHARS]
-
-
-def is_valid_signature(key: bytes, number: int, signature: str) -> bool:
-    return hmac.compare_digest(sign_ticket(key, number), signature.lower())
-
-
-def judge(session: Session, desk: Desk, key: bytes, mail: AgentMail) -> Verdict:
-    """Relay only a configured agent's signed reply to an existing ticket, in its own thread."""
-    if mail.claimed_ticket is None:
-        return Verdict(False, "not sent to a ticket's reply address (unsigned)")
-    ticket = find_by_number(session, mail.claimed_ticket)
-    if ticket is None:
-        return Verdict(False, f"no ticket #{mail.claimed_ticket}")
-    if not mail.signature or not is_valid_signature(key, ticket.number or 0, mail.signature):
-        return Verdict(False, f"bad or missing signature for ticket #{ticket.number}", ticket)
-    if desk.config.find_agent(mail.sender) is None:
-        return Verdict(False, "sender is not a configured agent", ticket)
-    others = [n for n in mail.thread_tickets if n != ticket.number]
-    if others:
-        return Verdict(False, f"reply address is ticket #{ticket.number} but the thread is "
-                              f"ticket #{others[0]}", ticket)
-    return Verdict(True, "signed agent reply", ticket)
-
-
-def handle_agent_mail(session: Session, desk: Desk, key: bytes, message: Message,
-                      mail: AgentMail, now: datetime) -> Verdict:
-    """Relay or flag a stored agent mail, in the caller's transaction."""
-    verdict = judge(session, desk, key, mail)
-    if not verdict.relay or verdict.ticket is None:
-        flag(session, message, verdict, now)
-        return verdict
-    relay_reply(session, desk, verdict.ticket, mail.sender, mail.text, message, now)
-    return verdict
-
-
-def flag(session: Session, message: Message, verdict: Verdict, now: datetime) -> None:
-    message.status = "flagged"
-    if verdict.ticket is not None:
-        message.ticket_id = verdict.ticket.id
-    tickets.record_event(session, ticket=verdict.ticket, actor=f"email:{message.sender}",
-                         action=FLAG_ACTION, at=now,
-                         detail=f"message {message.id}: {verdict.reason}")
-    log.warning("agent mail %s not relayed: %s", message.id, verdict.reason)
 
 
 def relay_reply(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,
@@ -189,15 +88,3 @@ def last_inbound_id(session: Session, ticket: Ticket) -> int | None:
                                      Message.contact_id == ticket.contact_id)
             .order_by(Message.id.desc()).limit(1))
     return session.scalar(stmt)
-
-
-def find_by_number(session: Session, number: int) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.number == number)).first()
-
-
-def belongs_to(session: Session, ticket: Ticket, channel: str, address: str) -> bool:
-    """Is `address` one of the ticket's customer's identities?"""
-    stmt = (select(ContactIdentity.id).join(Contact)
-            .where(Contact.id == ticket.contact_id, ContactIdentity.channel == channel,
-                   ContactIdentity.address == address))
-    return session.scalar(stmt) is not None

@@ -80,7 +80,7 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket:
         turn.session, turn.desk, contact=turn.contact, channel=turn.conversation.channel,
         conversation_id=turn.conversation.id, text=text, category=category,
         priority=infer_priority(text, category), language=turn.lang, actor=turn.actor,
-        now=turn.now)
+        now=turn.now, subject=turn.subject)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
     notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now,

@@ -33,11 +33,13 @@ def record_event(session: Session, *, actor: str, action: str, at: datetime,
 
 def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: str,
                   conversation_id: int | None, text: str, category: str | None, priority: str,
-                  language: str, actor: str, now: datetime) -> Ticket:
+                  language: str, actor: str, now: datetime, subject: str | None = None) -> Ticket:
+    """A new open ticket; its subject is the one the customer gave (a mail's), else the
+    first line of the text."""
     ticket = Ticket(
         contact_id=contact.id, conversation_id=conversation_id, channel=channel,
-        subject=subject_from(text), description=text, category=category, priority=priority,
-        status="open", level=1, vip=bool(contact.vip), language=language,
+        subject=subject_from(subject or text), description=text, category=category,
+        priority=priority, status="open", level=1, vip=bool(contact.vip), language=language,
         created_at=now, updated_at=now,
     )
     insert_now(session, ticket)

@@ -23,8 +23,8 @@ def try_knowledge_base(turn: Turn, has_open_ticket: bool) -> bool:
     if match.answered and match.article_id in turn.ctx.articles:
         answer_article(turn, match.article_id, question=turn.text)
         return True
-    if match.ambiguous and len(match.candidates) >= 2 and not has_open_ticket:
-        offer_choices(turn, [c.article_id for c in match.candidates[:MAX_CHOICES]])
+    if len(match.choices) >= 2 and not has_open_ticket:
+        offer_choices(turn, [c.article_id for c in match.choices[:MAX_CHOICES]])
         return True
     return False
 

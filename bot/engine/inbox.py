@@ -111,7 +111,10 @@ def message_values(contact_id: int, inbound: InboundMessage) -> dict[str, Any]:
             "created_at": inbound.received_at, "subject": inbound.subject,
             "reply_to": inbound.reply_to, "language_hint": inbound.language_hint,
             "is_automated": inbound.is_automated, "claimed_ticket": inbound.ticket_number,
-            "route_failures": 0}
+            "route_failures": 0, "claim_verified": inbound.claim_verified,
+            "in_reply_to": list(inbound.in_reply_to) or None,
+            "thread_references": list(inbound.references) or None,
+            "automated_reasons": list(inbound.automated_reasons) or None}
 
 
 def attachment_record(attachment: Any) -> dict[str, Any]:

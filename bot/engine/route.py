@@ -13,6 +13,7 @@ from bot.desk import agent_chat, ratings, ticket_flow, tickets
 from bot.engine import answers
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
 from bot.engine.intents import Intent, read_intent
+from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.triage import infer_category
 from bot.engine.turn import EngineContext, Turn
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
@@ -21,6 +22,8 @@ from kb.language import detect_language
 from kb.normalize import normalize_text
 
 SHORT_MESSAGE_WORDS = 3
+UNROUTED = ("received", "failed")
+AGENT_WORKING = ("in_progress", "waiting_customer")
 BATCH_IDS = bindparam("message_ids", expanding=True)
 TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent them
              .join(Contact, Message.contact_id == Contact.id)
@@ -40,6 +43,8 @@ class RouteResult:
     ticket_number: int | None
     ticket_status: str | None
     lang: str
+    message_id: int | None = None
+    outcome: str = "customer"   # automated | agent_relayed | agent_flagged for some mail
 
 
 def route_message(session: Session, ctx: EngineContext, message_id: int) -> RouteResult:
@@ -65,7 +70,8 @@ def route_messages(session: Session, ctx: EngineContext,
     session.flush()   # the replies get their ids here, all in one go
     return [RouteResult(tuple(item.id for item in turn.replies),
                         turn.ticket.number if turn.ticket else None,
-                        turn.ticket.status if turn.ticket else None, turn.lang)
+                        turn.ticket.status if turn.ticket else None, turn.lang,
+                        turn.message.id, turn.outcome)
             for turn in turns]
 
 
@@ -119,9 +125,10 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
     for message_id in message_ids:
         with session.no_autoflush:   # the caller's own changes were flushed by load_batch
             turn = start_turn(session, ctx, message_id, batch)
-        if turn.message.status != "processed":
+        if turn.message.status in UNROUTED:
             dispatch(turn, read_intent(turn.text))
-            turn.message.status = "processed"
+            if turn.message.status in UNROUTED:   # mail may end as automated or flagged
+                turn.message.status = "processed"
         turns.append(turn)
         contacts.add(turn.contact.id)
         if len(turns) < len(message_ids) and changed_for_others(session, contacts):
@@ -156,6 +163,7 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
                                             conversation_timeout(ctx))
     conversation.last_inbound_at = message.created_at
     message.conversation_id = conversation.id
+    mail = read_mail(session, ctx.config, message) if message.status in UNROUTED else None
     lang = choose_language(message, contact, ctx.config.bot.default_language)
     contact.language = lang
     ticketless = contact.id in batch.ticketless
@@ -163,7 +171,7 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
     began = conversation.id in batch.started
     batch.started.discard(conversation.id)   # a second message in it is not the first
     return Turn(session, ctx, message, contact, conversation, lang, now,
-                had_no_tickets=ticketless, began_conversation=began)
+                had_no_tickets=ticketless, began_conversation=began, mail=mail)
 
 
 def choose_language(message: Message, contact: Contact, default: str) -> str:
@@ -177,7 +185,7 @@ def choose_language(message: Message, contact: Contact, default: str) -> str:
 
 
 def dispatch(turn: Turn, intent: Intent) -> None:
-    if agent_chat.handle_agent_command(turn):
+    if handle_mail(turn) or agent_chat.handle_agent_command(turn):
         return
     handler = STATE_HANDLERS.get(turn.conversation.state)
     if handler is not None and handler(turn, intent):
@@ -195,6 +203,10 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     open_ticket = (latest if latest is None or latest.status in OPEN_STATUSES else
                    tickets.find_open_ticket(turn.session, turn.contact.id, turn.thread_ticket))
+    if open_ticket is not None and stays_on_ticket(turn, open_ticket):
+        turn.decide("thread_continued", ticket=open_ticket)
+        ticket_flow.append(turn, open_ticket)
+        return
     if is_emergency(turn.text):
         turn.decide("emergency_detected")
         ticket_flow.append_or_open(turn, turn.text, open_ticket)
@@ -204,6 +216,12 @@ def dispatch(turn: Turn, intent: Intent) -> None:
     answers.record_unanswered(turn)
     turn.decide("kb_no_answer")
     ticket_flow.append_or_open(turn, turn.text, open_ticket)
+
+
+def stays_on_ticket(turn: Turn, ticket: Ticket) -> bool:
+    """A reply in the ticket's own thread, or while an agent works it, is for that ticket and
+    its agent, never for the KB (the screenshot someone asked for is no question)."""
+    return ticket.number == turn.thread_ticket or ticket.status in AGENT_WORKING
 
 
 def is_emergency(text: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.engine.turn import EngineContext
 from bot.engine.windows import find_last_inbound_many
 from bot.store.db import transaction
 from bot.store.models import QuarantineItem
-from channels.base import DeliveryUpdate, InboundMessage, StoreUnavailable
+from channels.base import DeliveryUpdate, Handled, InboundMessage, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,24 @@ class EngineSink:
         """Route what `accept_now` stored, in order; a failure stays stored for the retry job."""
         waiting, self.unrouted = self.unrouted, []
         return pipeline.route_stored(self.factory, self.ctx, waiting)
+
+    def handle_now(self, messages: Sequence[InboundMessage]) -> list[Handled]:
+        """Store each message (durable, deduplicated), then route the new ones together, in
+        order; the engine's word for each. A message that could not be stored carries the
+        error, for the adapter to keep another way (mail: quarantine)."""
+        stored: list[Accepted | Handled] = []
+        for message in messages:
+            try:
+                stored.append(pipeline.store(self.factory, self.ctx, message,
+                                             on_new=self.on_new(message)))
+            except Exception as exc:  # one bad message must not stop the others
+                stored.append(Handled("unstored", exc))
+        new = [item for item in stored if isinstance(item, Accepted) and item.is_new]
+        words = {result.message_id: result.outcome
+                 for result in pipeline.route_stored(self.factory, self.ctx, new)}
+        return [item if isinstance(item, Handled) else Handled(
+            words.get(item.message_id, "received") if item.is_new else "duplicate")
+            for item in stored]
 
     def on_new(self, message: InboundMessage) -> Any:
         """In the storing transaction: the customer wrote, so messages held for them are due."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -14,10 +16,17 @@ from bot.engine import outbox
 from bot.engine.replies import render
 from bot.engine.work import EngineWork
 from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
+from channels.email.addresses import SUBJECT_TAG
+from channels.email.subjects import without_reply_prefix
 from kb.loader import Article
 from kb.matcher import KbIndex
 from scheduler.business_hours import BusinessCalendar
 from scheduler.clock import Clock
+
+if TYPE_CHECKING:
+    from bot.engine.mail_thread import MailRead
+
+ONE_REPLY_CHANNELS = frozenset({"email"})   # each reply is a mail: one per turn
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,9 @@ class EngineContext:
     calendar: BusinessCalendar
     work: EngineWork
 
-    @property
+    @cached_property
     def desk(self) -> Desk:
+        """Built once per context (its SLA rules are plain values made from config)."""
         return Desk(self.calendar, self.config)
 
 
@@ -50,6 +60,9 @@ class Turn:
     ticket: Ticket | None = None
     had_no_tickets: bool = False   # the contact had no ticket at all when the turn began
     began_conversation: bool = False   # its conversation began with this message
+    mail: MailRead | None = None   # how the engine reads it, when it is a mail
+    continues: int | None = None   # the ticket its mail thread continues (the engine's finding)
+    outcome: str = "customer"      # the engine's word on it, for the channel's answer
 
     @property
     def desk(self) -> Desk:
@@ -66,8 +79,9 @@ class Turn:
 
     @property
     def thread_ticket(self) -> int | None:
-        """The ticket number the channel says this message continues (an email thread)."""
-        return self.message.claimed_ticket
+        """The ticket this message continues: its mail thread as the engine found it, else
+        what the channel said."""
+        return self.continues if self.continues is not None else self.message.claimed_ticket
 
     @property
     def actor(self) -> str:
@@ -78,12 +92,31 @@ class Turn:
         self.say_text(render(key, self.lang, **values), buttons)
 
     def say_text(self, text: str, buttons: tuple[str, ...] = ()) -> None:
+        """Queue one reply; on a channel where each reply is a mail, a turn's replies join in
+        one message (the hours notice and the ticket confirmation are one mail)."""
+        if self.replies and self.conversation.channel in ONE_REPLY_CHANNELS:
+            self.join_reply(self.replies[-1], text, buttons)
+            return
         self.replies.append(outbox.enqueue(
             self.session, channel=self.conversation.channel, recipient=self.conversation.address,
             text=text, buttons=buttons, now=self.now, conversation_id=self.conversation.id,
             ticket_id=self.ticket.id if self.ticket else None, in_reply_to=self.message.id,
             flush=False,
         ))
+
+    def join_reply(self, item: OutboxItem, text: str, buttons: tuple[str, ...]) -> None:
+        payload = dict(item.payload)
+        payload["text"] = f"{payload.get('text', '')}\n\n{text}"
+        payload["buttons"] = [*payload.get("buttons", []), *buttons]
+        item.payload = payload
+        if item.ticket_id is None and self.ticket is not None:
+            item.ticket_id = self.ticket.id
+
+    @property
+    def subject(self) -> str | None:
+        """The subject the customer gave (a mail's), without 'Re:' and ticket tags."""
+        given = self.message.subject or ""
+        return " ".join(without_reply_prefix(SUBJECT_TAG.sub("", given)).split()) or None
 
     def decide(self, action: str, detail: str | None = None, ticket: Ticket | None = None) -> None:
         """Write the audit row for a decision the bot made on this turn."""

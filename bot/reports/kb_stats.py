@@ -97,3 +97,13 @@ def top_unanswered(session: Session, since: datetime | None = None,
             .order_by(func.count().desc(), func.max(KbFeedback.at).desc()).limit(limit))
     return [UnansweredQuestion(question.strip(), lang, int(count), last)
             for question, lang, count, last in session.execute(stmt)]
+
+
+def unanswered_texts(session: Session, since: datetime | None = None,
+                     limit: int = 5000) -> list[tuple[str, str]]:
+    """(question, language) of the latest questions no article answered, oldest first."""
+    stmt = (select(KbFeedback.question, KbFeedback.lang)
+            .where(KbFeedback.article_id.is_(None), KbFeedback.helpful.is_(None),
+                   KbFeedback.question != "", *since_filter(KbFeedback.at, since))
+            .order_by(KbFeedback.at.desc(), KbFeedback.id.desc()).limit(limit))
+    return [(question, lang) for question, lang in session.execute(stmt)][::-1]

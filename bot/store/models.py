@@ -114,8 +114,13 @@ class Message(Base):
     language_hint: Mapped[str | None] = mapped_column(String(8))
     is_automated: Mapped[bool] = mapped_column(default=False)      # bounce, auto-reply
     claimed_ticket: Mapped[int | None]                             # the ticket it says it continues
+    claim_verified: Mapped[bool] = mapped_column(default=False)    # a signature proves the claim
+    in_reply_to: Mapped[list[str] | None] = mapped_column(JSON)    # provider ids it answers
+    thread_references: Mapped[list[str] | None] = mapped_column(JSON)   # its thread, oldest first
+    automated_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     # The engine's own bookkeeping:
     route_failures: Mapped[int] = mapped_column(default=0)
+    thread: Mapped[dict[str, Any] | None] = mapped_column(JSON)    # the ticket its thread names
 
 
 class Ticket(Base):
@@ -241,6 +246,20 @@ class KbFeedback(Base):
     question: Mapped[str] = mapped_column(Text, default="")
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     at: Mapped[datetime]
+
+
+class KbProposal(Base):
+    """A customer question an agent tied to an article (#kb ID): a phrasing to approve."""
+
+    __tablename__ = "kb_proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(120), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class Rating(Base):

@@ -1,1 +1,1 @@
-"""The email channel: SMTP and IMAP in, parsing, loop brakes, threading, SMTP out."""
+"""The email channel: SMTP and IMAP in, parsing, loop brakes, signed reply addresses, SMTP out."""

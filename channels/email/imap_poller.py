@@ -18,53 +18,44 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from imapclient import IMAPClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config.root import ImapConfig
-from bot.store.models import Setting
+from channels.base import StateStore
+from channels.email.config import ImapConfig
 
 log = logging.getLogger(__name__)
 PASSWORD_ENV = "IMAP_PASSWORD"
 WAKE_SLICE = 0.5  # how often a waiting poller checks for shutdown
 SOCKET_TIMEOUT = 30.0
-Receive = Callable[[bytes], object]
+Receive = Callable[[list[bytes]], object]
 
 
 class ImapState:
-    """UIDVALIDITY and the last processed UID, in the settings table."""
+    """UIDVALIDITY and the last processed UID, kept in the adapter's StateStore."""
 
-    def __init__(self, factory: sessionmaker[Session], config: ImapConfig) -> None:
-        self.factory = factory
+    def __init__(self, store: StateStore, config: ImapConfig) -> None:
+        self.store = store
         self.key = f"imap:{config.username}@{config.host}:{config.port}/{config.mailbox}"[:100]
 
     def load(self) -> tuple[int | None, int]:
-        with self.factory() as session:
-            row = session.get(Setting, self.key)
-        if row is None:
+        value = self.store.recall(self.key)
+        if value is None:
             return None, 0
-        data = json.loads(row.value)
+        data = json.loads(value)
         return data.get("uidvalidity"), int(data.get("last_uid", 0))
 
     def save(self, uidvalidity: int, last_uid: int) -> None:
-        value = json.dumps({"uidvalidity": uidvalidity, "last_uid": last_uid})
-        with self.factory() as session, session.begin():
-            row = session.get(Setting, self.key)
-            if row is None:
-                session.add(Setting(key=self.key, value=value))
-            else:
-                row.value = value
+        self.store.remember(self.key, json.dumps({"uidvalidity": uidvalidity,
+                                                  "last_uid": last_uid}))
 
 
 class ImapPoller:
     """Fetches new mail into `receive` until `stop` is set."""
 
     def __init__(self, config: ImapConfig, password: str, receive: Receive, state: ImapState,
-                 backoff_start: float = 1.0,
-                 after_chunk: Callable[[], object] = lambda: None) -> None:
+                 backoff_start: float = 1.0) -> None:
         self.config = config
         self.password = password
-        self.receive = receive
-        self.after_chunk = after_chunk   # e.g. route the chunk's mail in one go
+        self.receive = receive   # a fetched chunk's mails, durable when it returns
         self.state = state
         self.backoff_start = backoff_start
         self.stop = threading.Event()
@@ -126,10 +117,7 @@ class ImapPoller:
         for start in range(0, len(uids), self.config.batch_size):
             chunk = uids[start:start + self.config.batch_size]
             fetched = client.fetch(chunk, ["BODY.PEEK[]"])
-            for uid in chunk:
-                if uid in fetched:
-                    self.receive(fetched[uid][b"BODY[]"])
-            self.after_chunk()
+            self.receive([fetched[uid][b"BODY[]"] for uid in chunk if uid in fetched])
             self.mark_processed(client, chunk)
             last_uid = chunk[-1]
             self.state.save(self.uidvalidity, last_uid)

@@ -13,12 +13,12 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 from starlette.concurrency import run_in_threadpool
 
-from bot.config.root import EmailConfig
-from bot.desk.relay import sign_ticket
 from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
-from channels.email.addresses import SUBJECT_TAG, domain_of, redact, reply_address
+from channels.email.addresses import SUBJECT_TAG, domain_of, redact
+from channels.email.config import EmailConfig
 from channels.email.history import HUMAN_KINDS, MailHistory, ThreadHeaders
-from channels.email.ingest import REPLY_SUBJECT
+from channels.email.reply_address import signed_reply_address
+from channels.email.subjects import is_reply_subject
 
 log = logging.getLogger(__name__)
 AGENT_KINDS = frozenset({"agent_notice", "page"})
@@ -30,13 +30,12 @@ class EmailChannel:
 
     name = "email"
 
-    def __init__(self, config: EmailConfig, company: str, key: bytes, agents: set[str],
-                 history: MailHistory, now: Callable[[], datetime]) -> None:
+    def __init__(self, config: EmailConfig, company: str, key: bytes, history: MailHistory,
+                 now: Callable[[], datetime]) -> None:
         self.config = config
         self.company = company
         self.key = key
-        self.agents = {address.lower() for address in agents}
-        self.history = history
+        self.history = history   # earlier mail, as the composition root reads it
         self.now = now
         # Sends of this process whose outbox rows may not be committed yet: id → (to, at).
         self.recent: dict[int, tuple[str, datetime]] = {}
@@ -56,7 +55,8 @@ class EmailChannel:
         return DeliveryReceipt(provider_message_id=str(mime["Message-ID"]).strip("<>"))
 
     def is_for_agent(self, message: OutboundMessage) -> bool:
-        return message.kind in AGENT_KINDS or message.recipient.lower() in self.agents
+        """Notices and pages: the only mail the engine writes to agents."""
+        return message.kind in AGENT_KINDS
 
     def is_over_limit(self, message: OutboundMessage) -> bool:
         """RFC 3834: at most N automatic replies per recipient and period; agents' words pass."""
@@ -82,9 +82,8 @@ class EmailChannel:
         mime["Auto-Submitted"] = "auto-replied" if message.kind == "reply" else "auto-generated"
         mime["X-Auto-Response-Suppress"] = "All"
         if self.is_for_agent(message) and message.ticket_number is not None:
-            signature = sign_ticket(self.key, message.ticket_number)
-            mime["Reply-To"] = reply_address(self.config.support_address,
-                                             message.ticket_number, signature)
+            mime["Reply-To"] = signed_reply_address(self.key, self.config.support_address,
+                                                    message.ticket_number)
         mime.set_content(body_text(message))
         return mime
 
@@ -93,7 +92,7 @@ class EmailChannel:
         if self.is_for_agent(message) and given:
             return given
         base = thread.subject or given or self.company
-        if thread.subject and not REPLY_SUBJECT.match(base):
+        if thread.subject and not is_reply_subject(base):
             base = f"Re: {base}"
         number = message.ticket_number
         if number is not None and not SUBJECT_TAG.search(base):

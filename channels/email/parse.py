@@ -55,6 +55,7 @@ class ParsedEmail:
     attachments: tuple[Attachment, ...]
     automated: tuple[str, ...]      # loop-brake reasons; empty for a person's mail
     size: int
+    reply_to_name: str | None = None
 
 
 def parse_email(raw: bytes, is_own_address: Callable[[str], bool] = lambda _a: False,
@@ -102,7 +103,7 @@ def build(msg: Message, raw: bytes, is_own_address: Callable[[str], bool],
         text=text, reply_text=latest_reply(text), html_only=body.html_only,
         attachments=body.attachments,
         automated=automated_reasons(msg, sender, subject, is_own_address, envelope_sender),
-        size=len(raw),
+        size=len(raw), reply_to_name=(reply_to[0][0] or None) if reply_to else None,
     )
 
 

@@ -6,15 +6,16 @@ import asyncio
 import logging
 import os
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from bot.config.root import SmtpInboundConfig
 from channels.base import ChannelConfigError
 from channels.email.addresses import is_own_address, redact
+from channels.email.config import SmtpInboundConfig
 from channels.email.ingest import Envelope as MailEnvelope
-from channels.email.service import EmailService
+from channels.email.service import MailIntake
 
 log = logging.getLogger(__name__)
 PASSWORD_ENV = "SMTP_INBOUND_PASSWORD"
@@ -23,8 +24,8 @@ PASSWORD_ENV = "SMTP_INBOUND_PASSWORD"
 class SupportHandler:
     """aiosmtpd hooks: only our addresses (550 5.1.1); 250 only once the mail is stored."""
 
-    def __init__(self, service: EmailService, support_address: str) -> None:
-        self.service = service
+    def __init__(self, intake: MailIntake, support_address: str) -> None:
+        self.intake = intake
         self.support_address = support_address
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
@@ -42,7 +43,7 @@ class SupportHandler:
         mail = MailEnvelope(mail_from=envelope_sender(envelope.mail_from),
                             rcpt_tos=tuple(envelope.rcpt_tos))
         try:
-            outcome = await self.service.receive(raw, mail, "email:smtp")
+            outcome = await self.intake.receive(raw, mail, "email:smtp")
         except Exception:
             log.exception("could not store mail from %s", redact(envelope.mail_from or ""))
             return "451 4.3.0 Could not store the message; try again later"
@@ -84,18 +85,20 @@ class LongLineSMTP(SMTP):
 class SmtpServer:
     """Listens on smtp_inbound.host:port inside the running event loop."""
 
-    def __init__(self, config: SmtpInboundConfig, handler: SupportHandler) -> None:
+    def __init__(self, config: SmtpInboundConfig, handler: SupportHandler,
+                 environ: Mapping[str, str] | None = None) -> None:
         self.config = config
         self.handler = handler
+        self.environ = os.environ if environ is None else environ
         self.server: asyncio.base_events.Server | None = None
         self.tls = tls_context(config)
-        if config.auth_username and not os.environ.get(PASSWORD_ENV):
+        if config.auth_username and not self.environ.get(PASSWORD_ENV):
             # an empty password would let anyone in
             raise ChannelConfigError(f"channels.email.smtp_inbound.auth_username is set but the "
                               f"{PASSWORD_ENV} environment variable is not")
 
     def protocol(self) -> SMTP:
-        password = os.environ.get(PASSWORD_ENV, "")
+        password = self.environ.get(PASSWORD_ENV, "")
         username = self.config.auth_username
         return LongLineSMTP(self.handler, line_limit=self.config.max_message_bytes,
                             data_size_limit=self.config.max_message_bytes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -12,14 +13,15 @@ import aiosmtplib
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.desk.relay import signing_key
+from bot.channel_context import build_channel_context
+from bot.engine.mail_history import StoredMailHistory
 from bot.engine.outbox import Dispatcher
 from bot.store.models import Message, OutboxItem, Ticket, TicketEvent
 from channels.base import OutboundMessage
 from channels.console import ConsoleChannel
-from channels.email.history import MailHistory
 from channels.email.outbound import EmailChannel
-from channels.email.service import EmailService
+from channels.email.plugin import build_intake
+from channels.email.service import MailIntake
 from channels.email.smtp_server import SmtpServer, SupportHandler
 from tests.servers.smtp_sink import Received, SmtpSink
 
@@ -64,13 +66,13 @@ class MailDesk:
         assert email is not None
         self.runtime = runtime
         self.sink = sink
-        self.key = signing_key(runtime.factory)
-        self.service = EmailService(runtime, self.key)
+        context = build_channel_context(runtime)
+        self.key = context.secret_key
+        self.service = build_intake(email, context)
         self.smtp = SmtpServer(email.smtp_inbound, SupportHandler(self.service, SUPPORT))
         self.chat: list[OutboundMessage] = []
-        self.channel = EmailChannel(email, runtime.config.bot.company_name, self.key,
-                                    {a.email for a in runtime.config.agents},
-                                    MailHistory(runtime.factory), runtime.clock.now)
+        self.channel = EmailChannel(email, context.company_name, self.key,
+                                    StoredMailHistory(runtime.factory), runtime.clock.now)
         self.dispatcher = Dispatcher(runtime.factory, {
             "email": self.channel, "console": ConsoleChannel(self.chat.append)})
 
@@ -102,6 +104,13 @@ class MailDesk:
 
     def inbox(self, address: str) -> list[Received]:
         return self.sink.to(address)
+
+
+def intake(runtime: Runtime, key: bytes = b"k") -> MailIntake:
+    """The email channel's inbound side as `serve` wires it, signing with `key`."""
+    email = runtime.config.channels.email
+    assert email is not None
+    return build_intake(email, replace(build_channel_context(runtime), secret_key=key))
 
 
 def run(coro: object) -> object:

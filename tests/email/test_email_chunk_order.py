@@ -7,27 +7,25 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.desk.relay import sign_ticket
 from bot.store.models import Message, Ticket
 from channels.email.addresses import reply_address
 from channels.email.ingest import Envelope
-from channels.email.service import EmailService
-from tests.email.mailkit import AGENT, SUPPORT, mail
+from channels.email.reply_address import sign_ticket
+from channels.email.service import Mail, MailIntake
+from tests.email.mailkit import AGENT, SUPPORT, intake, mail
 
 PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes"
 CUSTOMER = "cliente@empresa.co"
 
 
-def as_one_chunk(service: EmailService, mails: list[bytes]) -> None:
+def as_one_chunk(service: MailIntake, mails: list[bytes]) -> None:
     """What the poller does with one fetch: store each mail, then route what waits."""
-    for raw in mails:
-        service.store_sync(raw, Envelope(), "email:imap")
-    service.route_stored()
+    service.receive_all([Mail(raw, Envelope(), "email:imap") for raw in mails])
 
 
 def test_a_reply_to_a_mail_in_the_same_chunk_continues_its_ticket(
         email_runtime: Runtime) -> None:
-    service = EmailService(email_runtime, b"k")
+    service = intake(email_runtime)
     first = mail(CUSTOMER, "Factura electrónica", PROBLEM, message_id="<m1@empresa.co>")
     second = mail(CUSTOMER, "Re: Factura electrónica",
                   "Además la aplicación se cierra con error 500 cuando guardo la orden",
@@ -43,7 +41,7 @@ def test_a_reply_to_a_mail_in_the_same_chunk_continues_its_ticket(
 
 def test_an_agents_answer_after_a_customer_follow_up_in_the_same_chunk_comes_last(
         email_runtime: Runtime) -> None:
-    service = EmailService(email_runtime, b"k")
+    service = intake(email_runtime)
     service.receive_sync(mail(CUSTOMER, "Factura", PROBLEM).as_bytes(), Envelope(), "email:imap")
     with email_runtime.factory() as session:
         number = session.scalars(select(Ticket.number)).one()

@@ -21,7 +21,7 @@ from channels.email.addresses import is_own_address
 from channels.email.html_text import html_to_text
 from channels.email.ingest import Envelope
 from channels.email.parse import ParsedEmail, parse_email
-from channels.email.service import EmailService
+from tests.email.mailkit import intake
 
 CORPUS_SIZE = 106
 WORD = re.compile(r"\w+")
@@ -146,7 +146,7 @@ def test_automatic_mail_is_flagged_and_people_are_not(corpus_dir: Path) -> None:
 
 def test_the_whole_corpus_through_the_channel_loses_nothing(corpus_dir: Path,
                                                             email_runtime: Runtime) -> None:
-    service = EmailService(email_runtime, b"k")
+    service = intake(email_runtime)
     kinds: dict[str, str] = {}
     for name, data, _oracle in corpus(corpus_dir):
         kinds[name] = service.receive_sync(data, Envelope(), "email:imap").kind

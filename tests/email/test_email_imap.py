@@ -10,12 +10,13 @@ from imapclient import IMAPClient
 from sqlalchemy import func, select
 
 from bot.app import Runtime
-from bot.config.root import ImapConfig
+from bot.channel_context import build_channel_context
 from bot.store.models import Message, Ticket
+from bot.store.settings import SettingsState
+from channels.email.config import ImapConfig
 from channels.email.imap_poller import ImapPoller, ImapState
 from channels.email.plugin import imap_poller
-from channels.email.service import EmailService
-from tests.email.mailkit import mail
+from tests.email.mailkit import intake, mail
 from tests.servers.dovecot import DovecotServer
 from tests.servers.tcp_proxy import TcpProxy
 
@@ -60,8 +61,8 @@ def stored(runtime: Runtime) -> int:
 @contextmanager
 def polling(runtime: Runtime, config: ImapConfig, server: DovecotServer,
             backoff: float = 1.0) -> Iterator[ImapPoller]:
-    service = EmailService(runtime, b"k")
-    poller = imap_poller(runtime, service, config, server.password)   # as `serve` wires it
+    context = build_channel_context(runtime)
+    poller = imap_poller(intake(runtime), config, server.password, context)  # as `serve` does
     poller.backoff_start = backoff
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
@@ -97,7 +98,7 @@ def test_waiting_mail_becomes_tickets_and_is_flagged(dovecot: DovecotServer,
     with email_runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 3  # three topics
     assert all(b"$AtiendeProcessed" in f for f in flags(dovecot))
-    assert ImapState(email_runtime.factory, config).load()[1] == 3
+    assert ImapState(SettingsState(email_runtime.factory), config).load()[1] == 3
 
 
 def test_idle_brings_new_mail_at_once_and_a_restart_skips_old_mail(
@@ -112,7 +113,7 @@ def test_idle_brings_new_mail_at_once_and_a_restart_skips_old_mail(
     with polling(email_runtime, config, dovecot) as poller:
         append(dovecot, PROBLEMS[2], sender="tercero@cliente.co")
         assert wait_until(poller, lambda: stored(email_runtime) == 3)
-    assert ImapState(email_runtime.factory, config).load()[1] == 3
+    assert ImapState(SettingsState(email_runtime.factory), config).load()[1] == 3
 
 
 def test_processed_mail_can_be_moved_to_a_folder(dovecot: DovecotServer,
@@ -136,7 +137,7 @@ def test_a_new_uidvalidity_rescans_and_dedupe_absorbs_repeats(dovecot: DovecotSe
     config = imap_config(dovecot, mailbox="Soporte")
     with polling(email_runtime, config, dovecot) as poller:
         assert wait_until(poller, lambda: stored(email_runtime) == 1)
-    before = ImapState(email_runtime.factory, config).load()[0]
+    before = ImapState(SettingsState(email_runtime.factory), config).load()[0]
     with client_for(dovecot) as client:  # the mailbox is rebuilt: new UIDVALIDITY, UIDs anew
         client.delete_folder("Soporte")
         client.create_folder("Soporte")
@@ -151,7 +152,7 @@ def test_a_new_uidvalidity_rescans_and_dedupe_absorbs_repeats(dovecot: DovecotSe
         assert wait_until(poller, lambda: stored(email_runtime) == 2 and len(
             flags(dovecot, "Soporte")) == 2 and all(b"$AtiendeProcessed" in f for f in flags(
                 dovecot, "Soporte")))
-    assert ImapState(email_runtime.factory, config).load()[0] != before
+    assert ImapState(SettingsState(email_runtime.factory), config).load()[0] != before
 
 
 def test_the_poller_reconnects_after_the_connection_drops(dovecot: DovecotServer,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.desk.relay import is_valid_signature, sign_ticket
 from channels.base import UnparseableEmail
 from channels.email.addresses import find_reply_claim, is_own_address, reply_address
 from channels.email.parse import parse_email
 from channels.email.quotes import latest_reply
+from channels.email.reply_address import is_valid_signature, sign_ticket
 
 SUPPORT = "soporte@example.com"
 

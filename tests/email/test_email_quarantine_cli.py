@@ -13,8 +13,7 @@ from bot.cli.main import main
 from bot.config.root import AtiendeConfig
 from bot.store.models import Message, QuarantineItem
 from channels.email.ingest import Envelope
-from channels.email.service import EmailService
-from tests.email.mailkit import mail
+from tests.email.mailkit import intake, mail
 
 PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes pasado"
 
@@ -30,10 +29,10 @@ def write_config(config: AtiendeConfig, path: Path, max_bytes: int) -> Path:
 def quarantine_big_mail(runtime: Runtime, envelope: Envelope, source: str) -> str:
     """A customer's 3 kB mail through a channel whose size limit is 1,000 bytes."""
     big = bytes(mail("carla@cliente.co", "Factura", PROBLEM + "\n" + "x" * 3000))
-    service = EmailService(runtime, b"k")
+    service = intake(runtime)
     small = runtime.config.channels.email.smtp_inbound.model_copy(  # type: ignore[union-attr]
         update={"max_message_bytes": 1000})
-    service.ingest.email = service.ingest.email.model_copy(update={"smtp_inbound": small})
+    service.reader.config = service.reader.config.model_copy(update={"smtp_inbound": small})
     return service.receive_sync(big, envelope, source).kind
 
 

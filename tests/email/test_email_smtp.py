@@ -171,7 +171,7 @@ def test_outbound_errors_are_transient_or_permanent(desk: MailDesk, sink: SmtpSi
 def test_automatic_replies_per_recipient_are_limited(email_config: AtiendeConfig,
                                                      sink: SmtpSink, clock: object) -> None:
     from bot.app import build_runtime
-    from bot.config.root import AutoReplyLimit
+    from channels.email.config import AutoReplyLimit
 
     limited = with_email(email_config, auto_reply_limit=AutoReplyLimit(count=2, hours=3))
     runtime = build_runtime(limited, clock)  # type: ignore[arg-type]
@@ -187,7 +187,7 @@ def test_automatic_replies_per_recipient_are_limited(email_config: AtiendeConfig
 
 def test_mail_to_agents_carries_a_signed_reply_to(desk: MailDesk, sink: SmtpSink,
                                                   email_runtime: Runtime) -> None:
-    from bot.desk.relay import sign_ticket
+    from channels.email.reply_address import sign_ticket
 
     with email_runtime.factory() as session, session.begin():
         from bot.store.models import Contact, Ticket
@@ -261,15 +261,12 @@ def test_starttls_is_offered_and_can_be_required(email_config: AtiendeConfig, si
 
 
 def test_tls_files_are_found_from_the_config_files_folder(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
     from channels.email.plugin import with_tls_paths
 
     config = load_config(write_config(tmp_path), environ={})
     email = config.channels.email
     assert email is not None
-    inbound = with_tls_paths(SimpleNamespace(config=config),  # type: ignore[arg-type]
-                             email.smtp_inbound)
+    inbound = with_tls_paths(Path(config.base_dir), email.smtp_inbound)
     assert (inbound.tls_cert_file, inbound.tls_key_file) == (
         str(tmp_path / "certs" / "smtp.pem"), "/etc/ssl/private/smtp.key")
 
@@ -346,9 +343,10 @@ def test_a_mail_that_cannot_be_stored_is_quarantined_and_the_next_gets_through(
 
 def test_without_atiende_secret_key_a_key_is_generated_once_and_kept(
         runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.desk.relay import sign_ticket, signing_key
+    from bot.store.secret_key import signing_key
+    from channels.email.reply_address import sign_ticket
 
-    with caplog.at_level("WARNING", logger="bot.desk.relay"):
+    with caplog.at_level("WARNING", logger="bot.store.secret_key"):
         first = signing_key(runtime.factory, environ={})
     assert len(first) >= 32
     assert "ATIENDE_SECRET_KEY is not set" in caplog.text

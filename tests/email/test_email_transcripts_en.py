@@ -81,7 +81,7 @@ def test_a_stranger_using_the_ticket_tag_is_not_attached(desk: MailDesk,
 
     run(scenario())
     stranger = rows(email_runtime, Message, Message.sender == "mallory@evil.example")[0]
-    assert stranger.raw["thread"] == {"ignored_ticket": 1,
+    assert stranger.thread == {"ignored_ticket": 1,
                                       "reason": "sender does not belong to that ticket"}
     assert stranger.ticket_id != ticket(email_runtime, 1).id
 

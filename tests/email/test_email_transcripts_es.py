@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.app import Runtime
 from bot.cli.chat import ChatSession
-from bot.desk.relay import sign_ticket
 from bot.store.models import Message, OutboxItem
 from channels.email.addresses import reply_address
+from channels.email.reply_address import sign_ticket
 from tests.email.mailkit import (
     AGENT,
     SUPPORT,

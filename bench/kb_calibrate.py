@@ -1,0 +1,85 @@
+"""Fit the KB abstention models on the dev split only (cross-validated) and save them."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+EVAL = REPO.parent / "shared" / "kb-eval"
+
+from kb.abstention import LEXICAL_FEATURES, MEANING_FEATURES, MODEL_FILE  # noqa: E402
+from kb.encoder import load_encoder  # noqa: E402
+from kb.loader import load_kb  # noqa: E402
+from kb.matcher import best_match, build_index  # noqa: E402
+from kb.vectors import build_vectors  # noqa: E402
+
+FOLDS = 5
+
+
+def dev_questions(path: Path) -> list[dict]:
+    """The first 40 % of the lines: the scorer's dev split (the test split is never read)."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return lines[: round(0.4 * len(lines))]
+
+
+def write_eval_kb(folder: Path) -> None:
+    """The articles as Markdown, written by the shared scorer's own function."""
+    spec = importlib.util.spec_from_file_location("kb_eval_score", EVAL / "score.py")
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    scorer.write_kb(json.loads((EVAL / "articles.json").read_text(encoding="utf-8")), folder)
+
+
+def rows(index, questions: list[dict], features: tuple[str, ...]):
+    """(signals matrix, 1 when the best candidate is the expected article)."""
+    x, y = [], []
+    for q in questions:
+        match = best_match(index, q["q"])
+        top = match.candidates[0].article_id if match.candidates else None
+        x.append([match.signals.get(f, 0.0) for f in features])
+        y.append(int(q["expect"] is not None and top == q["expect"]))
+    return numpy.array(x), numpy.array(y)
+
+
+def fit(x: numpy.ndarray, y: numpy.ndarray, features: tuple[str, ...]) -> tuple[dict, float]:
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
+    model = LogisticRegressionCV(Cs=12, cv=folds, scoring="neg_log_loss", max_iter=5000)
+    model.fit(x, y)
+    loss = -float(numpy.max(numpy.mean(model.scores_[1], axis=0)))
+    return {"features": list(features), "coef": [float(c) for c in model.coef_[0]],
+            "intercept": float(model.intercept_[0]), "C": float(model.C_[0])}, loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(MODEL_FILE))
+    args = parser.parse_args()
+    questions = dev_questions(EVAL / "questions.jsonl")
+    with tempfile.TemporaryDirectory() as tmp:
+        write_eval_kb(Path(tmp))
+        articles = load_kb(tmp)
+    encoder = load_encoder()
+    if encoder is None:
+        sys.exit("kb_calibrate: the sentence encoder is needed to fit the meaning model")
+    saved, losses = {"fitted_on": "kb-eval dev split (first 40 %)", "folds": FOLDS}, []
+    for name, index, features in (
+            ("meaning", build_index(articles, build_vectors(articles, encoder)), MEANING_FEATURES),
+            ("lexical", build_index(articles), LEXICAL_FEATURES)):
+        saved[name], loss = fit(*rows(index, questions, features), features)
+        losses.append(f"{name}_cv_log_loss={loss:.3f}")
+    Path(args.out).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    print(f"kb_calibrate n={len(questions)} " + " ".join(losses) + f" -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

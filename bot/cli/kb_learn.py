@@ -1,0 +1,117 @@
+"""`atiende kb gaps` and `atiende kb learned`: what the desk teaches the knowledge base."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from bot.cli.base import config_option, fail, read_config, user_errors
+
+
+def _session(config: Any) -> Any:
+    from bot.cli.report import open_factory
+
+    return open_factory(config)()
+
+
+@click.command("gaps")
+@click.option("--since", default=None, metavar="AGE", help="only the last 30d, 12w… (default: all)")
+@click.option("--limit", default=10, show_default=True, help="how many groups")
+@click.option("--json", "as_json", is_flag=True, help="one JSON array on stdout")
+@config_option
+@user_errors
+def gaps(since: str | None, limit: int, as_json: bool, config_path: str | None) -> None:
+    """Questions that ended in tickets, grouped by meaning, biggest first: articles to write."""
+    from bot.reports.kb_stats import unanswered_texts
+    from bot.reports.period import parse_since
+    from kb.encoder import load_encoder
+    from kb.gaps import find_gaps
+    from scheduler.clock import SystemClock
+
+    config = read_config(config_path)
+    start = SystemClock().now() - parse_since(since) if since else None
+    with _session(config) as session:
+        questions = unanswered_texts(session, start)
+    found = find_gaps(questions, load_encoder(), limit)
+    if as_json:
+        click.echo(json.dumps([gap.to_json() for gap in found], ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no unanswered questions")
+    for gap in found:
+        click.echo(f"{gap.size:4}  {gap.lang}  " + "  |  ".join(gap.samples))
+
+
+@click.group("learned", invoke_without_command=True)
+@config_option
+@click.pass_context
+def learned(ctx: click.Context, config_path: str | None) -> None:
+    """Phrasings agents proposed with #kb ARTICLE-ID: list, approve or reject them."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(learned_list, config_path=config_path)
+
+
+@learned.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]),
+              default="pending", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON array on stdout")
+@config_option
+@user_errors
+def learned_list(status: str = "pending", as_json: bool = False,
+                 config_path: str | None = None) -> None:
+    """The proposals with this status, oldest first."""
+    from bot.desk.kb_learning import pending
+
+    with _session(read_config(config_path)) as session:
+        rows = [_to_json(p) for p in pending(session, status)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no {status} proposals")
+    for row in rows:
+        click.echo(f"{row['id']:5}  {row['article_id']}  \"{row['question']}\"  "
+                   f"(by {row['proposed_by']})")
+
+
+def _to_json(proposal: Any) -> dict[str, Any]:
+    return {"id": proposal.id, "article_id": proposal.article_id, "question": proposal.question,
+            "status": proposal.status, "proposed_by": proposal.proposed_by,
+            "ticket_id": proposal.ticket_id, "at": proposal.at.isoformat()}
+
+
+def _decide(proposal_id: int, approve: bool, kb_dir: str | None, config_path: str | None) -> None:
+    from bot.desk.kb_learning import ProposalError, decide
+    from scheduler.clock import SystemClock
+
+    config = read_config(config_path)
+    folder = str(kb_dir or config.kb_path())
+    with _session(config) as session:
+        try:
+            proposal = decide(session, folder, proposal_id, approve, SystemClock().now())
+        except ProposalError as exc:
+            fail(str(exc))
+        session.commit()
+        click.echo(f"proposal {proposal.id} {proposal.status}: {proposal.article_id} "
+                   f"\"{proposal.question}\"")
+
+
+@learned.command("approve")
+@click.argument("proposal_id", type=int)
+@click.option("--kb", "kb_dir", default=None, metavar="DIR", help="KB folder (overrides kb.path)")
+@config_option
+@user_errors
+def learned_approve(proposal_id: int, kb_dir: str | None, config_path: str | None) -> None:
+    """Write the phrasing into the article file's questions (the KB is reloaded to check it)."""
+    _decide(proposal_id, True, kb_dir, config_path)
+
+
+@learned.command("reject")
+@click.argument("proposal_id", type=int)
+@config_option
+@user_errors
+def learned_reject(proposal_id: int, config_path: str | None) -> None:
+    """Drop the proposal; the article is not changed."""
+    _decide(proposal_id, False, None, config_path)

@@ -1,0 +1,71 @@
+"""Long messages: only the asked sentences are scored; greetings, sign-offs and quotes go."""
+
+from __future__ import annotations
+
+from kb.sentences import MAX_MESSAGE_CHARS, MAX_PARTS, split_message
+
+EMAIL = """Buenos días,
+
+El contador de la empresa nos pide que el costo de la mercancía se calcule por PEPS.
+
+¿Es posible cambiarlo? ¿Desde cuándo aplicaría?
+
+Gracias por la ayuda.
+
+Atentamente,
+Departamento Administrativo
+Miscelánea Surtitodo"""
+
+THREAD = """Thanks, that fixed the printer! How do I give my manager her own login?
+
+Carlos
+
+On Tue, Nov 12, 2024 at 10:14 AM Tiendita Support <help@tiendita.app> wrote:
+> Hi Carlos, to print on 80 mm paper install Tiendita Print.
+> Let us know if it works."""
+
+
+def test_greeting_sign_off_and_signature_are_dropped() -> None:
+    message = split_message(EMAIL)
+    assert "Buenos días" not in message.core and "Atentamente" not in message.core
+    assert "Surtitodo" not in message.core and "Gracias por la ayuda" not in message.core
+    assert "PEPS" in message.core and "¿Es posible cambiarlo?" in message.core
+    assert message.parts[0].startswith("El contador")
+
+
+def test_quoted_thread_is_not_scored() -> None:
+    message = split_message(THREAD)
+    assert all("80 mm" not in text for text in message.texts)
+    assert "own login?" in message.core
+
+
+def test_a_one_line_question_has_no_separate_parts() -> None:
+    message = split_message("hola! como cambio la clave??")
+    assert message.parts == ()
+    assert message.core == "como cambio la clave??"
+
+
+def test_chat_lines_without_a_sign_off_are_all_kept() -> None:
+    message = split_message("hola\ncomo hago\npara cambiar\nla clave")
+    assert message.core == "como hago para cambiar la clave"
+
+
+def test_a_huge_message_is_cut_to_a_bounded_size() -> None:
+    sentence = "Necesito ayuda con el inventario de la bodega principal. "
+    message = split_message(sentence * 5000 + "¿Cómo activo las alertas de stock?")
+    assert len(message.core) <= MAX_MESSAGE_CHARS
+    assert len(message.parts) <= MAX_PARTS
+
+
+def test_language_detection_of_a_huge_message_costs_what_a_long_one_does() -> None:
+    import time
+
+    from kb.language import MAX_CHARS, detect_language
+
+    detect_language("zzz qqq")   # the detector is built once, outside the measure
+    start = time.process_time()
+    detect_language("x" * MAX_CHARS)
+    bounded = time.process_time() - start
+    start = time.process_time()
+    detect_language("x" * 100 * MAX_CHARS)
+    assert time.process_time() - start < 10 * bounded + 0.05
