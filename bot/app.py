@@ -7,14 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
 from bot.config.scheduling import calendar_from_config
 from bot.engine.pipeline import new_work
 from bot.engine.turn import EngineContext
-from bot.errors import ConfigError
-from bot.store.db import make_engine, make_session_factory
+from bot.errors import ConfigError, DatabaseUnreachable
+from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
 from kb.knowledge import index_articles
 from kb.loader import load_kb
@@ -56,11 +57,28 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
                          work=new_work(config))
 
 
+def timeouts_of(config: AtiendeConfig) -> Timeouts:
+    database = config.database
+    return Timeouts(database.connect_timeout_seconds, database.statement_timeout_seconds,
+                    database.pool_timeout_seconds)
+
+
+def bring_up_to_date(engine: Engine) -> None:
+    """Migrate the schema; a database that cannot be reached is one line naming it."""
+    try:
+        if not is_up_to_date(engine):
+            upgrade(engine)
+            log.info("database schema upgraded")
+    except (OperationalError, InterfaceError) as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        shown = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnreachable(f"database.url: cannot use {shown}: {cause}") from None
+
+
 def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
                   migrate: bool = True) -> Runtime:
     """Everything a command needs; brings the schema up to date unless told not to."""
-    engine = make_engine(config.database.url)
-    if migrate and not is_up_to_date(engine):
-        upgrade(engine)
-        log.info("database schema upgraded")
+    engine = make_engine(config.database.url, timeouts_of(config))
+    if migrate:
+        bring_up_to_date(engine)
     return Runtime(config, engine, make_session_factory(engine), build_context(config, clock))

@@ -13,3 +13,7 @@ class AtiendeError(Exception):
 
 class ConfigError(AtiendeError):
     """config.yaml or an environment override is invalid: names the file and the key."""
+
+
+class DatabaseUnreachable(AtiendeError):
+    """The configured database cannot be opened or reached: names the URL and the cause."""

@@ -17,6 +17,7 @@ from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
 from bot.engine.outbox import Dispatcher
 from bot.engine.pipeline import retry_unrouted
+from bot.listeners import bind_listeners
 from bot.web.app import Lifespan, create_web_app
 from channels.base import ChannelOff
 from channels.registry import ChannelPlugin
@@ -113,8 +114,7 @@ def create_server_app(runtime: Runtime, announce: bool = False) -> Starlette:
     """The app with every channel; with `announce`, the banner is printed once they started."""
     plugins = build_channel_plugins(runtime)
     routes = [route for plugin in plugins for route in plugin.routes]
-    on_started = ((lambda: print(banner(runtime.config, runtime, plugins), flush=True))
-                  if announce else None)
+    on_started = (lambda: announce_started(runtime, plugins)) if announce else None
     return create_web_app(runtime, routes, make_lifespan(runtime, plugins, on_started),
                           channel_health=lambda: channel_health(plugins))
 
@@ -125,8 +125,21 @@ def channel_health(plugins: list[ChannelPlugin]) -> dict[str, str]:
             for plugin in plugins if plugin.is_on}
 
 
+def announce_started(runtime: Runtime, plugins: list[ChannelPlugin]) -> None:
+    """Every listener is bound (see `bind_listeners`) and every channel started: say so.
+    uvicorn, handed an already-bound socket, does not log its usual line: it is logged here
+    in the same words, for the tools that wait for it."""
+    http = runtime.config.http
+    print(banner(runtime.config, runtime, plugins), flush=True)
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://%s:%s (Press CTRL+C to "
+                                            "quit)", http.host, http.port)
+
+
 def run_server(config: AtiendeConfig) -> None:
+    """Database first, then every listener bound, then the app; the banner comes last."""
     runtime = build_runtime(config)
+    http = bind_listeners(config)
     app = create_server_app(runtime, announce=True)
-    uvicorn.run(app, host=config.http.host, port=config.http.port, log_level="info",
-                timeout_graceful_shutdown=10)
+    server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port,
+                                           log_level="info", timeout_graceful_shutdown=10))
+    server.run(sockets=[http])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from channels.base import InboundSink, InvalidWebhook
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
+ASCII_NUMBER = re.compile(r"[0-9]{1,18}")   # no "٣", "²" or "１２"; fits a BIGINT
 
 
 def rejection(exc: InvalidWebhook) -> PlainTextResponse:
@@ -30,6 +32,24 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         if len(body) > limit:
             raise InvalidWebhook(f"body larger than {limit} bytes", status=413)
     return body
+
+
+def parse_number(value: str, name: str, maximum: int = 2**63 - 1) -> int:
+    """A field that must hold a plain decimal number from 0 to `maximum`; 400 otherwise."""
+    if not ASCII_NUMBER.fullmatch(value) or int(value) > maximum:
+        raise InvalidWebhook(f"{name} must be a number from 0 to {maximum}, got {value[:40]!r}")
+    return int(value)
+
+
+def is_storable(text: str) -> bool:
+    """False for text holding NUL or half of a UTF-16 pair: no database stores those."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def quarantine(sink: InboundSink, source: str, exc: InvalidWebhook,

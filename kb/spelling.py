@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 MIN_LENGTH = 4
+# No Spanish or English word is longer: a longer token resembles none, and its deletions
+# (one string per letter, each nearly as long as the token) would cost length² memory.
+MAX_LENGTH = 30
 
 
 def _deletes(word: str) -> set[str]:
@@ -34,7 +37,7 @@ class SpellIndex:
 
     def corrections(self, word: str) -> list[str]:
         """Known words one edit (insert, delete, substitute, swap) away from `word`."""
-        if len(word) < MIN_LENGTH or word in self.words or not word.isalpha():
+        if not MIN_LENGTH <= len(word) <= MAX_LENGTH or word in self.words or not word.isalpha():
             return []
         found: set[str] = set()
         for key in _deletes(word) | {word}:

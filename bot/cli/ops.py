@@ -21,11 +21,12 @@ def db() -> None:
 @user_errors
 def db_upgrade(config_path: str | None) -> None:
     """Create or migrate the schema to the newest revision."""
+    from bot.app import timeouts_of
     from bot.store.db import make_engine
     from bot.store.migrate import current_revision, upgrade
 
     config = read_config(config_path)
-    engine = make_engine(config.database.url)
+    engine = make_engine(config.database.url, timeouts_of(config))
     upgrade(engine)
     click.echo(f"database at revision {current_revision(engine)}")
 

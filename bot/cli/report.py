@@ -18,10 +18,11 @@ FORMATS = ("table", "csv", "xlsx", "json", "html")
 
 def open_factory(config: AtiendeConfig) -> Any:
     """A session factory on the configured database, schema brought up to date."""
+    from bot.app import timeouts_of
     from bot.store.db import make_engine, make_session_factory
     from bot.store.migrate import is_up_to_date, upgrade
 
-    engine = make_engine(config.database.url)
+    engine = make_engine(config.database.url, timeouts_of(config))
     if not is_up_to_date(engine):
         upgrade(engine)
     return make_session_factory(engine)

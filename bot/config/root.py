@@ -41,6 +41,11 @@ ENV_PREFIX = "ATIENDE__"
 
 class DatabaseConfig(Section):
     url: str = "sqlite:///atiende.db"
+    # PostgreSQL: a database that accepts connections but does not answer must cost a
+    # webhook a 503 within seconds (Twilio waits 15 s), not a hang.
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    statement_timeout_seconds: float = Field(10.0, gt=0, le=3600)
+    pool_timeout_seconds: float = Field(5.0, gt=0, le=300)
 
 
 class HttpConfig(Section):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.engine.outbox import MAX_ATTEMPTS
@@ -21,22 +22,33 @@ OUTBOX_RANK = {"sent": 3, "delivered": 4, "read": 5}
 
 def record(session: Session, update: DeliveryUpdate, now: datetime) -> str:
     """Apply one callback: 'duplicate', 'unknown' (not our message) or what changed."""
-    row = DeliveryStatus(channel=update.channel, provider_message_id=update.provider_message_id,
-                         status=update.status, error_code=update.error_code,
-                         raw=dict(update.raw), at=now)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    row_id = insert_once(session, update, now)
+    if row_id is None:
         return "duplicate"
     item = find_item(session, update)
     if item is None:
         return "unknown"
-    row.outbox_id = item.id
+    session.execute(sql_update(DeliveryStatus).where(DeliveryStatus.id == row_id)
+                    .values(outbox_id=item.id))
     if update.status in FAILED:
         return record_failed(session, item, update, now)
     return record_progress(item, update)
+
+
+def insert_once(session: Session, update: DeliveryUpdate, now: datetime) -> int | None:
+    """The new delivery row's id; None when this (message id, status) came before.
+
+    One INSERT … ON CONFLICT DO NOTHING, not a savepoint: on SQLite a savepoint opened
+    first in a transaction commits when released, so a later failure in the same request
+    could not roll the row back (and the provider's retry would read as a duplicate).
+    """
+    dialect = session.get_bind().dialect.name
+    build = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement: Insert = build(DeliveryStatus).values(
+        channel=update.channel, provider_message_id=update.provider_message_id,
+        status=update.status, error_code=update.error_code, raw=dict(update.raw), at=now,
+    ).on_conflict_do_nothing().returning(DeliveryStatus.id)
+    return session.execute(statement).scalar()
 
 
 def find_item(session: Session, update: DeliveryUpdate) -> OutboxItem | None:
@@ -85,6 +97,6 @@ def record_failed(session: Session, item: OutboxItem, update: DeliveryUpdate,
 
 def mark_window_closed(session: Session, channel: str, address: str, now: datetime) -> None:
     """The provider says only templates reach this customer until they write again."""
-    session.execute(update(Conversation)
+    session.execute(sql_update(Conversation)
                     .where(Conversation.channel == channel, Conversation.address == address)
                     .values(template_required_at=now))

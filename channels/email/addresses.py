@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 TICKET_TAG = re.compile(r"^t(\d{1,12})(?:\.([a-z0-9]{1,64}))?$", re.IGNORECASE)
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+ADDRESS_LIKE = re.compile(r"[^\s<>()\"',;:@]+@[^\s<>()\"',;:@]+\.[^\s<>()\"',;:@]+")
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,11 @@ def redact(address: str) -> str:
     """For logs: 'ana.perez@example.com' → 'a***@example.com'."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def is_impersonating(display_name: str | None, address: str) -> bool:
+    """A display name that looks like an address other than the real one ("ana@example.com"
+    <x@elsewhere>): mail clients show the name, so a reader would take it for Ana."""
+    found = ADDRESS_LIKE.findall(display_name or "")
+    real = address.strip().lower()
+    return any(candidate.strip(".").lower() != real for candidate in found)

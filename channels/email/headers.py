@@ -46,11 +46,17 @@ def raw_headers(msg: Message, name: str) -> list[str]:
 
 
 def addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
-    """(display name, addr-spec lowercased) for every address in these headers."""
+    """(display name, addr-spec lowercased) for every address in these headers.
+
+    The addresses come from the raw header; only display names are decoded afterwards. An
+    encoded word is decoration (RFC 2047 forbids it in an address): decoding first would let
+    `=?utf-8?q?agent=40example.com?= <x@elsewhere>` pass for the agent.
+    """
     found: list[tuple[str, str]] = []
     for name in names:
         for raw in raw_headers(msg, name):
-            found.extend(parse_address_list(header_value(raw)))
+            found.extend((" ".join(header_value(display).split()), address)
+                          for display, address in parse_address_list(unescape_raw(raw)))
     return found
 
 

@@ -7,12 +7,32 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
-from channels.base import Handled, InboundMessage, InboundSink, UnparseableEmail
+from channels.base import (
+    Handled,
+    InboundMessage,
+    InboundSink,
+    StoreUnavailable,
+    UnparseableEmail,
+)
 from channels.email.ingest import Envelope, MailReader
 
 log = logging.getLogger(__name__)
+# The database is down, locked, hung or out of connections: the mail is fine, so the sender
+# must try again (SMTP 451, IMAP keeps it) rather than have it quarantined.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, StoreUnavailable)
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) says the database is unavailable for now."""
+    while exc is not None:
+        if isinstance(exc, TRANSIENT) or getattr(exc, "connection_invalidated", False):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 @dataclass(frozen=True)
@@ -83,7 +103,11 @@ class MailIntake:
     def keep_unstorable(self, mail: Mail, exc: Exception) -> Outcome:
         """A mail that parsed but could not be stored goes to quarantine with the reason, so one
         bad mail neither blocks the mailbox nor is lost. If even that fails (the database is
-        down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass."""
+        down), the error propagates: SMTP answers 451, IMAP keeps the mail for the next pass.
+        A transient database error propagates at once: the mail is not at fault."""
+        if is_transient(exc):
+            log.error("mail from %s not stored, the database is unavailable: %s", mail.source, exc)
+            raise exc
         log.error("mail from %s could not be stored; quarantining it", mail.source, exc_info=exc)
         cause = exc.__cause__ or exc
         cause = getattr(cause, "orig", None) or cause   # the driver's words, not the SQL

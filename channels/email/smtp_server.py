@@ -72,6 +72,16 @@ class Authenticator:
         return AuthResult(success=ok, handled=False)
 
 
+class LongLineSMTP(SMTP):
+    """aiosmtpd with lines up to `line_limit` bytes: real mail has lines over RFC 5321's
+    1,000 (and aiosmtpd would bounce it for good with 500); the message size limit still
+    bounds the whole."""
+
+    def __init__(self, *args: Any, line_limit: int, **kwargs: Any) -> None:
+        self.line_length_limit = line_limit   # read by SMTP.__init__ for its stream reader
+        super().__init__(*args, **kwargs)
+
+
 class SmtpServer:
     """Listens on smtp_inbound.host:port inside the running event loop."""
 
@@ -90,11 +100,13 @@ class SmtpServer:
     def protocol(self) -> SMTP:
         password = self.environ.get(PASSWORD_ENV, "")
         username = self.config.auth_username
-        return SMTP(self.handler, data_size_limit=self.config.max_message_bytes,
-                    enable_SMTPUTF8=True, decode_data=False, ident="Atiende ESMTP",
-                    tls_context=self.tls, require_starttls=self.config.require_starttls,
-                    auth_required=bool(username), auth_require_tls=self.tls is not None,
-                    authenticator=Authenticator(username, password) if username else None)
+        return LongLineSMTP(self.handler, line_limit=self.config.max_message_bytes,
+                            data_size_limit=self.config.max_message_bytes,
+                            enable_SMTPUTF8=True, decode_data=False, ident="Atiende ESMTP",
+                            tls_context=self.tls, require_starttls=self.config.require_starttls,
+                            auth_required=bool(username), auth_require_tls=self.tls is not None,
+                            authenticator=Authenticator(username, password) if username
+                            else None)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

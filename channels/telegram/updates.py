@@ -9,6 +9,7 @@ from datetime import datetime
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from channels.base import InboundMessage, InvalidWebhook
+from channels.telegram.shape import check_update_shape, find_unstorable_text
 
 CHANNEL = "telegram"
 CALLBACK_DATA_BYTES = 64
@@ -135,10 +136,15 @@ def to_inbound(update: Update, received_at: datetime) -> InboundMessage | None:
 
 
 def check_update_json(data: object) -> dict[str, object]:
-    """The webhook body must be an Update object with an integer update_id."""
+    """The webhook body must be an Update object with an integer update_id, storable text and
+    the fields we read of the types Telegram sends."""
     if not isinstance(data, dict):
         raise InvalidWebhook("body is not a JSON object")
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise InvalidWebhook("missing or non-integer update_id")
+    bad = find_unstorable_text(data)
+    if bad:
+        raise InvalidWebhook(f"{bad} holds NUL or a lone surrogate")
+    check_update_shape(data)
     return data

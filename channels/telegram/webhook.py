@@ -62,7 +62,7 @@ class TelegramWebhook:
         await self.application.process_update(update)
         if self.inbox.outcomes.pop(update.update_id, None) is not None:
             return JSONResponse({"ok": False, "error": "could not store the update"},
-                                status_code=500)   # Telegram delivers it again
+                                status_code=503)   # Telegram delivers it again
         return JSONResponse({"ok": True})
 
     def parse(self, body: bytes) -> Update:

@@ -22,7 +22,7 @@ from channels.base import (
     StoreUnavailable,
 )
 from channels.media import MediaError, MediaStore, download, file_name
-from channels.webhook_edge import quarantine, read_body, rejection
+from channels.webhook_edge import parse_number, quarantine, read_body, rejection
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.sender import Credentials
 from channels.whatsapp.wire import (
@@ -58,12 +58,17 @@ class WhatsAppWebhooks:
         self.window_closed = window_closed   # the sender's window cache hears of a 63016
 
     async def signed_form(self, request: Request) -> tuple[Form, bytes]:
-        """The verified form; 403 for a bad signature, 400 when it is not a form at all."""
+        """The verified form; 403 for a bad signature, and for a body that is not a form (Twilio
+        signs only forms: such a body cannot carry a valid signature, so it is not parsed)."""
         signature = request.headers.get("x-twilio-signature")
         if not signature:
             raise InvalidWebhook("missing X-Twilio-Signature header", status=403)
         body = await read_body(request)
-        form = parse_form(request.headers.get("content-type", ""), body)
+        try:
+            form = parse_form(request.headers.get("content-type", ""), body)
+        except InvalidWebhook as exc:
+            raise InvalidWebhook(f"X-Twilio-Signature cannot match: {exc.reason}",
+                                 status=403) from None
         url = signed_url(self.public_url, request.url.path, request.url.query)
         check_signature(self.validator, url, form, signature)
         return form, body
@@ -163,11 +168,7 @@ def failure_reason(report: StatusReport) -> str | None:
 
 
 def parse_outbox_hint(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise InvalidWebhook("the outbox query parameter must be a number")
-    return int(value)
+    return None if value is None else parse_number(value, "the outbox query parameter", 2**31 - 1)
 
 
 def twiml() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
@@ -10,6 +11,7 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
 from channels.base import Attachment, InboundMessage, InvalidWebhook
+from channels.webhook_edge import is_storable, parse_number
 
 CHANNEL = "whatsapp"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -17,6 +19,10 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_MEDIA = 10
 STATUSES = ("accepted", "scheduled", "queued", "sending", "sent", "delivered", "read",
             "failed", "undelivered", "canceled", "receiving", "received")
+
+SID = re.compile(r"[A-Za-z0-9]{2,64}")   # Twilio's SIDs: two letters and 32 hex digits
+ERROR_CODE = re.compile(r"[0-9]{1,10}")
+MAX_ADDRESS = 320   # the contact address column
 
 Form = ImmutableMultiDict[str, str]
 
@@ -47,6 +53,14 @@ def check_signature(validator: RequestValidator, url: str, form: Form,
                              status=403)
 
 
+def check_storable(form: Form) -> None:
+    """Every posted value must be storable text (no NUL; the form decoder already replaced
+    bytes that are not UTF-8)."""
+    for name, value in form.multi_items():
+        if not (is_storable(name) and is_storable(value)):
+            raise InvalidWebhook(f"{name[:40]!r} holds a NUL character")
+
+
 def require(form: Form, name: str) -> str:
     value = form.get(name, "").strip()
     if not value:
@@ -54,11 +68,30 @@ def require(form: Form, name: str) -> str:
     return value
 
 
+def parse_sid(form: Form, name: str) -> str:
+    value = require(form, name)
+    if not SID.fullmatch(value):
+        raise InvalidWebhook(f"{name} is not a Twilio SID: {value[:40]!r}")
+    return value
+
+
+def parse_address(form: Form, name: str) -> str:
+    """A WhatsApp address as Twilio writes it ("whatsapp:+573001234567")."""
+    value = require(form, name)
+    if not value.startswith(f"{CHANNEL}:") or len(value) > MAX_ADDRESS:
+        raise InvalidWebhook(f"{name} is not a WhatsApp address: {value[:40]!r}")
+    return value
+
+
+def parse_error_code(form: Form) -> str | None:
+    code = form.get("ErrorCode", "").strip() or None
+    if code is not None and not ERROR_CODE.fullmatch(code):
+        raise InvalidWebhook(f"ErrorCode must be a number, got {code[:40]!r}")
+    return code
+
+
 def parse_count(form: Form, name: str) -> int:
-    raw = form.get(name, "0").strip() or "0"
-    if not raw.isdigit() or int(raw) > MAX_MEDIA:
-        raise InvalidWebhook(f"{name} must be a number from 0 to {MAX_MEDIA}, got {raw!r}")
-    return int(raw)
+    return parse_number(form.get(name, "0").strip() or "0", name, MAX_MEDIA)
 
 
 def parse_media(form: Form) -> tuple[Attachment, ...]:
@@ -102,9 +135,10 @@ def referral(form: Form) -> dict[str, str]:
 
 def parse_inbound(form: Form, received_at: datetime) -> InboundMessage:
     """One Twilio WhatsApp message; every posted parameter is kept in `raw`."""
-    message_sid = require(form, "MessageSid")
-    sender = require(form, "From")
-    require(form, "To")
+    check_storable(form)
+    message_sid = parse_sid(form, "MessageSid")
+    sender = parse_address(form, "From")
+    parse_address(form, "To")
     raw: dict[str, object] = dict(form.multi_items())
     if found := referral(form):
         raw["_referral"] = found
@@ -132,8 +166,9 @@ class StatusReport:
 
 
 def parse_status(form: Form) -> StatusReport:
+    check_storable(form)
     status = require(form, "MessageStatus").lower()
     if status not in STATUSES:
         raise InvalidWebhook(f"unknown MessageStatus {status!r}")
-    code = form.get("ErrorCode", "").strip() or None
-    return StatusReport(require(form, "MessageSid"), status, code, dict(form.multi_items()))
+    return StatusReport(parse_sid(form, "MessageSid"), status, parse_error_code(form),
+                        dict(form.multi_items()))

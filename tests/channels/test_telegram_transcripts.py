@@ -184,13 +184,13 @@ class TestAmbiguousChoices:
 
 def test_an_update_that_cannot_be_stored_is_not_acknowledged(
         live: Live, telegram_api: FakeTelegram) -> None:
-    """No 200 without storage: Telegram gets 500 and delivers the update again."""
+    """No 200 without storage: Telegram gets 503 and delivers the update again."""
     update = telegram_message("¿Cuál es el horario de atención?", user=ANA)
     with live.runtime.engine.begin() as connection:
         connection.execute(text("ALTER TABLE messages RENAME TO messages_away"))
     response = telegram_post(live.url, update)
     assert (response.status_code, response.json()) == (
-        500, {"ok": False, "error": "could not store the update"})
+        503, {"ok": False, "error": "could not store the update"})
     with live.runtime.engine.begin() as connection:
         connection.execute(text("ALTER TABLE messages_away RENAME TO messages"))
     assert turn(live, telegram_api, update)[0]["text"].endswith("¿Te ayudó? (sí/no)")

@@ -110,11 +110,22 @@ def test_a_non_numeric_num_media_is_400(live: Live) -> None:
     assert "NumMedia must be a number" in response.text
 
 
-def test_a_body_that_is_not_a_form_is_400(live: Live) -> None:
+def test_a_body_that_is_not_a_form_is_403(live: Live) -> None:
+    """Twilio signs only forms: another body cannot be verified, so it is refused unparsed."""
     response = httpx.post(f"{live.url}{PATH}", json={"Body": "hola"}, timeout=10,
                           headers={"X-Twilio-Signature": "abc="})
-    assert response.status_code == 400
-    assert response.text == "expected application/x-www-form-urlencoded, got application/json\n"
+    assert response.status_code == 403
+    assert response.text == ("X-Twilio-Signature cannot match: expected "
+                             "application/x-www-form-urlencoded, got application/json\n")
+
+
+def test_a_forged_undecodable_body_is_403(live: Live) -> None:
+    response = httpx.post(f"{live.url}{PATH}", content=b"Body=\xff\xfe\x00%ZZ&&=", timeout=10,
+                          headers={"X-Twilio-Signature": "abc=",
+                                   "Content-Type": "application/x-www-form-urlencoded"})
+    assert (response.status_code, response.text) == (
+        403, "X-Twilio-Signature cannot match: body is not a valid form\n")
+    assert live.messages("whatsapp") == []
 
 
 def test_twilio_retries_of_one_message_sid_are_processed_once(live: Live,

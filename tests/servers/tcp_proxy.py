@@ -29,6 +29,9 @@ class TcpProxy:
         self.splice: Splice | None = None
         self.downstream = bytearray()  # everything the server said, for tests to wait on
         self.said = threading.Condition()
+        self.mode = "forward"   # or "refuse" (close at once) or "hang" (accept, never answer)
+        self.held: list[socket.socket] = []
+        self.refusals = 0   # refuse this many more connections, then forward again
         self.listener = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self.accept, daemon=True).start()
 
@@ -38,6 +41,13 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.refusals > 0:
+                self.refusals -= 1
+                client.close()
+                continue
+            if self.mode != "forward":
+                self.hold_or_close(client)
+                continue
             server = socket.create_connection(("127.0.0.1", self.upstream))
             self.pairs.append((client, server))
             threading.Thread(target=self.pump, args=(server, client, False), daemon=True).start()
@@ -62,6 +72,28 @@ class TcpProxy:
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    def hold_or_close(self, client: socket.socket) -> None:
+        if self.mode == "hang":
+            self.held.append(client)
+        else:
+            client.close()
+
+    def set_mode(self, mode: str) -> None:
+        """"forward" again, or fail as a database does: "refuse" new connections, or "hang"
+        (accept them and never answer); live connections are cut either way."""
+        self.mode = mode
+        if mode != "forward":
+            self.cut()
+        for client in self.held:
+            with contextlib.suppress(OSError):
+                client.close()
+        self.held.clear()
+
+    def flap(self, refusals: int = 1) -> None:
+        """A short outage: live connections cut, the next `refusals` connections refused."""
+        self.refusals = refusals
+        self.cut()
 
     def wait_for_server(self, text: bytes, timeout: float = 10.0) -> bool:
         with self.said:
