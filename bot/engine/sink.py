@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,15 @@ from channels.base import DeliveryUpdate, Handled, InboundMessage, StoreUnavaila
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def unavailable_as_retryable() -> Iterator[None]:
+    """A database error while storing tells the adapter to have the provider retry."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"could not store the message: {type(exc).__name__}") from exc
+
+
 class EngineSink:
     """Store first (deduplicated by provider id), then route; adapters see nothing else."""
 
@@ -32,19 +42,15 @@ class EngineSink:
         self.unrouted: list[Accepted] = []
 
     async def accept(self, message: InboundMessage) -> bool:
-        try:
+        with unavailable_as_retryable():
             return await pipeline.accept_then_route(self.factory, self.ctx, message,
-                                                         on_new=self.on_new(message))
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"could not store the message: {type(exc).__name__}") from exc
+                                                    on_new=self.on_new(message))
 
     def accept_now(self, message: InboundMessage) -> bool:
         """Durable when it returns; routing waits for `route_accepted` (chunks in mail order)."""
-        try:
+        with unavailable_as_retryable():
             accepted = pipeline.store(self.factory, self.ctx, message,
-                                           on_new=self.on_new(message))
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"could not store the message: {type(exc).__name__}") from exc
+                                      on_new=self.on_new(message))
         if accepted.is_new:
             self.unrouted.append(accepted)
         return accepted.is_new
