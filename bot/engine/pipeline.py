@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from bot.config.root import AtiendeConfig
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
@@ -73,7 +72,7 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
         while waiting:
             batch = take_stores(waiting)
             try:
-                outcomes = await run_in_threadpool(store_together, batch)
+                outcomes = await asyncio.to_thread(store_together, batch)
             except Exception as exc:  # the worker pool itself failed: nothing was stored
                 outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
@@ -166,7 +165,7 @@ async def route_waiting(waiting: deque[Routable]) -> None:
     while waiting:
         factory, ctx, batch = take_batch(waiting)
         try:
-            await run_in_threadpool(route_batch, factory, ctx, batch)
+            await asyncio.to_thread(route_batch, factory, ctx, batch)
         except Exception:  # the worker pool itself failed: they stay stored for the retry job
             log.exception("could not route messages %s; the retry job will", batch)
 

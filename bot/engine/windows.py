@@ -37,12 +37,12 @@ def find_last_inbound_many(session: Session, channel: str,
                    func.max(Conversation.template_required_at))
             .where(Conversation.contact_id.in_(set(owners.values())),
                    Conversation.channel == channel, Conversation.address.in_(list(owners)))
-            .group_by(Conversation.contact_id, Conversation.address)).tuples()
+            .group_by(Conversation.contact_id, Conversation.address))
         stored = session.execute(
             select(Message.contact_id, Message.sender, func.max(Message.created_at))
             .where(Message.contact_id.in_(set(owners.values())), Message.channel == channel,
                    Message.direction == "in", Message.sender.in_(list(owners)))
-            .group_by(Message.contact_id, Message.sender)).tuples()
+            .group_by(Message.contact_id, Message.sender))
         closed: dict[str, datetime | None] = {}
         seen: dict[str, list[datetime]] = {}
         for contact_id, address, last_routed, closed_at in routed:
