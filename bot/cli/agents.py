@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.orm import Session
 
-from bot.app import Runtime
 from bot.cli.base import config_option, open_runtime, user_errors
-from bot.engine import outbox
 from bot.errors import ConfigError
 from bot.store.db import transaction
 from bot.web.agent.accounts import AccountError, find_account, invite
-
-INVITE_KIND = "agent_invite"
-
-
-def invite_link(runtime: Runtime, token: str) -> str:
-    return f"{runtime.config.http.public_url.rstrip('/')}/agent/invite/{token}"
-
-
-def mail_invite(session: Session, runtime: Runtime, email: str, link: str) -> bool:
-    """Queue the link to the agent by email when the email channel is configured."""
-    if runtime.config.channels.email is None:
-        return False
-    hours = runtime.config.inbox.invite_hours
-    text = (f"Atiende: choose your password for the agents' inbox (link valid {hours} h):\n"
-            f"{link}\n\nAtiende: elija su contraseña para la bandeja de agentes (enlace "
-            f"válido {hours} h):\n{link}\n")
-    outbox.enqueue(session, channel="email", recipient=email, text=text, kind=INVITE_KIND,
-                   subject="Atiende: your inbox sign-in link", now=runtime.clock.now())
-    return True
+from bot.web.agent.invites import invite_link, mail_invite
 
 
 @click.group()
@@ -50,8 +29,9 @@ def agents_invite(email: str, config_path: str | None) -> None:
             token = invite(session, runtime.config, email, runtime.clock.now())
         except AccountError as exc:
             raise ConfigError(f"agents: {exc}") from None
-        link = invite_link(runtime, token)
-        mailed = mail_invite(session, runtime, email.lower(), link)
+        link = invite_link(runtime.config, token)
+        mailed = mail_invite(session, runtime.config, email.lower(), link,
+                             runtime.clock.now())
     click.echo(f"Invitation for {email.lower()} (valid {runtime.config.inbox.invite_hours} h); "
                + ("also queued by email." if mailed else "email channel off: not mailed."))
     click.echo(link)

@@ -6,15 +6,18 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.app import Runtime, build_runtime
 from bot.config.root import AtiendeConfig
 from bot.engine.pipeline import receive
+from bot.store.models import OutboxItem, Ticket
 from channels.base import Attachment, InboundMessage
 from scheduler.clock import FixedClock
 from tests.fakes.loopback import LoopbackServer
-from tests.web.conftest import ANA, Inbox
+from tests.web.conftest import ANA, Inbox, csrf_of
 
 CUSTOMER = "whatsapp:+573001234567"
 TEMPLATE_SID = "HX" + "ab" * 16
@@ -69,3 +72,71 @@ def test_outside_the_24_hour_window_the_page_says_how_the_reply_goes(
         assert TEMPLATE_SID in page
     else:
         assert "quedará retenida hasta que el cliente escriba" in page
+
+
+def closed_window_ticket(desk: Inbox, clock: FixedClock) -> tuple[int, httpx.Client]:
+    """A WhatsApp ticket whose customer last wrote 25 h ago, and a freshly signed-in agent."""
+    number = whatsapp_in(desk.runtime, "Quiero hablar con un agente, la factura llegó doble")
+    clock.advance(timedelta(hours=25))
+    return number, desk.signed_in(ANA)
+
+
+def reply_rows(desk: Inbox, number: int) -> list[OutboxItem]:
+    with desk.runtime.factory() as session:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+        return [row for row in session.scalars(select(OutboxItem).where(
+            OutboxItem.ticket_id == ticket_id)) if row.payload.get("kind") == "agent_reply"]
+
+
+def test_inside_the_window_the_composer_is_free_text(desk: Inbox) -> None:
+    number = whatsapp_in(desk.runtime, "Quiero hablar con un agente, la factura llegó doble")
+    page = desk.signed_in(ANA).get(f"/agent/tickets/{number}").text
+    assert 'name="template"' not in page and 'id="templates"' not in page
+    assert ">Enviar al cliente</button>" in page
+
+
+def test_outside_the_window_the_composer_offers_the_approved_template(
+        desk: Inbox, clock: FixedClock) -> None:
+    number, client = closed_window_ticket(desk, clock)
+    page = client.get(f"/agent/tickets/{number}").text
+    if not desk.runtime.config.channels.whatsapp.templates:  # type: ignore[union-attr]
+        assert 'name="template"' not in page
+        assert ">Dejar en espera hasta que el cliente escriba</button>" in page
+        return
+    assert 'type="radio" name="template" value="agent_reply" required' in page
+    assert TEMPLATE_SID in page
+    assert f"{{{{1}}}} = {number}" in page and "{{2}} = ‹…›" in page
+    assert 'maxlength="900"' in page
+    assert ">Enviar con la plantilla</button>" in page
+
+
+def test_outside_the_window_a_reply_without_the_template_is_refused_and_kept(
+        desk: Inbox, clock: FixedClock) -> None:
+    number, client = closed_window_ticket(desk, clock)
+    csrf = csrf_of(client.get(f"/agent/tickets/{number}"))
+    answer = client.post(f"/agent/tickets/{number}/reply",
+                         data={"csrf": csrf, "text": "Ya le devolvimos el cobro doble"})
+    if not desk.runtime.config.channels.whatsapp.templates:  # type: ignore[union-attr]
+        assert answer.status_code == 303   # held until the customer writes (see README)
+        assert len(reply_rows(desk, number)) == 1
+        return
+    assert answer.status_code == 400
+    assert "solo se puede enviar una plantilla aprobada" in answer.text
+    assert "Ya le devolvimos el cobro doble</textarea>" in answer.text
+    assert reply_rows(desk, number) == []
+
+
+def test_outside_the_window_a_reply_with_the_template_is_queued(
+        desk: Inbox, clock: FixedClock) -> None:
+    if not desk.runtime.config.channels.whatsapp.templates:  # type: ignore[union-attr]
+        pytest.skip("needs a configured agent_reply template")
+    number, client = closed_window_ticket(desk, clock)
+    csrf = csrf_of(client.get(f"/agent/tickets/{number}"))
+    too_long = client.post(f"/agent/tickets/{number}/reply", data={
+        "csrf": csrf, "template": "agent_reply", "text": "x" * 901})
+    assert too_long.status_code == 400 and "máximo 900 caracteres" in too_long.text
+    answer = client.post(f"/agent/tickets/{number}/reply", data={
+        "csrf": csrf, "template": "agent_reply", "text": "Ya le devolvimos el cobro doble"})
+    assert answer.status_code == 303
+    [row] = reply_rows(desk, number)
+    assert row.payload["text"] == "Ya le devolvimos el cobro doble"

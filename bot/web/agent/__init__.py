@@ -18,6 +18,7 @@ from bot.web.agent.core import Inbox
 from bot.web.agent.events import event_routes
 from bot.web.agent.pages import page_routes
 from bot.web.agent.report import report_routes
+from bot.web.agent.settings import settings_routes
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -26,6 +27,6 @@ def inbox_routes(runtime: Runtime) -> list[BaseRoute]:
     """/agent/… and its static files (htmx, the inbox's script and style)."""
     inbox = Inbox(runtime)
     routes = [*auth_routes(inbox), *page_routes(inbox), *acting_routes(inbox),
-              *event_routes(inbox), *report_routes(inbox),
+              *event_routes(inbox), *report_routes(inbox), *settings_routes(inbox),
               Mount("/static", StaticFiles(directory=STATIC), name="agent_static")]
     return [Mount("/agent", routes=routes)]

@@ -12,20 +12,26 @@ from bot.store.db import transaction
 from bot.web.agent.actions import ACTIONS
 from bot.web.agent.core import Inbox, Visitor, endpoint
 from bot.web.agent.pages import ticket_context
-from bot.web.agent.thread import find_ticket
-from bot.web.agent.words import t
+from bot.web.agent.thread import conversation_of, find_ticket
+from bot.web.agent.window import check_reply_template
+from bot.web.agent.words import error_text, t
 
 ARGUMENT_FIELD = {"reply": "text", "note": "text", "resolve": "text", "assign": "assignee",
                   "status": "status", "priority": "priority", "category": "category"}
 
 
-def act(inbox: Inbox, number: int, action: str, agent: str, argument: str) -> str | None:
+def act(inbox: Inbox, number: int, action: str, agent: str, form: dict[str, str]) -> str | None:
     """Run one action in its own transaction; the error code or text when it cannot apply."""
+    argument = form.get(ARGUMENT_FIELD[action], "")
     try:
         with transaction(inbox.runtime.factory) as session:
             ticket = find_ticket(session, number)
             if ticket is None:
                 return "not_found"
+            if action == "reply":
+                check_reply_template(session, inbox.config, ticket,
+                                     conversation_of(session, ticket), form.get("template"),
+                                     argument, inbox.now())
             ACTIONS[action](session, inbox.runtime.ctx.desk, ticket, agent, argument,
                             inbox.now())
     except CommandError as exc:
@@ -45,8 +51,7 @@ async def action_view(inbox: Inbox, request: Request) -> Response:
         typed = (await request.form()).get("text")
         return await failed(inbox, request, visitor, "csrf", 403,
                             {"text": typed if isinstance(typed, str) else ""})
-    argument = form.get(ARGUMENT_FIELD[action], "")
-    error = await run_in_threadpool(act, inbox, number, action, visitor.email, argument)
+    error = await run_in_threadpool(act, inbox, number, action, visitor.email, form)
     if error is not None:
         status = 404 if error == "not_found" else 400
         return await failed(inbox, request, visitor, error, status, form)
@@ -66,7 +71,7 @@ async def partial(inbox: Inbox, request: Request, visitor: Visitor, number: int)
 async def failed(inbox: Inbox, request: Request, visitor: Visitor, error: str, status: int,
                  form: dict[str, str]) -> Response:
     """The reason on the page, with a 4xx; what was typed stays in the box."""
-    message = t(error, visitor.lang) if " " not in error else error
+    message = error_text(error, visitor.lang) if " " not in error else error
     if request.headers.get("hx-request"):
         return inbox.render(request, visitor, "agent/flash.html", status, error=message)
     number = request.path_params["number"]
@@ -75,6 +80,7 @@ async def failed(inbox: Inbox, request: Request, visitor: Visitor, error: str, s
         return inbox.render(request, visitor, "agent/missing.html", 404, number=number)
     return inbox.render(request, visitor, "agent/ticket.html", status, error=message,
                         draft=form.get("text", ""), draft_kind=request.path_params["action"],
+                        draft_template=form.get("template", ""),
                         **context)
 
 

@@ -18,7 +18,7 @@ from bot.web.agent.accounts import (
 )
 from bot.web.agent.core import Inbox, Visitor, endpoint
 from bot.web.agent.sessions import WebSession, signed_in
-from bot.web.agent.words import LANGUAGES, t
+from bot.web.agent.words import LANGUAGES, error_text, t
 
 SIGN_IN = "agent/sign_in.html"
 INVITE = "agent/invite.html"
@@ -29,11 +29,6 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/agent/") and not value.startswith("//"):
         return value
     return "/agent/"
-
-
-def error_text(code: str, lang: str) -> str:
-    name, _, number = code.partition(":")
-    return t(name, lang, n=number) if number else t(name, lang)
 
 
 def expired_form(inbox: Inbox, request: Request, visitor: Visitor, page: str) -> Response:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +58,56 @@ def fill(body: str, name: str | None, number: int | None) -> str:
     for placeholder, value in values.items():
         body = body.replace(placeholder, value)
     return body
+
+
+CANNED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_TITLE = 120
+MAX_BODY = 5000
+LANGS = ("", "es", "en")
+
+
+class CannedError(ValueError):
+    """A canned response that cannot be saved; the message is a words key."""
+
+
+def check_canned(canned: Canned) -> None:
+    """The file name, title, language and body a supervisor typed, or CannedError."""
+    if not CANNED_ID.match(canned.id) or canned.id == "new":
+        raise CannedError("canned_bad_id")
+    if not canned.title.strip() or len(canned.title) > MAX_TITLE or "\n" in canned.title:
+        raise CannedError("canned_bad_title")
+    if canned.lang not in LANGS:
+        raise CannedError("canned_bad_lang")
+    if not canned.body.strip() or len(canned.body) > MAX_BODY:
+        raise CannedError("canned_bad_body")
+
+
+def find_canned(folder: Path, canned_id: str) -> Canned | None:
+    path = folder / f"{canned_id}.md"
+    if not CANNED_ID.match(canned_id) or not path.is_file():
+        return None
+    return parse_canned(path)
+
+
+def save_canned(folder: Path, canned: Canned, *, new: bool) -> None:
+    """Write `<id>.md` (front matter + body) atomically; a new one must not exist yet."""
+    check_canned(canned)
+    path = folder / f"{canned.id}.md"
+    if new and path.exists():
+        raise CannedError("canned_exists")
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"title": canned.title.strip(), **({"lang": canned.lang} if canned.lang else {})}
+    text = (f"{FENCE}\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}{FENCE}\n"
+            f"{canned.body.strip()}\n")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, suffix=".tmp",
+                                     delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def delete_canned(folder: Path, canned_id: str) -> bool:
+    path = folder / f"{canned_id}.md"
+    if not CANNED_ID.match(canned_id) or not path.is_file():
+        return False
+    path.unlink()
+    return True

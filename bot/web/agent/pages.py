@@ -38,7 +38,7 @@ def ticket_context(inbox: Inbox, number: int, agent: str) -> dict[str, Any] | No
             return None
         card = contact_card(session, ticket)
         conversation = conversation_of(session, ticket)
-        notice = window_notice(session, inbox.config, conversation, inbox.now())
+        notice = window_notice(session, inbox.config, ticket, conversation, inbox.now())
         entries = thread(session, ticket, inbox.zone)
         session.expunge(ticket)
     canned = [(c.title, fill(c.body, card["name"], number)) for c in
