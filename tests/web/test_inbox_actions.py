@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
 
 from bot.cli.chat import ChatSession
 from bot.store.models import OutboxItem, Ticket, TicketEvent
+from scheduler.clock import FixedClock
 from tests.web.conftest import ANA, LUIS, Inbox, csrf_of
 
 COMPLAINT = "Quiero hablar con un agente: la factura 4455 tiene un cobro doble"
@@ -183,3 +185,24 @@ def test_an_unknown_ticket_is_404(inbox: Inbox) -> None:
     token = csrf_of(client.get("/agent/"))
     assert client.post("/agent/tickets/999/note",
                        data={"csrf": token, "text": "x"}).status_code == 404
+
+
+def test_the_thread_shows_the_bot_answer_with_its_article_the_rating_and_desk_times(
+        inbox: Inbox, chat: ChatSession, clock: FixedClock) -> None:
+    answered = chat.send("¿Cuál es el horario de atención?")
+    assert answered["replies"], answered
+    number = open_ticket(chat)
+    client = inbox.signed_in(ANA)
+    post(client, number, "resolve")
+    clock.advance(timedelta(minutes=5))
+    chat.send("5")
+    page = client.get(f"/agent/tickets/{number}").text
+    thread = page.split('id="thread"', 1)[1].split("</ol>", 1)[0]
+    assert answered["replies"][0]["text"].splitlines()[0] in thread   # the bot's answer
+    with inbox.runtime.factory() as session:
+        article = session.scalar(select(TicketEvent.detail).where(
+            TicketEvent.action == "kb_answered"))
+    assert article and f"kb_answered · {article}" in thread           # … and which article
+    assert "rated · — → 5" in thread                                  # the customer's rating
+    assert "<time>2026-11-24 10:00</time>" in thread                   # Bogotá, not UTC (15:00)
+    assert "<time>2026-11-24 10:05</time>" in thread
