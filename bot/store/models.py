@@ -65,7 +65,8 @@ class ContactIdentity(Base):
     __tablename__ = "contact_identities"
     __table_args__ = (UniqueConstraint("channel", "address", name="uq_identity_channel_address"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)   # 0011: the inbox's contact card
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(320))
     contact: Mapped[Contact] = relationship(back_populates="identities")

@@ -46,10 +46,26 @@ def load_canned(folder: Path) -> list[Canned]:
     found = []
     for path in sorted(folder.glob("*.md")):
         try:
-            found.append(parse_canned(path))
+            found.append(cached_canned(path))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             log.warning("canned response %s skipped: %s", path, exc)
     return sorted(found, key=lambda c: c.title.lower())
+
+
+PARSED: dict[Path, tuple[tuple[int, int], Canned]] = {}
+
+
+def cached_canned(path: Path) -> Canned:
+    """parse_canned, done again only when the file's mtime or size changed (every conversation
+    page lists the folder; parsing its YAML each time cost more than the thread's queries)."""
+    info = path.stat()
+    key = (info.st_mtime_ns, info.st_size)
+    hit = PARSED.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    canned = parse_canned(path)
+    PARSED[path] = (key, canned)
+    return canned
 
 
 def fill(body: str, name: str | None, number: int | None) -> str:
@@ -103,6 +119,7 @@ def save_canned(folder: Path, canned: Canned, *, new: bool) -> None:
                                      delete=False) as handle:
         handle.write(text)
     os.replace(handle.name, path)
+    PARSED.pop(path, None)
 
 
 def delete_canned(folder: Path, canned_id: str) -> bool:
@@ -110,4 +127,5 @@ def delete_canned(folder: Path, canned_id: str) -> bool:
     if not CANNED_ID.match(canned_id) or not path.is_file():
         return False
     path.unlink()
+    PARSED.pop(path, None)
     return True

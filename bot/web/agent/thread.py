@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Contact, ContactIdentity, Conversation, Message, OutboxItem, Ticket
@@ -53,13 +54,22 @@ def same_thread(ticket_column: Any, conversation_column: Any, ticket: Ticket) ->
 
 
 def inbound(session: Session, ticket: Ticket) -> list[Entry]:
+    """The customer's messages; attachments come as JSON text, decoded only when there are
+    some (most messages have none, and decoding 500 empty lists cost as much as the query)."""
     stmt = (select(Message.id, Message.created_at, Message.text, Message.sender, Message.channel,
-                   Message.attachments)
+                   cast(Message.attachments, Text))
             .where(Message.direction == "in",
                    same_thread(Message.ticket_id, Message.conversation_id, ticket)))
-    return [Entry("in", at, text, who=sender, channel=channel, attachments=attachments or [],
+    return [Entry("in", at, text, who=sender, channel=channel, attachments=decoded(raw),
                   order=row_id * 3)
-            for row_id, at, text, sender, channel, attachments in session.execute(stmt)]
+            for row_id, at, text, sender, channel, raw in session.execute(stmt)]
+
+
+def decoded(raw: str | None) -> list[Any]:
+    if not raw or raw in ("[]", "null"):
+        return []
+    found = json.loads(raw)
+    return found if isinstance(found, list) else []
 
 
 def outbound(session: Session, ticket: Ticket) -> list[Entry]:
