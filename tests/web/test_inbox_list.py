@@ -150,3 +150,19 @@ def test_agents_invite_refuses_someone_not_in_config(tmp_path: Path) -> None:
     result = atiende(tmp_path, "agents", "invite", "nadie@example.com", "--config", str(config))
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "nadie@example.com" in result.stderr
+
+
+def test_a_full_page_shows_100_rows_most_urgent_first_and_counts_them_all(inbox: Inbox) -> None:
+    from bench.inbox_list import seed
+
+    seed(inbox.runtime.factory, 130, 2)   # the benchmark's tickets: due times spread
+    page = inbox.signed_in(ANA).get("/agent/")
+    shown = [int(n) for _, n in ROW.findall(page.text)]
+    assert len(shown) == 100
+    assert "100 mostrados de 130" in page.text
+    with inbox.runtime.factory() as session:
+        due = dict(session.execute(select(Ticket.number, Ticket.first_response_due_at)).all())
+    assert [due[n] for n in shown] == sorted(due[n] for n in shown)
+    assert max(due[n] for n in shown) <= min(due[n] for n in set(due) - set(shown))
+    tab = inbox.signed_in(ANA).get("/agent/?tab=mine")
+    assert "0 mostrados de 0" in tab.text or "No hay tickets" in tab.text

@@ -85,12 +85,15 @@ def conditions(filters: Filters, agent: str, now: datetime,
 
 
 def page_ids(filters: Filters, agent: str, now: datetime, soon: timedelta) -> Select[Any]:
-    """The page's ticket ids, most urgent first (a narrow sort over the matching tickets),
-    each with the number of matching tickets."""
+    """The page's ticket ids, most urgent first: a top-N sort over the matching tickets
+    (a window count() over() here made the database sort all of them: 2x slower at 10k)."""
     due = next_due()
-    return (select(T.id, func.count().over().label("total"))
-            .where(*conditions(filters, agent, now, soon))
+    return (select(T.id).where(*conditions(filters, agent, now, soon))
             .order_by(due.is_(None), due, T.id.desc()).limit(PAGE_ROWS))
+
+
+def count_query(filters: Filters, agent: str, now: datetime, soon: timedelta) -> Select[Any]:
+    return select(func.count()).select_from(T).where(*conditions(filters, agent, now, soon))
 
 
 def rows_query(ids: list[int], period: Period) -> Select[Any]:
@@ -104,12 +107,12 @@ def rows_query(ids: list[int], period: Period) -> Select[Any]:
 def list_page(session: Session, filters: Filters, agent: str, now: datetime, zone: ZoneInfo,
               soon: timedelta) -> dict[str, Any]:
     """One page of rows (most urgent first) and how many tickets match in all."""
-    page = session.execute(page_ids(filters, agent, now, soon)).all()
-    ids = [ticket_id for ticket_id, _ in page]
+    ids = list(session.scalars(page_ids(filters, agent, now, soon)))
     found = {row.id: dict(row._mapping) for row in session.execute(
         rows_query(ids, Period(now, now, now, zone)))} if ids else {}
     rows = [found[ticket_id] for ticket_id in ids if ticket_id in found]
-    total = page[0][1] if page else 0
+    total = (session.scalar(count_query(filters, agent, now, soon)) if len(ids) == PAGE_ROWS
+             else len(ids))
     add_last_messages(session, rows)
     for row in rows:
         row["sla_class"] = sla_class(row["due"], row["colour"], now, soon)
