@@ -212,6 +212,9 @@ def test_an_unknown_canned_response_is_404(desk: Inbox) -> None:
     csrf = csrf_of(client.get("/agent/settings"))
     assert client.post("/agent/settings/canned/no-existe/delete",
                        data={"csrf": csrf}).status_code == 404
+    edit = client.post("/agent/settings/canned/no-existe",
+                       data={"csrf": csrf, "title": "T", "body": "B"})
+    assert edit.status_code == 404 and "no existe" in edit.text
 
 
 @pytest.fixture

@@ -111,6 +111,8 @@ def save_canned(folder: Path, canned: Canned, *, new: bool) -> None:
     path = folder / f"{canned.id}.md"
     if new and path.exists():
         raise CannedError("canned_exists")
+    if not new and not path.is_file():
+        raise CannedError("canned_missing")
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"title": canned.title.strip(), **({"lang": canned.lang} if canned.lang else {})}
     text = (f"{FENCE}\n{yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)}{FENCE}\n"

@@ -165,7 +165,7 @@ async def canned_save(inbox: Inbox, request: Request) -> Response:
             await run_in_threadpool(save_canned, canned_folder(inbox), item,
                                     new=canned_id is None)
         except CannedError as exc:
-            error, status = str(exc), 400
+            error, status = str(exc), 404 if str(exc) == "canned_missing" else 400
     if error is not None:   # nothing saved; what was typed is shown again
         return inbox.render(request, visitor, CANNED_FORM, status, error=t(error, visitor.lang),
                             item=item, new=canned_id is None, langs=LANGS)
