@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +22,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
 @pytest.fixture
-def config(config: AtiendeConfig) -> AtiendeConfig:
-    return with_web(config, max_attachment_bytes=1000)
+def config(config: AtiendeConfig, tmp_path: Path) -> AtiendeConfig:
+    return with_web(config, max_attachment_bytes=1000, media_dir=str(tmp_path / "media"))
 
 
 @pytest.fixture
@@ -126,3 +127,4 @@ def test_attachments_are_kept_within_type_and_size_limits(widget: Widget) -> Non
     assert kept[0].attachments[0]["filename"] == "factura.png"
     assert kept[0].attachments[0]["size"] == len(PNG)
     assert widget.history()[0]["attachments"] == ["factura.png"]
+    assert Path(kept[0].attachments[0]["url"]).read_bytes() == PNG

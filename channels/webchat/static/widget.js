@@ -45,7 +45,7 @@
     ".m small{display:block;opacity:.75;font-size:12px}" +
     ".choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}" +
     ".choices button{border:1px solid %C%;background:#fff;color:%C%;border-radius:16px;padding:5px 12px}" +
-    ".choices button.star{font-size:18px;padding:3px 8px}" +
+    ".choices button.star{font-size:18px;padding:3px 8px;color:#e3a100;border-color:#e3a100}" +
     ".choices button:focus,.bubble:focus,.x:focus,form button:focus{outline:3px solid #f5a623;outline-offset:2px}" +
     "form{display:flex;gap:6px;padding:8px;border-top:1px solid #e3e3e8;align-items:flex-end}" +
     "textarea,input[type=email]{flex:1;border:1px solid #ccd;border-radius:8px;padding:8px;resize:none;min-height:40px}" +
@@ -87,7 +87,8 @@
   var input = el("textarea", {id: "atiende-text", rows: "1", placeholder: W.say, maxlength: "20000"});
   var fileLabel = el("label", {"class": "sr", "for": "atiende-file"}, W.attach);
   var file = el("input", {type: "file", id: "atiende-file", hidden: ""});
-  var clip = el("button", {type: "button", "class": "clip", "aria-label": W.attach, title: W.attach}, "📎");
+  var clip = el("button", {type: "button", "class": "clip", "aria-label": W.attach, title: W.attach});
+  clip.innerHTML = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" d="M16 7l-7.5 7.5a2 2 0 0 0 3 3L19 10a4 4 0 0 0-6-6l-7.5 7.5a6 6 0 0 0 8.5 8.5L20 14"/></svg>';
   var send = el("button", {type: "submit"}, W.send);
   [label, input, fileLabel, file, clip, send].forEach(function (n) { form.appendChild(n); });
   var mail = el("details", {"class": "mail"});
@@ -153,7 +154,8 @@
       var row = el("div", {"class": "choices", role: "group"});
       msg.buttons.forEach(function (b) {
         var n = starLabel(b);
-        var btn = el("button", {type: "button", "class": n ? "star" : "choice"}, b);
+        var btn = el("button", {type: "button", "class": n ? "star" : "choice"},
+          n ? "★".repeat(n) : b);
         if (n) btn.setAttribute("aria-label", n + W.stars);
         btn.addEventListener("click", function () { say(b); });
         row.appendChild(btn);
