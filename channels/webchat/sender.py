@@ -37,8 +37,7 @@ class WebChatChannel:
         if not online and message.kind not in LIVE_ONLY_KINDS and message.outbox_id:
             await run_in_threadpool(self.history.forward_by_email, message.recipient,
                                     message.outbox_id)
-        return DeliveryReceipt(provider_message_id=event["id"],
-                               status="delivered" if online else "sent")
+        return DeliveryReceipt(provider_message_id=event["id"])
 
 
 def outbound_event(message: OutboundMessage, at: datetime) -> dict[str, Any]:
