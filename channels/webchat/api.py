@@ -36,6 +36,7 @@ EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$"
 TOKEN_HEADER = "x-atiende-visitor"
 JSON_LIMIT = 64 * 1024
 PING_SECONDS = 15
+RECHECK_SECONDS = 20.0
 Handler = Callable[[Request, "str | None"], Awaitable[Response]]
 
 
@@ -214,18 +215,29 @@ class WidgetApi:
         return EventSourceResponse(self.stream(request, address), ping=PING_SECONDS)
 
     async def stream(self, request: Request, address: str) -> AsyncIterator[dict[str, str]]:
-        """Subscribe first, then send the history: nothing falls between the two."""
+        """Subscribe first, then send the history: nothing falls between the two. Every
+        RECHECK_SECONDS without news the history is read again, for replies another worker's
+        dispatcher sent (its pushes reach only its own streams)."""
         queue = self.hub.subscribe(address)
         try:
             history = await run_in_threadpool(self.history.history, address)
+            shown = {str(entry["id"]) for entry in history}
             yield {"event": "history", "data": json.dumps(history)}
             while True:
-                event = await queue.get()
-                yield {"event": "message", "id": str(event["id"]), "data": json.dumps(event)}
-        except asyncio.CancelledError:
-            raise
+                for event in await self.next_events(queue, address, shown):
+                    shown.add(str(event["id"]))
+                    yield {"event": "message", "id": str(event["id"]), "data": json.dumps(event)}
         finally:
             self.hub.unsubscribe(address, queue)
+
+    async def next_events(self, queue: asyncio.Queue[Any], address: str,
+                          shown: set[str]) -> list[Any]:
+        try:
+            return [await asyncio.wait_for(queue.get(), RECHECK_SECONDS)]
+        except TimeoutError:
+            history = await run_in_threadpool(self.history.history, address)
+            return [entry for entry in history
+                    if entry["direction"] == "out" and str(entry["id"]) not in shown]
 
 
 def error(exc: InvalidWebhook) -> JSONResponse:

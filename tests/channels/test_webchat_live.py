@@ -128,3 +128,39 @@ def test_attachments_are_kept_within_type_and_size_limits(widget: Widget) -> Non
     assert kept[0].attachments[0]["size"] == len(PNG)
     assert widget.history()[0]["attachments"] == ["factura.png"]
     assert Path(kept[0].attachments[0]["url"]).read_bytes() == PNG
+
+
+def test_a_reply_sent_by_another_worker_reaches_the_stream_by_the_recheck(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This worker's dispatcher does not serve `web` (as if another worker sent the reply):
+    the stream finds the reply when it reads the history again."""
+    import channels.webchat.api as api
+    from bot.channel_context import build_channel_context
+    from bot.engine import outbox
+    from bot.web.app import create_web_app
+    from channels.webchat.plugin import build_plugin
+    from tests.fakes.loopback import LoopbackServer
+
+    monkeypatch.setattr(api, "RECHECK_SECONDS", 0.3)
+    plugin = build_plugin(runtime.config.channels.web, build_channel_context(runtime, {}))
+    with LoopbackServer(create_web_app(runtime, plugin.routes)) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as http:
+        client = Widget(server, runtime, http)
+        client.start()
+        with http.stream("GET", f"/widget/api/events?token={client.token}") as stream:
+            events = sse_events(stream)
+            assert next(events) == ("history", [])
+            with transaction(runtime.factory) as session:
+                recipient = plugin_address(client)
+                outbox.enqueue(session, channel="web", recipient=recipient,
+                               text="Hola desde otro proceso", now=runtime.clock.now())
+            kind, event = next(events)
+    assert kind == "message" and event["text"] == "Hola desde otro proceso"
+
+
+def plugin_address(client: Widget) -> str:
+    from bot.store.secret_key import signing_key
+    from channels.webchat.identity import VisitorTokens
+
+    tokens = VisitorTokens(signing_key(client.runtime.factory, {}), 90)
+    return tokens.address(client.token)

@@ -27,6 +27,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANG_COOKIE = "atiende_help_lang"
 CSRF_COOKIE = "atiende_help_csrf"
 MAX_QUERY = 300
+SEARCHES_PER_MINUTE = 60   # per IP address
+VOTES_PER_MINUTE = 20
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ class HelpCenter:
         self.config = runtime.config
         self.templates = Jinja2Templates(directory=str(TEMPLATES))  # autoescape on for .html
         self.catalogues: dict[str, tuple[Group, ...]] = {}
-        self.searches = WindowLimit(60)
-        self.votes = WindowLimit(20)
+        self.searches = WindowLimit(SEARCHES_PER_MINUTE)
+        self.votes = WindowLimit(VOTES_PER_MINUTE)
         self.key: bytes | None = None
 
     def groups(self, lang: str) -> tuple[Group, ...]:
