@@ -155,6 +155,25 @@ def stored_counts(db: Path) -> tuple[int, int]:
     return total, distinct
 
 
+def stage_p95(db: Path) -> str:
+    """Where the time goes, from the rows: stored → reply queued (routing) → sent (dispatch)."""
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        rows = connection.execute(
+            "SELECT (julianday(o.created_at) - julianday(m.created_at)) * 86400000, "
+            "(julianday(o.sent_at) - julianday(o.created_at)) * 86400000 FROM outbox o "
+            "JOIN messages m ON m.id = o.in_reply_to WHERE o.channel = 'web' "
+            "AND o.sent_at IS NOT NULL").fetchall()
+    finally:
+        connection.close()
+    if not rows:
+        return "no stage times"
+    route = sorted(r[0] for r in rows)
+    send = sorted(r[1] for r in rows)
+    at = int(0.95 * (len(rows) - 1))
+    return f"p95 stored→queued {route[at]:.0f} ms, queued→sent {send[at]:.0f} ms"
+
+
 def widget_part(folder: Path) -> str:
     from tests.servers.ports import free_port
 
@@ -171,7 +190,8 @@ def widget_part(folder: Path) -> str:
     p95 = ms[int(0.95 * (len(ms) - 1))] if ms else float("nan")
     return (f"{VISITORS} visitors x {len(QUESTIONS)} messages: send→KB answer p50 "
             f"{statistics.median(ms):.0f} ms, p95 {p95:.0f} ms ({len(ms)} answers); stored "
-            f"{total}/{expected}, {expected - distinct} lost, {total - distinct} doubled"
+            f"{total}/{expected}, {expected - distinct} lost, {total - distinct} doubled; "
+            f"{stage_p95(folder / 'bench.db')}"
             + (f"; problems: {problems[:3]}" if problems else ""))
 
 
@@ -213,19 +233,21 @@ def help_part(folder: Path) -> str:
             ", ".join(f"{name} {value:.0f} ms" for name, value in p95.items()))
 
 
-def set_think(seconds: float) -> None:
-    global THINK_SECONDS
+def set_think(seconds: float, visitors: int) -> None:
+    global THINK_SECONDS, VISITORS
     THINK_SECONDS = seconds
+    VISITORS = visitors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve-help", nargs=2, metavar=("CONFIG", "PORT"))
     parser.add_argument("--skip-help", action="store_true")
+    parser.add_argument("--visitors", type=int, default=VISITORS)
     parser.add_argument("--think", type=float, default=THINK_SECONDS,
                         help="seconds each visitor waits after an answer (default 0.2)")
     args = parser.parse_args()
-    set_think(args.think)
+    set_think(args.think, args.visitors)
     if args.serve_help:
         serve_help(args.serve_help[0], int(args.serve_help[1]))
         return

@@ -42,7 +42,7 @@ class HelpPages:
 
     async def home(self, request: Request) -> Response:
         lang = self.center.lang(request)
-        return self.center.page(request, "home.html", lang, groups=self.center.groups(lang))
+        return self.center.page(request, "home.html", lang, listing=self.center.listing(lang))
 
     async def search(self, request: Request) -> Response:
         lang = self.center.lang(request)
