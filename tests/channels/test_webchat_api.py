@@ -138,3 +138,16 @@ def test_out_of_hours_the_widget_says_when_agents_answer(config: AtiendeConfig,
             assert any("el lunes a las 8:00" in text for text in client.replies())
     finally:
         runtime.engine.dispose()
+
+
+def test_every_call_from_one_address_counts_against_its_limit(config: AtiendeConfig,
+                                                              clock: FixedClock) -> None:
+    runtime = build_runtime(with_web(config, requests_per_minute_per_ip=4), clock)
+    try:
+        with widget_server(runtime) as server, httpx.Client(base_url=server.url) as http:
+            codes = [http.post("/widget/api/session", json={}).status_code for _ in range(5)]
+            assert codes == [200] * 4 + [429]
+            assert "too many requests from this address" in http.get(
+                "/widget/api/history").json()["error"]
+    finally:
+        runtime.engine.dispose()
