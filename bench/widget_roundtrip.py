@@ -79,7 +79,7 @@ def serve_help(config: str, port: int) -> None:
 
 
 async def visitor(client, base: str, latencies: list[float], problems: list[str]) -> None:  # type: ignore[no-untyped-def]
-    token = (await client.post(f"{base}/widget/api/session", json={})).json()["token"]
+    token = (await post(client, f"{base}/widget/api/session", json={})).json()["token"]
     headers = {"X-Atiende-Visitor": token}
     async with client.stream("GET", f"{base}/widget/api/events", headers=headers) as stream:
         events: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()  # type: ignore[type-arg]
@@ -101,11 +101,11 @@ async def ask(client, base: str, headers: dict[str, str], question: str, retry: 
         events.get_nowait()
     ident = uuid.uuid4().hex
     started = time.perf_counter()
-    answer = await client.post(f"{base}/widget/api/messages", headers=headers,
-                               json={"id": ident, "text": question})
+    answer = await post(client, f"{base}/widget/api/messages", headers=headers,
+                        json={"id": ident, "text": question})
     if retry:
-        await client.post(f"{base}/widget/api/messages", headers=headers,
-                          json={"id": ident, "text": question})
+        await post(client, f"{base}/widget/api/messages", headers=headers,
+                   json={"id": ident, "text": question})
     if answer.status_code != 202:
         problems.append(f"send {answer.status_code} {answer.text[:80]}")
         return
@@ -113,6 +113,21 @@ async def ask(client, base: str, headers: dict[str, str], question: str, retry: 
     while kind != "message" or data["direction"] != "out":
         kind, data = await events.get()
     latencies.append(time.perf_counter() - started)
+
+
+async def post(client, url: str, **kwargs):  # type: ignore[no-untyped-def]
+    """As the widget does: a dropped connection (a keep-alive closed by the server as the
+    request left) is retried with the same body, so the same message id."""
+    import httpx
+
+    for attempt in range(3):
+        try:
+            return await client.post(url, **kwargs)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 async def read_events(lines, events: asyncio.Queue) -> None:  # type: ignore[no-untyped-def, type-arg]
