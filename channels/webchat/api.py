@@ -127,15 +127,21 @@ class WidgetApi:
             raise InvalidWebhook(f"the message has {len(text)} characters; the limit is "
                                  f"{self.config.max_message_chars}", status=413)
         inbound = self.inbound(address, client_id, text.strip(), body.get("lang"))
-        if await run_in_threadpool(self.sink_has, inbound):
-            return JSONResponse({"id": client_id, "duplicate": True}, status_code=200)
-        self.limit_visitor(address)
-        new = await self.context.sink.accept(inbound)
-        return JSONResponse({"id": client_id, "duplicate": not new},
-                            status_code=202 if new else 200)
+        return await self.accept(address, inbound, {"id": client_id})
 
-    def sink_has(self, inbound: InboundMessage) -> bool:
-        return self.context.sink.has_seen(CHANNEL, inbound.provider_message_id)
+    async def accept(self, address: str, inbound: InboundMessage,
+                     answer: dict[str, Any]) -> Response:
+        """Store (deduplicated by the widget's id), then acknowledge; a repeat does not count
+        against the visitor's limit."""
+        self.limit_visitor(address)
+        try:
+            new = await self.context.sink.accept(inbound)
+        except BaseException:
+            self.per_visitor.refund(address)
+            raise
+        if not new:
+            self.per_visitor.refund(address)
+        return JSONResponse({**answer, "duplicate": not new}, status_code=202 if new else 200)
 
     def limit_visitor(self, address: str) -> None:
         if not self.per_visitor.allow(address):
@@ -171,10 +177,8 @@ class WidgetApi:
         attachment = await self.save(address, client_id, upload)
         inbound = self.inbound(address, client_id, caption[:self.config.max_message_chars],
                                form.get("lang"), (attachment,))
-        self.limit_visitor(address)
-        new = await self.context.sink.accept(inbound)
-        return JSONResponse({"id": client_id, "duplicate": not new, "file": attachment.filename,
-                             "size": attachment.size}, status_code=202 if new else 200)
+        return await self.accept(address, inbound, {"id": client_id, "file": attachment.filename,
+                                                    "size": attachment.size})
 
     async def save(self, address: str, client_id: str, upload: UploadFile) -> Attachment:
         kind = (upload.content_type or "").split(";")[0].strip().lower()

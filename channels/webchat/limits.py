@@ -31,6 +31,12 @@ class WindowLimit:
             self.forget_idle(now)
         return True
 
+    def refund(self, key: str) -> None:
+        """Give back the last booking of `key` (the request turned out to be a repeat)."""
+        window = self.events.get(key)
+        if window:
+            window.pop()
+
     def retry_after(self, key: str) -> int:
         """Whole seconds until `key` may go again."""
         window = self.events.get(key)
