@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.app import Runtime
 from bot.engine.mail_history import StoredMailHistory
 from bot.engine.sink import EngineSink
+from bot.engine.web_history import StoredWebHistory
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
 from bot.store.secret_key import signing_key
 from bot.store.settings import SettingsState
@@ -44,7 +45,9 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         secret_key=signing_key(runtime.factory, dict(env)),
         company_name=runtime.config.bot.company_name,
         environ=env,
-        queries={"mail_history": StoredMailHistory(runtime.factory)},
+        queries={"mail_history": StoredMailHistory(runtime.factory),
+                 "web_history": StoredWebHistory(runtime.factory, runtime.config,
+                                                 runtime.clock)},
     )
 
 

@@ -38,6 +38,7 @@ def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]
         *(f"  {plugin.name}: {plugin.status}" for plugin in plugins),
         f"  agents' inbox: http://{config.http.host}:{config.http.port}/agent/ "
         f"(sign-in link: atiende agents invite EMAIL)",
+        f"  help center: http://{config.http.host}:{config.http.port}/help/",
         "Try it now: run `make chat` in another terminal and write: ¿Cuál es el horario?",
     ]
     email = config.channels.email

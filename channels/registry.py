@@ -54,6 +54,8 @@ CHANNELS: dict[str, ChannelEntry] = {
                              "channels.telegram.config:TelegramConfig"),
     "email": ChannelEntry("channels.email.plugin:build_plugin",
                           "channels.email.config:EmailConfig"),
+    "web": ChannelEntry("channels.webchat.plugin:build_plugin",
+                        "channels.webchat.config:WebChatConfig"),
 }
 
 

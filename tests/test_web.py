@@ -130,7 +130,7 @@ def test_serve_answers_healthz(served: str) -> None:
     response = httpx.get(f"{served}/healthz", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "kb_articles": KB_ARTICLES,
-                               "channels": {"email": "ok"}}
+                               "channels": {"email": "ok", "web": "ok"}}
 
 
 def test_serve_exposes_our_counters_before_any_message(served: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from bot.config.branding import BrandingConfig
 from bot.config.channels import (
     ChannelsConfig,
 )
@@ -82,6 +83,7 @@ class AtiendeConfig(Section):
     ratings: RatingsConfig = RatingsConfig()
     inbox: InboxConfig = InboxConfig()
     notices: NoticesConfig = NoticesConfig()
+    branding: BrandingConfig = BrandingConfig()   # the help center's logo and colour
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

@@ -71,7 +71,7 @@ def clip_name(name: str | None) -> str | None:
 def channel_of(address: str) -> str:
     """The channel an address belongs to: 'whatsapp:+57…' → whatsapp, 'a@b.co' → email."""
     prefix, sep, _ = address.partition(":")
-    if sep and prefix in ("whatsapp", "telegram", "console"):
+    if sep and prefix in ("whatsapp", "telegram", "console", "web"):
         return prefix
     return "email"
 

@@ -1,0 +1,281 @@
+"""Benchmark: the live-chat widget and the help center, one line.
+
+1. `atiende serve` (a real process, SQLite, the repository's KB, only the web channel) and 200
+   concurrent widget visitors, each with its event stream open, sending 5 KB questions one
+   after another (plus one retry of its first message with the same id): time from the POST to
+   the bot's answer arriving on the stream (p50/p95, target p95 ≤ 300 ms); then the database
+   must hold exactly 1,000 visitor messages (none lost, none doubled).
+2. The help center over 5,000 synthetic articles (bench/kb_latency.py's generator) in a
+   server process: p95 of the home page, an article page and a search (target ≤ 100 ms). The
+   search there uses the word signal only: encoding 5,000 articles for the meaning signal
+   takes minutes (see bench/kb_latency.py for the matcher's own latency with it).
+3. widget.js gzipped (target ≤ 15 KB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+QUESTIONS = ["¿Cuál es el horario de soporte?", "¿Cómo exporto mis datos?",
+             "How do I reopen a resolved ticket?", "¿Qué significa cada estado de un ticket?",
+             "What are the first response times?"]
+VISITORS = 200
+HELP_ARTICLES = 5000
+HELP_REQUESTS = 200
+THINK_SECONDS = 0.2   # --think: the pause between an answer and the next message
+
+
+def write_config(folder: Path, port: int, kb: Path) -> Path:
+    data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    data["database"]["url"] = f"sqlite:///{folder / 'bench.db'}"
+    data["kb"]["path"] = str(kb)
+    data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
+    data["channels"] = {"web": {"messages_per_minute": 1000,
+                                "requests_per_minute_per_ip": 1_000_000}}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def start_serve(config: Path, port: int) -> subprocess.Popen[bytes]:
+    from tests.servers.ports import wait_for_http
+
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "atiende"), "serve", "--config",
+                             str(config)], cwd=REPO, stdout=subprocess.DEVNULL)
+    return wait_for_http(proc, f"http://127.0.0.1:{port}/healthz", "atiende serve", 3000)
+
+
+def serve_help(config: str, port: int) -> None:
+    """Child process: the web app over a big KB indexed by words only (see the docstring)."""
+    import uvicorn
+
+    import bot.app
+    import bot.web.help.center
+    from bot.config.root import load_config
+    from bot.web.app import create_web_app
+    from kb.knowledge import index_articles
+
+    bot.app.index_articles = lambda articles, cache: index_articles(articles, cache, False)
+    bot.web.help.center.SEARCHES_PER_MINUTE = 10**9   # one client makes every request
+    app = create_web_app(bot.app.build_runtime(load_config(config)))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def visitor(client, base: str, latencies: list[float], problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    token = (await post(client, f"{base}/widget/api/session", json={})).json()["token"]
+    headers = {"X-Atiende-Visitor": token}
+    async with client.stream("GET", f"{base}/widget/api/events", headers=headers) as stream:
+        events: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()  # type: ignore[type-arg]
+        reader = asyncio.create_task(read_events(stream.aiter_lines(), events))
+        await events.get()                                          # the (empty) history
+        try:
+            for number, question in enumerate(QUESTIONS):
+                await ask(client, base, headers, question, number == 0, events, latencies,
+                          problems)
+                await asyncio.sleep(THINK_SECONDS)  # reading and typing the next one
+        finally:
+            reader.cancel()
+
+
+async def ask(client, base: str, headers: dict[str, str], question: str, retry: bool,  # type: ignore[no-untyped-def]
+              events: asyncio.Queue, latencies: list[float], problems: list[str]) -> None:  # type: ignore[type-arg]
+    """Send one message (twice when `retry`: it must count once) and wait for the answer."""
+    while not events.empty():          # replies to the previous message: not this answer
+        events.get_nowait()
+    ident = uuid.uuid4().hex
+    started = time.perf_counter()
+    answer = await post(client, f"{base}/widget/api/messages", headers=headers,
+                        json={"id": ident, "text": question})
+    if retry:
+        await post(client, f"{base}/widget/api/messages", headers=headers,
+                   json={"id": ident, "text": question})
+    if answer.status_code != 202:
+        problems.append(f"send {answer.status_code} {answer.text[:80]}")
+        return
+    kind, data = await events.get()
+    while kind != "message" or data["direction"] != "out":
+        kind, data = await events.get()
+    latencies.append(time.perf_counter() - started)
+
+
+async def post(client, url: str, **kwargs):  # type: ignore[no-untyped-def]
+    """As the widget does: a dropped connection (a keep-alive closed by the server as the
+    request left) is retried with the same body, so the same message id."""
+    import httpx
+
+    for attempt in range(3):
+        try:
+            return await client.post(url, **kwargs)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
+async def read_events(lines, events: asyncio.Queue) -> None:  # type: ignore[no-untyped-def, type-arg]
+    while True:
+        await events.put(await next_event(lines))
+
+
+async def next_event(lines) -> tuple[str, dict]:  # type: ignore[no-untyped-def, type-arg]
+    kind, data = "message", ""
+    async for line in lines:
+        if line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data = line[5:].strip()
+        elif not line and data:
+            return kind, json.loads(data)
+    raise RuntimeError("the event stream ended")
+
+
+async def roundtrips(base: str) -> tuple[list[float], list[str]]:
+    import httpx
+
+    latencies: list[float] = []
+    problems: list[str] = []
+    limits = httpx.Limits(max_connections=2 * VISITORS + 50, max_keepalive_connections=VISITORS)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(visitor(client, base, latencies, problems)
+                               for _ in range(VISITORS)))
+    return latencies, problems
+
+
+def stored_counts(db: Path) -> tuple[int, int]:
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        total, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT provider_message_id) FROM messages "
+            "WHERE channel = 'web' AND direction = 'in'").fetchone()
+    finally:
+        connection.close()
+    return total, distinct
+
+
+def stage_p95(db: Path) -> str:
+    """Where the time goes, from the rows: stored → reply queued (routing) → sent (dispatch)."""
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        rows = connection.execute(
+            "SELECT (julianday(o.created_at) - julianday(m.created_at)) * 86400000, "
+            "(julianday(o.sent_at) - julianday(o.created_at)) * 86400000 FROM outbox o "
+            "JOIN messages m ON m.id = o.in_reply_to WHERE o.channel = 'web' "
+            "AND o.sent_at IS NOT NULL").fetchall()
+    finally:
+        connection.close()
+    if not rows:
+        return "no stage times"
+    route = sorted(r[0] for r in rows)
+    send = sorted(r[1] for r in rows)
+    at = int(0.95 * (len(rows) - 1))
+    return f"p95 stored→queued {route[at]:.0f} ms, queued→sent {send[at]:.0f} ms"
+
+
+def widget_part(folder: Path) -> str:
+    from tests.servers.ports import free_port
+
+    port = free_port()
+    proc = start_serve(write_config(folder, port, REPO / "kb" / "articles"), port)
+    try:
+        latencies, problems = asyncio.run(roundtrips(f"http://127.0.0.1:{port}"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    total, distinct = stored_counts(folder / "bench.db")
+    expected = VISITORS * len(QUESTIONS)
+    ms = sorted(x * 1000 for x in latencies)
+    p95 = ms[int(0.95 * (len(ms) - 1))] if ms else float("nan")
+    return (f"{VISITORS} visitors x {len(QUESTIONS)} messages: send→KB answer p50 "
+            f"{statistics.median(ms):.0f} ms, p95 {p95:.0f} ms ({len(ms)} answers); stored "
+            f"{total}/{expected}, {expected - distinct} lost, {total - distinct} doubled; "
+            f"{stage_p95(folder / 'bench.db')}"
+            + (f"; problems: {problems[:3]}" if problems else ""))
+
+
+def help_part(folder: Path) -> str:
+    import httpx
+
+    from bench.kb_latency import write_articles
+    from tests.servers.ports import free_port, wait_for_http
+
+    kb = folder / "kb5000"
+    kb.mkdir()
+    questions = write_articles(kb, random.Random(7), HELP_ARTICLES)
+    port = free_port()
+    (folder / "help").mkdir()
+    config = write_config(folder / "help", port, kb)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-help", str(config), str(port)])
+    wait_for_http(proc, f"http://127.0.0.1:{port}/healthz", "help server", 3000)
+    rng = random.Random(3)
+    times: dict[str, list[float]] = {"home": [], "article": [], "search": []}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            for _ in range(HELP_REQUESTS):
+                number = rng.randrange(HELP_ARTICLES)
+                lang = "es" if number % 2 else "en"
+                for name, path, params in (
+                        ("home", "/help/", {"lang": lang}),
+                        ("article", f"/help/articles/topic-{number // 2}-{lang}", {}),
+                        ("search", "/help/search", {"q": rng.choice(questions[number]),
+                                                    "lang": lang})):
+                    started = time.perf_counter()
+                    answer = client.get(path, params=params)
+                    times[name].append(time.perf_counter() - started)
+                    assert answer.status_code == 200, (path, answer.status_code)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    p95 = {name: sorted(v)[int(0.95 * (len(v) - 1))] * 1000 for name, v in times.items()}
+    return ("help center at 5,000 articles p95: " +
+            ", ".join(f"{name} {value:.0f} ms" for name, value in p95.items()))
+
+
+def set_think(seconds: float, visitors: int) -> None:
+    global THINK_SECONDS, VISITORS
+    THINK_SECONDS = seconds
+    VISITORS = visitors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve-help", nargs=2, metavar=("CONFIG", "PORT"))
+    parser.add_argument("--skip-help", action="store_true")
+    parser.add_argument("--visitors", type=int, default=VISITORS)
+    parser.add_argument("--think", type=float, default=THINK_SECONDS,
+                        help="seconds each visitor waits after an answer (default 0.2)")
+    args = parser.parse_args()
+    set_think(args.think, args.visitors)
+    if args.serve_help:
+        serve_help(args.serve_help[0], int(args.serve_help[1]))
+        return
+    script = (REPO / "channels" / "webchat" / "static" / "widget.js").read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        widget = widget_part(folder)
+        helps = "help center skipped" if args.skip_help else help_part(folder)
+    load = os.getloadavg()[0]
+    size = len(gzip.compress(script, 9))
+    print(f"widget_roundtrip: {widget} (think {THINK_SECONDS} s); {helps}; widget.js {size} B "
+          f"gzipped; load average {load:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The live-chat widget channel (`web`): widget.js, its JSON API and live replies by SSE."""

@@ -1,0 +1,47 @@
+"""Outbound: the outbox's rows for channel `web` are pushed to the visitor's open streams.
+
+The row itself is the durable copy (the history reads it), so a reply sent while the visitor is
+away is shown when they come back; an agent's message to a visitor who left an email address is
+copied to it by email.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from channels.base import DeliveryReceipt, OutboundMessage
+from channels.webchat.history import WebHistory
+from channels.webchat.hub import Hub
+from channels.webchat.identity import CHANNEL
+
+log = logging.getLogger(__name__)
+LIVE_ONLY_KINDS = frozenset({"reply"})   # the bot's immediate answers: the visitor is there
+
+
+class WebChatChannel:
+    name = CHANNEL
+
+    def __init__(self, hub: Hub, history: WebHistory, now: Callable[[], datetime]) -> None:
+        self.hub = hub
+        self.history = history
+        self.now = now
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        event = outbound_event(message, self.now())
+        online = self.hub.publish(message.recipient, event) > 0
+        if not online and message.kind not in LIVE_ONLY_KINDS and message.outbox_id:
+            await run_in_threadpool(self.history.forward_by_email, message.recipient,
+                                    message.outbox_id)
+        return DeliveryReceipt(provider_message_id=event["id"])
+
+
+def outbound_event(message: OutboundMessage, at: datetime) -> dict[str, Any]:
+    ident = f"out-{message.outbox_id}" if message.outbox_id else f"out-{at.timestamp()}"
+    return {"id": ident, "direction": "out", "text": message.text,
+            "buttons": list(message.buttons), "kind": message.kind, "at": at.isoformat(),
+            "attachments": []}
