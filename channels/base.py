@@ -59,6 +59,28 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class DmarcResult:
+    """One mail's Authentication-Results header, its DMARC part: who wrote it, what it saw."""
+
+    authserv_id: str          # the server that wrote the header, lower case
+    result: str | None        # "pass", "fail", "none"…; None when it has no dmarc method
+    header_from: str | None   # the From domain the verdict is about
+
+    def to_record(self) -> dict[str, str | None]:
+        return {"authserv_id": self.authserv_id, "dmarc": self.result,
+                "header_from": self.header_from}
+
+    @classmethod
+    def from_record(cls, record: object) -> DmarcResult | None:
+        if not isinstance(record, dict):
+            return None
+        values = [record.get(key) for key in ("authserv_id", "dmarc", "header_from")]
+        if not all(value is None or isinstance(value, str) for value in values):
+            return None
+        return cls(values[0] or "", values[1], values[2])
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     channel: str
     provider_message_id: str
@@ -76,6 +98,7 @@ class InboundMessage:
     in_reply_to: tuple[str, ...] = ()  # provider ids of the messages it answers (mail threads)
     references: tuple[str, ...] = ()   # provider ids of its thread, oldest first
     automated_reasons: tuple[str, ...] = ()   # why it is automated (bounce, auto-reply, list…)
+    dmarc_results: tuple[DmarcResult, ...] = ()  # a mail's Authentication-Results, newest first
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 

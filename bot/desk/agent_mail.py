@@ -2,7 +2,9 @@
 
 An agent's reply reaches the customer on the channel the customer used only when it comes from
 a configured agent, to the ticket's reply address, with a signature the email adapter verified,
-in the same thread. Anything else claiming to be an agent is kept and flagged, never relayed.
+in the same thread, and — with `channels.email.require_dmarc_for_agents` — with `dmarc=pass`
+written by a trusted receiving server. Anything else claiming to be an agent is kept and
+flagged, never relayed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class AgentMail:
     claimed_ticket: int | None       # from the per-ticket reply address it was sent to
     claim_verified: bool             # the adapter checked that address's signature
     thread_tickets: tuple[int, ...]  # tickets its References / subject tag point at
+    sender_authenticated: bool = True  # dmarc=pass from a trusted server, when that is required
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ def judge(session: Session, desk: Desk, mail: AgentMail) -> Verdict:
         return Verdict(False, f"bad or missing signature for ticket #{ticket.number}", ticket)
     if desk.config.find_agent(mail.sender) is None:
         return Verdict(False, "sender is not a configured agent", ticket)
+    if not mail.sender_authenticated:
+        return Verdict(False, "no dmarc=pass from a trusted authserv-id "
+                              "(channels.email.require_dmarc_for_agents)", ticket)
     others = [n for n in mail.thread_tickets if n != ticket.number]
     if others:
         return Verdict(False, f"reply address is ticket #{ticket.number} but the thread is "

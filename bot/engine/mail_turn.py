@@ -21,7 +21,9 @@ from bot.engine.mail_thread import (
 )
 from bot.engine.turn import Turn
 from bot.store.models import Message
+from channels.base import DmarcResult
 from channels.email.addresses import SUBJECT_TAG, redact
+from channels.email.auth_results import has_dmarc_pass
 from channels.email.subjects import is_reply_subject
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,21 @@ def answer_from_agent(turn: Turn, facts: MailFacts) -> None:
     """Relay a verified agent answer to the customer's channel, or flag the mail."""
     mail = AgentMail(sender=turn.message.sender, text=turn.message.text or "",
                      claimed_ticket=facts.claimed_ticket, claim_verified=facts.claim_verified,
-                     thread_tickets=thread_tickets(turn.session, facts))
+                     thread_tickets=thread_tickets(turn.session, facts),
+                     sender_authenticated=is_sender_authenticated(turn.desk.config, turn.message))
     verdict = handle_agent_mail(turn.session, turn.desk, turn.message, mail, turn.now)
     turn.outcome = "agent_relayed" if verdict.relay else "agent_flagged"
     turn.ticket = verdict.ticket if verdict.relay else None
+
+
+def is_sender_authenticated(config: AtiendeConfig, message: Message) -> bool:
+    """True unless `channels.email.require_dmarc_for_agents` is on and no trusted receiving
+    server wrote dmarc=pass for the From domain (the verdicts the adapter kept in `raw`)."""
+    email = config.channels.email
+    if email is None or not email.require_dmarc_for_agents:
+        return True
+    records = (message.raw or {}).get("dmarc_results")
+    results = [DmarcResult.from_record(item) for item in records or ()] if isinstance(
+        records, list) else []
+    return has_dmarc_pass([r for r in results if r is not None], email.trusted_authserv_ids,
+                          message.sender)

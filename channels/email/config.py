@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from channels.base import ChannelSection as EmailSection
 
@@ -68,3 +68,13 @@ class EmailConfig(EmailSection):
     max_text_chars: int = Field(100_000, gt=0)   # text for the engine; the raw mail is kept whole
     # contact forms that mail for a visitor (in Reply-To): their mail is the visitor's message
     form_senders: tuple[str, ...] = ()
+    # agent replies count only with dmarc=pass written by one of these receiving servers
+    require_dmarc_for_agents: bool = False
+    trusted_authserv_ids: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def check_dmarc_option(self) -> EmailConfig:
+        if self.require_dmarc_for_agents and not any(i.strip() for i in self.trusted_authserv_ids):
+            raise ValueError("require_dmarc_for_agents needs trusted_authserv_ids: the "
+                             "authserv-id of the mail server that checks DMARC for you")
+        return self

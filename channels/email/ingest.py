@@ -76,7 +76,7 @@ class MailReader:
             ticket_number=claim.ticket_number if claim else None,
             claim_verified=bool(claim and claim.verified), in_reply_to=parsed.in_reply_to,
             references=parsed.references, automated_reasons=automated,
-            raw=raw_payload(parsed, raw))
+            dmarc_results=parsed.dmarc_results, raw=raw_payload(parsed, raw))
 
 
 def raw_payload(parsed: ParsedEmail, raw: bytes) -> dict[str, object]:
@@ -87,5 +87,6 @@ def raw_payload(parsed: ParsedEmail, raw: bytes) -> dict[str, object]:
         "references": list(parsed.references), "reply_to": parsed.reply_to,
         "automated": list(parsed.automated), "html_only": parsed.html_only,
         "full_text": parsed.text, "size": parsed.size,
+        "dmarc_results": [item.to_record() for item in parsed.dmarc_results],
         "rfc822_base64": base64.b64encode(raw).decode("ascii"),
     }

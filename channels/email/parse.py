@@ -11,9 +11,10 @@ from email.policy import EmailPolicy
 from functools import lru_cache
 from typing import Any
 
-from channels.base import Attachment, UnparseableEmail
+from channels.base import Attachment, DmarcResult, UnparseableEmail
+from channels.email.auth_results import parse_dmarc_results
 from channels.email.body import extract_body
-from channels.email.headers import addresses, header_text, message_ids
+from channels.email.headers import addresses, header_text, message_ids, raw_headers
 from channels.email.loops import automated_reasons
 from channels.email.quotes import latest_reply
 from channels.email.repair import MBOX_FROM, repair_header_block
@@ -56,6 +57,7 @@ class ParsedEmail:
     automated: tuple[str, ...]      # loop-brake reasons; empty for a person's mail
     size: int
     reply_to_name: str | None = None
+    dmarc_results: tuple[DmarcResult, ...] = ()   # Authentication-Results, newest first
 
 
 def parse_email(raw: bytes, is_own_address: Callable[[str], bool] = lambda _a: False,
@@ -104,6 +106,7 @@ def build(msg: Message, raw: bytes, is_own_address: Callable[[str], bool],
         attachments=body.attachments,
         automated=automated_reasons(msg, sender, subject, is_own_address, envelope_sender),
         size=len(raw), reply_to_name=(reply_to[0][0] or None) if reply_to else None,
+        dmarc_results=parse_dmarc_results(raw_headers(msg, "Authentication-Results")),
     )
 
 
