@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from bot.desk import tickets
 from bot.desk.agent_commands import CommandError, apply_command, parse_commands
 from bot.desk.deadlines import Desk
+from bot.desk.notices import RELAY_KIND
 from bot.engine import outbox
 from bot.store.models import ContactIdentity, Conversation, Message, Ticket
 
 log = logging.getLogger(__name__)
-RELAY_KIND = "agent_reply"
 
 
 def relay_reply(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,
