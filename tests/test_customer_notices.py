@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.app import Runtime, build_runtime
 from bot.cli.chat import ChatSession
 from bot.config.root import AtiendeConfig
 from bot.desk.agent_commands import AgentCommand, apply_command
 from bot.desk.relay import answer_customer
+from bot.desk.sweeps import sweep
 from bot.store.db import transaction
-from bot.store.models import Ticket
+from bot.store.models import OutboxItem, Ticket
 from scheduler.clock import FixedClock
 from tests.conftest import BOGOTA
 from tests.transcript import send, ticket
@@ -186,5 +189,42 @@ def test_en_status_notices_can_be_switched_off(config: AtiendeConfig,
         agent_does(built, 1, "status", "in_progress")
         agent_does(built, 1, "status", "waiting_customer")
         assert delivered(chat, clock.now()) == []
+    finally:
+        built.engine.dispose()
+
+
+def reminder_rows(runtime: Runtime) -> list[OutboxItem]:
+    with runtime.factory() as session:
+        return [item for item in session.scalars(select(OutboxItem))
+                if item.payload.get("kind") == "waiting_reminder"]
+
+
+def test_en_the_waiting_reminder_waits_for_the_morning(runtime: Runtime,
+                                                       clock: FixedClock) -> None:
+    clock.set(datetime(2026, 11, 24, 21, 30, tzinfo=BOGOTA))
+    chat = ChatSession(runtime, "console:bob")
+    send(chat, BILLING_EN)
+    agent_does(runtime, 1, "status", "waiting_customer")
+    delivered(chat, datetime(2026, 11, 25, 8, 0, tzinfo=BOGOTA))
+    due = datetime(2026, 11, 26, 21, 30, tzinfo=BOGOTA)
+    clock.set(due)
+    sweep(runtime.factory, runtime.ctx.desk, due)
+    assert delivered(chat, due) == []
+    [reminder] = delivered(chat, datetime(2026, 11, 27, 7, 0, tzinfo=BOGOTA))
+    assert reminder.startswith("Hi, we are still waiting for your reply on ticket #1")
+
+
+def test_es_the_waiting_reminder_can_be_switched_off(config: AtiendeConfig,
+                                                     clock: FixedClock) -> None:
+    notices = config.notices.model_copy(update={"reminder": False})
+    built = build_runtime(config.model_copy(update={"notices": notices}), clock)
+    try:
+        send(ChatSession(built, "console:ana"), BILLING_ES)
+        agent_does(built, 1, "status", "waiting_customer")
+        later = clock.now() + timedelta(days=3)
+        clock.set(later)
+        sweep(built.factory, built.ctx.desk, later)
+        assert reminder_rows(built) == []
+        assert ticket(built, 1).status == "waiting_customer"
     finally:
         built.engine.dispose()
