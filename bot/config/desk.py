@@ -137,4 +137,6 @@ class NoticesConfig(Section):
     assigned: bool = True          # "Ana is taking care of ticket #12"
     resolved: bool = True
     reminder: bool = True          # waiting on the customer for escalation.waiting_reminder_minutes
+    info_requested: bool = True    # an agent set "waiting on you" without answering: say so
+    status_changed: bool = True    # an agent set "in progress" without a word to the customer
     quiet_hours: str | None = Field("21:00-07:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")

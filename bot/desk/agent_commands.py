@@ -121,6 +121,7 @@ def set_status(session: Session, desk: Desk, ticket: Ticket, agent: str, value: 
         return
     ticket.last_agent_activity_at = now
     tickets.set_status(session, desk, ticket, value, f"agent:{agent}", now)
+    notices.status_set(session, desk.config, ticket, agent, now)
 
 
 def add_note(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,

@@ -111,7 +111,7 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
 def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime,
                   send_at: datetime | None = None, **values: object) -> None:
     """A message to the customer on the conversation the ticket came from (`send_at`: not
-    before then, e.g. after quiet hours)."""
+    before then, e.g. after quiet hours); by email, in the thread of their last mail."""
     conversation = session.get(Conversation, ticket.conversation_id)
     if conversation is None:
         return
@@ -119,6 +119,15 @@ def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime,
                           text=render(key, ticket.language, number=ticket.number,
                                       subject=ticket.subject, **values),
                           kind=key, conversation_id=conversation.id, ticket_id=ticket.id,
-                          now=now, flush=False)
+                          in_reply_to=last_inbound_id(session, ticket),
+                          subject=f"[#{ticket.number}] {ticket.subject}", now=now, flush=False)
     if send_at is not None and send_at > now:
         item.next_attempt_at = send_at
+
+
+def last_inbound_id(session: Session, ticket: Ticket) -> int | None:
+    """The customer's latest message on the ticket (a mail answering it stays in its thread)."""
+    stmt = (select(Message.id).where(Message.direction == "in", Message.ticket_id == ticket.id,
+                                     Message.contact_id == ticket.contact_id)
+            .order_by(Message.id.desc()).limit(1))
+    return session.scalar(stmt)

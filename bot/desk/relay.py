@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from bot.desk import tickets
 from bot.desk.agent_commands import CommandError, apply_command, parse_commands
 from bot.desk.deadlines import Desk
+from bot.desk.notices import RELAY_KIND
+from bot.desk.notify import last_inbound_id
 from bot.engine import outbox
 from bot.store.models import ContactIdentity, Conversation, Message, Ticket
 
 log = logging.getLogger(__name__)
-RELAY_KIND = "agent_reply"
 
 
 def relay_reply(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,
@@ -90,10 +91,3 @@ def customer_target(session: Session, ticket: Ticket) -> tuple[str, str, int | N
                                          ContactIdentity.channel == ticket.channel)
     identity = session.scalars(stmt).first()
     return (identity.channel, identity.address, None) if identity else None
-
-
-def last_inbound_id(session: Session, ticket: Ticket) -> int | None:
-    stmt = (select(Message.id).where(Message.direction == "in", Message.ticket_id == ticket.id,
-                                     Message.contact_id == ticket.contact_id)
-            .order_by(Message.id.desc()).limit(1))
-    return session.scalar(stmt)

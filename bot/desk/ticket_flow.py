@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.desk import notify, oncall, tickets, vip_only
+from bot.engine.acknowledgements import is_acknowledgement
 from bot.engine.conversations import reset_state, set_state
 from bot.engine.intents import HUMAN_PHRASES, Intent, has_substance
 from bot.engine.replies import (
@@ -139,7 +140,8 @@ def out_of_hours_notice(turn: Turn) -> None:
 def take_description(turn: Turn, intent: Intent) -> bool:
     """The answer to "tell me what happened": open the ticket with it."""
     request = turn.conversation.context.get("request", "")
-    if intent.name in ("greeting", "thanks", "status", "escalate"):
+    if (intent.name in ("greeting", "thanks", "status", "escalate")
+            or is_acknowledgement(turn.text)):
         reset_state(turn.conversation, turn.now)
         return False
     text = turn.text if not request else f"{turn.text}\n\n({request})"

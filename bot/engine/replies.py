@@ -69,6 +69,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{agent} is taking care of ticket #{number} ({subject}) and will write to you "
               "here.",
     },
+    "ticket_waiting_on_you": {
+        "es": "Tu ticket #{number} ({subject}) está esperando tu respuesta: {agent} necesita "
+              "más información tuya para seguir. Respóndenos por aquí.",
+        "en": "Ticket #{number} ({subject}) is waiting for your reply: {agent} needs more "
+              "information from you to go on. Please reply here.",
+    },
+    "ticket_in_progress": {
+        "es": "Tu ticket #{number} ({subject}) está en progreso: {agent} está trabajando en él.",
+        "en": "Ticket #{number} ({subject}) is in progress: {agent} is working on it.",
+    },
     "ticket_resolved": {
         "es": "Marcamos tu ticket #{number} ({subject}) como resuelto. Si algo sigue igual, "
               "respóndenos aquí y lo reabrimos.",

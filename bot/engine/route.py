@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk import agent_chat, ratings, ticket_flow, tickets
 from bot.engine import answers
+from bot.engine.acknowledgements import is_acknowledgement, says_thanks
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
 from bot.engine.intents import Intent, read_intent
 from bot.engine.mail_turn import handle_mail, read_mail
@@ -234,9 +235,8 @@ def handle_intent(turn: Turn, intent: Intent) -> bool:
         name = f" {turn.contact.name.split()[0]}" if turn.contact.name else ""
         turn.say("greeting", name=name, company=turn.ctx.config.bot.company_name)
         turn.decide("greeted")
-    elif intent.name == "thanks":
-        turn.say("thanks")
-        turn.decide("thanked")
+    elif intent.name == "thanks" or is_acknowledgement(turn.text):
+        acknowledge(turn)
     elif intent.name == "status":
         ticket_flow.report_status(turn, intent.number)
     elif intent.name == "escalate":
@@ -247,6 +247,15 @@ def handle_intent(turn: Turn, intent: Intent) -> bool:
     else:
         return False
     return True
+
+
+def acknowledge(turn: Turn) -> None:
+    """Thanks are answered; "ok" and "👍" are not. Neither goes to a ticket or its agents."""
+    if says_thanks(turn.text):
+        turn.say("thanks")
+        turn.decide("thanked")
+    else:
+        turn.decide("acknowledged")
 
 
 def on_feedback(turn: Turn, intent: Intent) -> bool:
