@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from bot.config.channels import (
     ChannelsConfig,
 )
+from bot.config.customer_web import CustomerWebConfig
 from bot.config.desk import (
     AgentConfig,
     EscalationConfig,
@@ -82,6 +83,7 @@ class AtiendeConfig(Section):
     ratings: RatingsConfig = RatingsConfig()
     inbox: InboxConfig = InboxConfig()
     notices: NoticesConfig = NoticesConfig()
+    customer_web: CustomerWebConfig = CustomerWebConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

@@ -53,6 +53,9 @@ def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
 
     base = [Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]), *inbox_routes(runtime)]
+    from bot.web.customer import customer_routes  # /tickets/new and /my/ (customers)
+
+    base += customer_routes(runtime)
     return Starlette(routes=[*base, *routes], lifespan=lifespan or no_lifespan)
 
 
