@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from bot.desk import agent_commands, relay, tickets
 from bot.engine.contacts import find_contact
-from bot.store.customer_models import WebUpload
 from bot.store.db import transaction
-from bot.store.models import ContactIdentity, Message, Rating, Ticket, TicketEvent
+from bot.store.models import ContactIdentity, Message, Rating, Ticket, TicketEvent, WebUpload
 from scheduler.clock import FixedClock
 from tests.web.customer_site import FORM, Site, csrf_of, site_fixture  # noqa: F401
 

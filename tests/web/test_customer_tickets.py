@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from bot.config.root import AtiendeConfig
 from bot.engine.contacts import find_or_create_contact
-from bot.store.customer_models import WebUpload
 from bot.store.db import transaction
-from bot.store.models import ContactIdentity, Message
+from bot.store.models import ContactIdentity, Message, WebUpload
 from scheduler.clock import FixedClock
 from tests.web.customer_site import FORM, Site, csrf_of, number_in, site_fixture  # noqa: F401
 

@@ -15,8 +15,7 @@ from bot.config.root import AtiendeConfig
 from bot.desk import notify, ratings, tickets
 from bot.desk.deadlines import Desk
 from bot.engine.conversations import reset_state
-from bot.store.customer_models import WebUpload
-from bot.store.models import Contact, Conversation, Rating, Ticket
+from bot.store.models import Contact, Conversation, Rating, Ticket, WebUpload
 from bot.web.customer.opening import CHANNEL, add_message
 from bot.web.customer.uploads import FormRefused, Upload
 

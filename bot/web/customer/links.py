@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
 from bot.engine import outbox
-from bot.store.customer_models import CustomerSignIn
+from bot.store.models import CustomerSignIn
 from bot.web.agent.accounts import token_hash
 from bot.web.customer.mails import sign_in_mail
 from bot.web.customer.mine import contact_of

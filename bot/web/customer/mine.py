@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from bot.config.root import AtiendeConfig
 from bot.desk.notices import first_name
 from bot.engine.contacts import find_contact
-from bot.store.customer_models import WebUpload
-from bot.store.models import Contact, ContactIdentity, Message, OutboxItem, Ticket
+from bot.store.models import Contact, ContactIdentity, Message, OutboxItem, Ticket, WebUpload
 
 AGENT_ONLY_KINDS = ("agent_notice", "page", "agent_invite")
 SIGN_IN_CHANNEL = "email"

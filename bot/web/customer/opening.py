@@ -17,8 +17,7 @@ from bot.desk import notify, oncall, tickets
 from bot.desk.deadlines import Desk
 from bot.engine.contacts import find_or_create_contact
 from bot.engine.conversations import new_conversation
-from bot.store.customer_models import WebTicketRequest, WebUpload
-from bot.store.models import Contact, Conversation, Message, Ticket
+from bot.store.models import Contact, Conversation, Message, Ticket, WebTicketRequest, WebUpload
 from bot.store.persist import insert_now
 from bot.web.customer.ticket_form import TicketForm
 

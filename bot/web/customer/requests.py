@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
 from bot.engine import outbox
-from bot.store.customer_models import WebTicketRequest, WebUpload
+from bot.store.models import WebTicketRequest, WebUpload
 from bot.web.agent.accounts import token_hash
 from bot.web.customer.mails import confirm_mail
 from bot.web.customer.ticket_form import TicketForm
