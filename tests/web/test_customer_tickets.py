@@ -48,6 +48,8 @@ def test_the_ticket_reaches_the_desk_only_once_confirmed_from_the_mail(site: Sit
     assert "Firefox 130" in ticket.description and "Informes" in ticket.description
     notices = site.mails("agent_notice")
     assert notices and FORM["title"] in notices[0].payload["subject"]
+    [told] = site.mails("ticket_created", FORM["email"])
+    assert f"#{ticket.number}" in told.payload["text"] and "a más tardar" in told.payload["text"]
     again = client.post(link, data={"csrf": csrf_of(shown)})
     assert again.status_code == 200 and number_in(again.text) == ticket.number
     assert len(site.tickets()) == 1

@@ -19,6 +19,7 @@ from bot.engine.contacts import find_or_create_contact
 from bot.engine.conversations import new_conversation
 from bot.store.models import Contact, Conversation, Message, Ticket, WebTicketRequest, WebUpload
 from bot.store.persist import insert_now
+from bot.web.customer.acknowledge import acknowledge
 from bot.web.customer.ticket_form import TicketForm
 
 CHANNEL = "webform"     # the channel web messages are stored under (tickets, messages)
@@ -52,6 +53,7 @@ def open_ticket(session: Session, desk: Desk, config: AtiendeConfig, request: We
     notify.new_ticket(session, config, ticket, message, now, first_message=True)
     if oncall.is_vip_emergency(ticket, form.ticket_text(), config):
         oncall.start_paging(session, desk, ticket, now)
+    acknowledge(session, config, ticket, now)
     request.confirmed_at, request.pending_email, request.ticket_id = now, None, ticket.id
     return ticket
 

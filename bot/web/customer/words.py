@@ -16,6 +16,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (es, en)
     "module": ("Módulo o sección (opcional)", "Module or section (optional)"),
     "browser": ("Navegador y sistema (opcional)", "Browser and OS (optional)"),
     "attachments": ("Adjuntos", "Attachments"),
+    "attachment": ("Adjunto", "Attachment"),
     "attachments_hint": ("Hasta {n} archivos de {size} como máximo: {types}.",
                          "Up to {n} files of at most {size} each: {types}."),
     "send": ("Enviar", "Send"),
