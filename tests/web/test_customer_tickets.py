@@ -165,3 +165,13 @@ def test_the_kb_is_suggested_while_typing_the_title(site: Site) -> None:
     assert "suggestion" not in client.get("/tickets/suggest", params={"title": "ab"}).text
     assert client.get("/tickets/suggest", params={"title": "horario"}).status_code == 200
     assert client.get("/tickets/suggest", params={"title": "horario"}).status_code == 429
+
+
+def test_the_pages_speak_the_visitors_language(site: Site) -> None:
+    client = site.client()
+    assert "Crear un ticket" in client.get("/tickets/new").text
+    english = client.get("/tickets/new", headers={"Accept-Language": "en-US,en;q=0.8"})
+    assert "Create a ticket" in english.text
+    chosen = client.get("/my/?lang=en")
+    assert "Sign in to my tickets" in chosen.text
+    assert "Sign in to my tickets" in client.get("/my/").text   # the choice is remembered

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.store.db import transaction
-from bot.store.models import CATEGORIES, PRIORITIES
+from bot.store.models import CATEGORIES, PRIORITIES, Ticket
 from bot.web.customer.core import Customer, Portal
 from bot.web.customer.opening import open_ticket
 from bot.web.customer.requests import find_request, submit, uploads_of
@@ -131,4 +131,5 @@ def confirm_now(portal: Portal, token: str) -> int | None:
             ticket = open_ticket(session, portal.runtime.ctx.desk, portal.config, found,
                                  uploads_of(session, found), portal.now())
             return ticket.number
-        return found.ticket_id   # number == id (bot.desk.tickets.create_ticket)
+        ticket = session.get(Ticket, found.ticket_id)
+        return ticket.number if ticket else None
