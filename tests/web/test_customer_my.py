@@ -182,3 +182,16 @@ def test_rate_the_resolution(site: Site, score: int) -> None:
         escalated = session.scalars(select(TicketEvent).where(
             TicketEvent.action == "escalated")).all()
     assert bool(escalated) == (score == 1)
+
+
+def test_sign_out_and_session_expiry_end_access(site: Site, clock: FixedClock) -> None:
+    number = site.open_ticket(site.client())
+    client = site.signed_in()
+    assert client.get(f"/my/tickets/{number}").status_code == 200
+    token = csrf_of(client.get("/my/"))
+    assert client.post("/my/sign-out", data={"csrf": token}).status_code == 303
+    assert client.get(f"/my/tickets/{number}").status_code == 303
+    later = site.signed_in()
+    clock.advance(timedelta(hours=13))
+    assert later.get(f"/my/tickets/{number}").status_code == 303
+    assert "sign-in" in later.get("/my/").text
