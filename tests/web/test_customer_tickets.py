@@ -11,6 +11,7 @@ from bot.config.root import AtiendeConfig
 from bot.engine.contacts import find_or_create_contact
 from bot.store.db import transaction
 from bot.store.models import ContactIdentity, Message, WebUpload
+from bot.web.agent.accounts import invite
 from scheduler.clock import FixedClock
 from tests.web.customer_site import FORM, Site, csrf_of, number_in, site_fixture  # noqa: F401
 
@@ -175,3 +176,23 @@ def test_the_pages_speak_the_visitors_language(site: Site) -> None:
     chosen = client.get("/my/?lang=en")
     assert "Sign in to my tickets" in chosen.text
     assert "Sign in to my tickets" in client.get("/my/").text   # the choice is remembered
+
+
+def test_agents_download_the_files_from_the_inbox(site: Site) -> None:
+    number = site.open_ticket(site.client(),
+                              files=[("attachments", ("shot.png", PNG, "image/png"))])
+    with site.runtime.factory() as session:
+        upload_id = session.scalars(select(WebUpload.id)).one()
+    assert site.client().get(f"/agent/attachments/{upload_id}").status_code == 303
+    with transaction(site.runtime.factory) as session:
+        token = invite(session, site.runtime.config, "ana@example.com",
+                       site.runtime.clock.now())
+    agent = site.client()
+    link = f"/agent/invite/{token}"
+    agent.post(link, data={"csrf": csrf_of(agent.get(link)), "password": "correct horse 1",
+                           "confirm": "correct horse 1"})
+    page = agent.get(f"/agent/tickets/{number}")
+    assert f'href="/agent/attachments/{upload_id}"' in page.text
+    file = agent.get(f"/agent/attachments/{upload_id}")
+    assert file.status_code == 200 and file.content == PNG
+    assert agent.get("/agent/attachments/999").status_code == 404
