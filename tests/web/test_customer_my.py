@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.config.root import AtiendeConfig
 from bot.desk import agent_commands, relay, tickets
 from bot.engine.contacts import find_contact
 from bot.store.db import transaction
@@ -16,6 +17,14 @@ from scheduler.clock import FixedClock
 from tests.web.customer_site import FORM, Site, csrf_of, site_fixture  # noqa: F401
 
 ANA = "ana@example.com"
+POSTS_PER_MINUTE = 8
+
+
+@pytest.fixture
+def config(config: AtiendeConfig) -> AtiendeConfig:
+    web = config.customer_web.model_copy(update={"posts_per_minute": POSTS_PER_MINUTE,
+                                                 "sign_ins_per_hour": 4})
+    return config.model_copy(update={"customer_web": web})
 PDF = b"%PDF-1.4\n%fake\n"
 
 
@@ -195,3 +204,22 @@ def test_sign_out_and_session_expiry_end_access(site: Site, clock: FixedClock) -
     clock.advance(timedelta(hours=13))
     assert later.get(f"/my/tickets/{number}").status_code == 303
     assert "sign-in" in later.get("/my/").text
+
+
+def test_too_many_posts_or_sign_in_requests_from_one_address(site: Site,
+                                                             clock: FixedClock) -> None:
+    number = site.open_ticket(site.client())
+    client = site.signed_in()
+    token = csrf_of(client.get("/my/"))
+    for n in range(POSTS_PER_MINUTE):
+        sent = client.post(f"/my/tickets/{number}/comment", data={"csrf": token, "text": f"{n}"})
+        assert sent.status_code == 303
+    limited = client.post(f"/my/tickets/{number}/comment", data={"csrf": token, "text": "+1"})
+    assert limited.status_code == 429 and "Demasiadas" in limited.text
+    clock.advance(timedelta(minutes=1, seconds=1))
+    assert client.post(f"/my/tickets/{number}/comment",
+                       data={"csrf": token, "text": "+1"}).status_code == 303
+    for _ in range(3):   # the sign-in above was the first of 4 this hour
+        client.post("/my/sign-in", data={"csrf": token, "email": FORM["email"]})
+    again = client.post("/my/sign-in", data={"csrf": token, "email": FORM["email"]})
+    assert again.status_code == 429
