@@ -35,23 +35,24 @@ def open_ticket(session: Session, desk: Desk, config: AtiendeConfig, request: We
                 uploads: list[WebUpload], now: datetime) -> Ticket:
     """Contact, a new email conversation, the customer's message and the ticket, at once."""
     form = TicketForm(**request.form)
+    text = form.ticket_text(request.language)
     contact = find_or_create_contact(session, config, REPLY_CHANNEL, form.email,
                                      form.name or None, now)
     conversation = new_conversation((contact.id, REPLY_CHANNEL, form.email), now)
     conversation.last_inbound_at = now
     insert_now(session, conversation)
-    message = add_message(session, contact, conversation, form.email, form.ticket_text(),
+    message = add_message(session, contact, conversation, form.email, text,
                           uploads, now, f"request-{request.id}", subject=form.title)
     ticket = tickets.create_ticket(
         session, desk, contact=contact, channel=CHANNEL, conversation_id=conversation.id,
-        text=form.ticket_text(), category=allowed_category(config, contact, form),
+        text=text, category=allowed_category(config, contact, form),
         priority=form.priority, language=request.language, actor=f"customer:{form.email}",
         now=now, subject=form.title)
     message.ticket_id = ticket.id
     for upload in uploads:
         upload.ticket_id = ticket.id
     notify.new_ticket(session, config, ticket, message, now, first_message=True)
-    if oncall.is_vip_emergency(ticket, form.ticket_text(), config):
+    if oncall.is_vip_emergency(ticket, text, config):
         oncall.start_paging(session, desk, ticket, now)
     acknowledge(session, config, ticket, now)
     request.confirmed_at, request.pending_email, request.ticket_id = now, None, ticket.id

@@ -11,6 +11,7 @@ from bot.web.customer.uploads import FormRefused
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
 LIMITS = {"name": 200, "title": 200, "description": 10_000, "module": 100, "browser": 200}
 REQUIRED = ("title", "description")
+LABELS = {"es": ("Módulo", "Navegador / sistema"), "en": ("Module", "Browser / OS")}
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,11 @@ class TicketForm:
     def to_json(self) -> dict[str, str]:
         return asdict(self)
 
-    def ticket_text(self) -> str:
+    def ticket_text(self, lang: str) -> str:
         """What the agents read: the description, then module and browser when given."""
+        labels = LABELS["en" if lang == "en" else "es"]
         extra = [f"{label}: {value}" for label, value in
-                 (("Module", self.module), ("Browser/OS", self.browser)) if value]
+                 zip(labels, (self.module, self.browser), strict=True) if value]
         return "\n\n".join([self.description, "\n".join(extra)]) if extra else self.description
 
 
