@@ -196,3 +196,13 @@ def test_agents_download_the_files_from_the_inbox(site: Site) -> None:
     file = agent.get(f"/agent/attachments/{upload_id}")
     assert file.status_code == 200 and file.content == PNG
     assert agent.get("/agent/attachments/999").status_code == 404
+
+
+def test_a_vip_only_category_is_left_for_an_agent_for_regular_customers(
+        site: Site, config: AtiendeConfig) -> None:
+    assert "training" in config.vip.only_categories
+    regular = site.open_ticket(site.client(), category="training")
+    special = site.open_ticket(site.client(), category="training", email="vip@cliente.com")
+    found = {ticket.number: ticket for ticket in site.tickets()}
+    assert found[regular].category is None
+    assert (found[special].category, found[special].vip) == ("training", True)
