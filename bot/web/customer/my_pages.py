@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.store.db import transaction
+from bot.web.agent.files import download
 from bot.web.agent.sessions import WebSession, signed_in
 from bot.web.customer.core import Customer, Portal
 from bot.web.customer.links import find_link, send_link, use_link
@@ -139,11 +139,7 @@ def page_routes(portal: Portal) -> list[Route]:
                                         request.path_params["upload"])
         if found is None:
             return portal.refuse(request, customer, "not_found", 404)
-        name, content_type, data = found
-        disposition = f"attachment; filename*=UTF-8''{quote_name(name)}"
-        return portal.finish(Response(data, media_type=content_type, headers={
-            "Content-Disposition": disposition,
-            "Content-Security-Policy": "default-src 'none'; sandbox"}), customer)
+        return portal.finish(download(*found), customer)
 
     return [Route(HOME, home, methods=["GET"]),
             Route("/my/tickets/{number:int}", ticket_page, methods=["GET"]),
@@ -170,6 +166,3 @@ def read_upload(portal: Portal, email: str | None,
         upload = owned_upload(session, email, upload_id)
         return (upload.filename, upload.content_type, upload.data) if upload else None
 
-
-def quote_name(name: str) -> str:
-    return quote(name, safe="")
