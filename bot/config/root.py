@@ -21,6 +21,7 @@ from bot.config.branding import BrandingConfig
 from bot.config.channels import (
     ChannelsConfig,
 )
+from bot.config.customer_web import CustomerWebConfig
 from bot.config.desk import (
     AgentConfig,
     EscalationConfig,
@@ -84,6 +85,7 @@ class AtiendeConfig(Section):
     inbox: InboxConfig = InboxConfig()
     notices: NoticesConfig = NoticesConfig()
     branding: BrandingConfig = BrandingConfig()   # the help center's logo and colour
+    customer_web: CustomerWebConfig = CustomerWebConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

@@ -50,11 +50,12 @@ def create_web_app(runtime: Runtime, routes: Sequence[BaseRoute] = (),
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     from bot.web.agent import inbox_routes
+    from bot.web.customer import customer_routes  # /tickets/new and /my/ (customers)
     from bot.web.help import help_routes  # the help center at /help/
 
     base = [Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]), *inbox_routes(runtime),
-            *help_routes(runtime)]
+            *help_routes(runtime), *customer_routes(runtime)]
     return Starlette(routes=[*base, *routes], lifespan=lifespan or no_lifespan)
 
 

@@ -16,6 +16,7 @@ from bot.web.agent.acting import acting_routes
 from bot.web.agent.auth import auth_routes
 from bot.web.agent.core import Inbox
 from bot.web.agent.events import event_routes
+from bot.web.agent.files import file_routes
 from bot.web.agent.pages import page_routes
 from bot.web.agent.report import report_routes
 from bot.web.agent.settings import settings_routes
@@ -28,5 +29,6 @@ def inbox_routes(runtime: Runtime) -> list[BaseRoute]:
     inbox = Inbox(runtime)
     routes = [*auth_routes(inbox), *page_routes(inbox), *acting_routes(inbox),
               *event_routes(inbox), *report_routes(inbox), *settings_routes(inbox),
+              *file_routes(inbox),
               Mount("/static", StaticFiles(directory=STATIC), name="agent_static")]
     return [Mount("/agent", routes=routes)]

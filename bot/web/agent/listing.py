@@ -24,7 +24,7 @@ from bot.store.models import (
 from bot.store.models import Ticket as T
 
 TABS = ("mine", "unassigned", "all")
-CHANNELS = ("whatsapp", "telegram", "email", "webchat", "console")
+CHANNELS = ("whatsapp", "telegram", "email", "webchat", "webform", "console")
 PAGE_ROWS = 100
 
 

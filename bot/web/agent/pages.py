@@ -17,7 +17,8 @@ from bot.web.agent.listing import CHANNELS, Filters, list_page, parse_filters, w
 from bot.web.agent.thread import contact_card, conversation_of, find_ticket, thread
 from bot.web.agent.window import window_notice
 
-ICONS = {"whatsapp": "WA", "telegram": "TG", "email": "@", "webchat": "Web", "console": ">_"}
+ICONS = {"whatsapp": "WA", "telegram": "TG", "email": "@", "webchat": "Web", "webform": "Form",
+         "console": ">_"}
 CHOICES = {"icons": ICONS, "statuses": TICKET_STATUSES, "priorities": PRIORITIES,
            "categories": CATEGORIES, "channels": CHANNELS}
 

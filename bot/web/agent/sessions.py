@@ -31,15 +31,22 @@ class WebSession:
 
 
 class SessionCodec:
-    """Reads and writes the cookie; `secure` adds the Secure flag (HTTPS deployments)."""
+    """Reads and writes the cookie; `secure` adds the Secure flag (HTTPS deployments).
 
-    def __init__(self, key: bytes, max_age: timedelta, secure: bool) -> None:
-        self.serializer = URLSafeSerializer(key, salt=SALT)
+    `cookie`, `salt` and `path` default to the agents' inbox; the customers' pages
+    (bot/web/customer) use their own.
+    """
+
+    def __init__(self, key: bytes, max_age: timedelta, secure: bool, cookie: str = COOKIE,
+                 salt: str = SALT, path: str = "/agent") -> None:
+        self.serializer = URLSafeSerializer(key, salt=salt)
         self.max_age = max_age
         self.secure = secure
+        self.cookie = cookie
+        self.path = path
 
     def read(self, request: Request, now: datetime) -> WebSession:
-        raw = request.cookies.get(COOKIE)
+        raw = request.cookies.get(self.cookie)
         if raw:
             try:
                 data = self.serializer.loads(raw)
@@ -57,8 +64,8 @@ class SessionCodec:
         return found
 
     def write(self, response: Response, web_session: WebSession) -> None:
-        response.set_cookie(COOKIE, self.serializer.dumps(web_session.to_data()),
-                            max_age=int(self.max_age.total_seconds()), path="/agent",
+        response.set_cookie(self.cookie, self.serializer.dumps(web_session.to_data()),
+                            max_age=int(self.max_age.total_seconds()), path=self.path,
                             httponly=True, samesite="strict", secure=self.secure)
 
 
