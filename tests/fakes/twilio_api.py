@@ -74,6 +74,7 @@ class FakeTwilio:
             self.media.clear()
             self.stalled.clear()
             self.created.clear()
+            self.on_accept = None
 
     @property
     def messages(self) -> list[Recorded]:
