@@ -269,6 +269,7 @@ class Dispatcher:
         item.status = receipt.status if receipt.status != "sent" else "sent"
         item.provider_message_id = receipt.provider_message_id
         item.sent_at = now
+        item.next_attempt_at = now   # the lease is over
         item.last_error = None
         return 1
 
