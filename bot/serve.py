@@ -16,16 +16,16 @@ from bot.channel_context import build_channel_plugins
 from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
 from bot.engine.outbox import Dispatcher
+from bot.engine.outbox_signal import OutboxSignal, listen
 from bot.engine.pipeline import retry_unrouted
 from bot.listeners import bind_listeners
 from bot.web.app import Lifespan, create_web_app
-from channels.base import ChannelOff
+from channels.base import Channel, ChannelOff
 from channels.registry import ChannelPlugin
 from scheduler.runner import Job, SchedulerRunner
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
-DISPATCH_SECONDS = 1
 RETRY_SECONDS = 60
 
 
@@ -61,10 +61,12 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         if on_started is not None:
             on_started()
         channels = {p.name: p.channel for p in started if p.channel is not None}
-        runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, channels)))
+        runner = SchedulerRunner(scheduled_jobs(runtime, make_dispatcher(runtime, channels)))
         runner.start()
         runtime.on_outbox = lambda: runner.wake("outbox_dispatch")
+        wakes = OutboxWakes(runtime, lambda: runner.wake("outbox_dispatch"))
         yield
+        wakes.close()
         runtime.on_outbox = None
         await runtime.ctx.work.drain()  # finish routing what was acknowledged
         await runner.stop()
@@ -78,6 +80,28 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
     return lifespan
 
 
+def make_dispatcher(runtime: Runtime, channels: dict[str, Channel]) -> Dispatcher:
+    settings = runtime.config.outbox
+    return Dispatcher(runtime.factory, channels, concurrency=settings.concurrency,
+                      claim_seconds=settings.claim_seconds)
+
+
+class OutboxWakes:
+    """A commit that queued outbox rows wakes the dispatcher: this process's commits through
+    session events, other workers' (PostgreSQL) through LISTEN/NOTIFY."""
+
+    def __init__(self, runtime: Runtime, wake: Callable[[], None]) -> None:
+        postgres = runtime.engine.dialect.name == "postgresql"
+        self.signal = OutboxSignal(runtime.factory, wake, asyncio.get_running_loop(),
+                                   notify=postgres)
+        self.listener = asyncio.create_task(listen(runtime.engine, wake)) if postgres else None
+
+    def close(self) -> None:
+        self.signal.close()
+        if self.listener is not None:
+            self.listener.cancel()
+
+
 def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
     """The periodic jobs of `serve`: the SLA sweep, outbox delivery (once more at shutdown, to
     flush what is due) and routing of messages stored but never routed."""
@@ -86,15 +110,23 @@ def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
         return await asyncio.to_thread(sweep, runtime.factory, runtime.ctx.desk,
                                        runtime.clock.now())
 
-    async def outbox_dispatch() -> int:
-        return await dispatcher.deliver_due(runtime.clock.now())
+    batch = runtime.config.outbox.batch_size
+
+    async def outbox_dispatch() -> int:  # batch after batch while full: a burst drains at once
+        total = 0
+        while True:
+            sent, claimed = await dispatcher.deliver_batch(runtime.clock.now(), batch)
+            total += sent
+            if claimed < batch:
+                return total
 
     async def route_stranded() -> int:  # the process stopped between storing and routing
         cutoff = runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)
         return await asyncio.to_thread(retry_unrouted, runtime.factory, runtime.ctx, cutoff)
 
     return [Job("sla_sweep", SWEEP_SECONDS, sla_sweep),
-            Job("outbox_dispatch", DISPATCH_SECONDS, outbox_dispatch, again_at_stop=True),
+            Job("outbox_dispatch", runtime.config.outbox.poll_seconds, outbox_dispatch,
+                again_at_stop=True),
             Job("retry_unrouted", RETRY_SECONDS, route_stranded)]
 
 

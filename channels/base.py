@@ -112,6 +112,9 @@ class OutboundMessage:
     ticket_number: int | None = None
     outbox_id: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # An earlier attempt, claimed at this time, stopped with its outcome unknown (the process
+    # died mid-send): a channel that `looks_up_sends` first asks the provider what it took.
+    resume_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class DeliveryReceipt:
 
 
 class Channel(Protocol):
+    """`send` delivers; a channel whose provider can say what it already took (Twilio) also
+    has `looks_up_sends = True` and honours `OutboundMessage.resume_after`."""
+
     name: str
 
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:

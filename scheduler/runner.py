@@ -35,15 +35,26 @@ class SchedulerRunner:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.woken: set[str] = set()        # jobs woken whose extra run has not begun
         self.wakes: set[asyncio.Task[int]] = set()
+        self.ticks: set[asyncio.Task[int]] = set()   # runs the interval started
 
     def start(self, paused: bool = False) -> None:
         """Register the jobs (each runs at once, then every interval) and start; `paused`
         registers them without running any (the caller drives them, e.g. a test)."""
         now = datetime.now(UTC)
         for job in self.jobs.values():
-            self.scheduler.add_job(self.run_now, "interval", args=[job.id], seconds=job.seconds,
+            self.scheduler.add_job(self.tick, "interval", args=[job.id], seconds=job.seconds,
                                    id=job.id, max_instances=1, coalesce=True, next_run_time=now)
         self.scheduler.start(paused=paused)
+
+    async def tick(self, job_id: str) -> None:
+        """APScheduler's interval fires: start a run unless one is under way or queued, and
+        return at once. APScheduler then never sees a long run as a skipped tick ("maximum
+        number of running instances reached"): a tick during a run is simply not needed."""
+        if self.running[job_id].locked() or job_id in self.woken:
+            return
+        task = asyncio.get_running_loop().create_task(self.run_now(job_id))
+        self.ticks.add(task)
+        task.add_done_callback(self.ticks.discard)
 
     def wake(self, job_id: str) -> None:
         """Run `job_id` once more now, or right after the run under way (e.g. the web inbox just
@@ -72,6 +83,8 @@ class SchedulerRunner:
         then stop the scheduler."""
         if self.scheduler.running:
             self.scheduler.pause()
+        if self.wakes or self.ticks:
+            await asyncio.gather(*self.wakes, *self.ticks)
         for job in self.jobs.values():
             if job.again_at_stop:
                 await self.run_now(job.id)

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.app import Runtime
 from bot.engine.outbox import (
     BASE_BACKOFF,
@@ -281,8 +279,6 @@ class CallbackDuringBatch:
 
 def test_a_status_callback_during_the_batch_is_not_overwritten(runtime: Runtime,
                                                                clock: FixedClock) -> None:
-    if runtime.engine.dialect.name == "postgresql":
-        pytest.skip("PostgreSQL: the callback waits for the batch's row lock instead")
     first = put(runtime, "primero")
     put(runtime, "segundo")
     dispatcher = Dispatcher(runtime.factory, {"flaky": CallbackDuringBatch(runtime, first)},
@@ -311,8 +307,6 @@ class AcceptedThenTimedOut:
 
 def test_a_transient_failure_keeps_what_a_status_callback_recorded(runtime: Runtime,
                                                                    clock: FixedClock) -> None:
-    if runtime.engine.dialect.name == "postgresql":
-        pytest.skip("PostgreSQL: the callback waits for the batch's row lock instead")
     item_id = put(runtime, "una sola vez")
     dispatcher = Dispatcher(runtime.factory, {"flaky": AcceptedThenTimedOut(runtime)},
                             jitter=lambda: 0.0)

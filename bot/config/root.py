@@ -50,6 +50,18 @@ class DatabaseConfig(Section):
     pool_timeout_seconds: float = Field(5.0, gt=0, le=300)
 
 
+class OutboxConfig(Section):
+    """The outbox dispatcher (`atiende serve`): woken by each commit that queues a reply,
+    with a poll as a safety net; per-provider send rates live in each channel's section."""
+
+    concurrency: int = Field(16, ge=1, le=1000)       # recipients served at once
+    batch_size: int = Field(100, ge=1, le=10_000)     # rows claimed per pass
+    poll_seconds: float = Field(1.0, gt=0, le=3600)   # safety net (and retries coming due)
+    # a claim older than this was left by a process that died mid-send (longer than a send
+    # can take: Twilio's 15 s timeout per part, rate-limit waits)
+    claim_seconds: float = Field(60.0, ge=1, le=86_400)
+
+
 class HttpConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -86,6 +98,7 @@ class AtiendeConfig(Section):
     notices: NoticesConfig = NoticesConfig()
     branding: BrandingConfig = BrandingConfig()   # the help center's logo and colour
     customer_web: CustomerWebConfig = CustomerWebConfig()
+    outbox: OutboxConfig = OutboxConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

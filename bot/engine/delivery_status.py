@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.engine.outbox import MAX_ATTEMPTS
+from bot.engine.outbox_signal import mark_queued
 from bot.store.models import Conversation, DeliveryStatus, OutboxItem
 from channels.base import DeliveryUpdate
 
@@ -68,8 +69,9 @@ def find_item(session: Session, update: DeliveryUpdate) -> OutboxItem | None:
 def record_progress(item: OutboxItem, update: DeliveryUpdate) -> str:
     """queued → sent → delivered → read; never backwards, never over a failure."""
     shown = SHOWN_AS.get(update.status, "sent")
-    if item.status == "pending" and item.provider_message_id is None:
-        item.provider_message_id = update.provider_message_id   # the send's commit was lost
+    if item.status in ("pending", "sending") and item.provider_message_id is None:
+        # the send's commit was lost, or the provider reported back before our call returned
+        item.provider_message_id = update.provider_message_id
         item.status = shown
         return shown
     if OUTBOX_RANK.get(item.status, 99) < OUTBOX_RANK[shown]:
@@ -86,6 +88,7 @@ def record_failed(session: Session, item: OutboxItem, update: DeliveryUpdate,
         mark_window_closed(session, item.channel, item.recipient, now)
         item.status = "pending"
         item.next_attempt_at = now
+        mark_queued(session)
         item.last_error = (f"{reason}: outside the 24 h window; sending again as a template "
                            f"(or held if none is configured)")
         return "requeued"

@@ -7,11 +7,14 @@ import functools
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, bindparam, func, inspect, select, update
+from sqlalchemy import Select, Update, bindparam, case, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.engine.outbox_signal import mark_queued
 from bot.store.models import OutboxItem, Rating, Ticket
 from bot.store.persist import add_row
 from bot.web import metrics
@@ -24,6 +27,17 @@ MAX_BACKOFF = timedelta(hours=1)
 JITTER = 0.2  # retries wait up to 20 % longer, at random, so rows that failed together spread out
 CONCURRENT_SENDS = 16  # recipients served at once; each recipient's rows still go in order
 MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmetic small
+SENDING = "sending"  # claimed and committed before the provider call
+CLAIM_SECONDS = 60.0  # a claim older than this was left by a process that died mid-send
+UNKNOWN_OUTCOME = ("outcome unknown: the process stopped while sending and this channel cannot "
+                   "look the send up; not sent again (at most once). `atiende outbox retry` "
+                   "sends it again")
+OUTBOX = OutboxItem.__table__
+CLAIM = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"),
+                              OUTBOX.c.status == bindparam("old_status"),
+                              OUTBOX.c.attempts == bindparam("old_attempts"))
+         .values(status=SENDING, attempts=OUTBOX.c.attempts + 1,
+                 next_attempt_at=bindparam("lease_end")))
 
 
 def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: datetime,
@@ -38,6 +52,7 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
     item = OutboxItem(**outbox_row(channel, recipient, text, now, buttons, kind,
                                    conversation_id, ticket_id, in_reply_to, subject))
     session.add(item)
+    mark_queued(session)
     if flush:
         session.flush()
     return item
@@ -50,6 +65,7 @@ def enqueue_notice(session: Session, *, channel: str, recipient: str, text: str,
     inside a routing batch it is written with the batch's other rows in one statement."""
     add_row(session, OutboxItem, outbox_row(channel, recipient, text, now, buttons, kind,
                                             None, ticket_id, None, subject))
+    mark_queued(session)
 
 
 def outbox_row(channel: str, recipient: str, text: str, now: datetime,
@@ -81,6 +97,7 @@ def release_held(session: Session, channel: str, recipient: str, now: datetime) 
         session.execute(update(OutboxItem)
                         .where(OutboxItem.id.in_(held), OutboxItem.status == "held")
                         .values(status="pending", next_attempt_at=now))
+        mark_queued(session)
     return len(held)
 
 
@@ -111,12 +128,21 @@ def with_jitter(delay: timedelta, draw: float) -> timedelta:
 
 
 class Dispatcher:
-    """Delivers due outbox rows through the registered channels, retrying transient errors."""
+    """Delivers due outbox rows through the registered channels, retrying transient errors.
+
+    Send-once across crashes: a row is claimed (status `sending`, the attempt counted, a lease
+    in `next_attempt_at`) and committed before the provider is called, and its outcome is
+    committed as soon as it is known. A claim whose lease ran out was left by a process that
+    died mid-send: its outcome is unknown. Channels that can look a send up (Twilio) resume it,
+    sending only what the provider did not take; the others (Telegram, email) are not sent
+    again (at most once) and the row is marked failed with the reason.
+    """
 
     def __init__(self, factory: sessionmaker[Session], channels: Mapping[str, Channel],
                  concurrency: int = CONCURRENT_SENDS,
                  jitter: Callable[[], float] = random.random,
-                 recipient: str | None = None) -> None:
+                 recipient: str | None = None,
+                 claim_seconds: float = CLAIM_SECONDS) -> None:
         """`recipient` limits the dispatcher to one recipient's rows (a console session
         delivers its own customer's messages only; the others stay pending)."""
         self.factory = factory
@@ -124,29 +150,62 @@ class Dispatcher:
         self.concurrency = concurrency
         self.jitter = jitter
         self.recipient = recipient
+        self.lease = timedelta(seconds=claim_seconds)
 
-    def claim_due(self, session: Session, now: datetime, limit: int) -> list[OutboxItem]:
+    def due(self, now: datetime, limit: int) -> Select[tuple[OutboxItem]]:
+        """Due rows (and claims whose lease ran out), oldest first, skipping recipients with
+        a send under way elsewhere (their order must hold)."""
+        busy = OUTBOX.alias("busy")
+        in_flight = (select(busy.c.id).where(
+            busy.c.channel == OutboxItem.channel, busy.c.recipient == OutboxItem.recipient,
+            busy.c.status == SENDING, busy.c.next_attempt_at > now).exists())
         stmt = (select(OutboxItem)
-                .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now,
-                       OutboxItem.channel.in_(list(self.channels)))
+                .where(OutboxItem.status.in_(("pending", SENDING)),
+                       OutboxItem.next_attempt_at <= now,
+                       OutboxItem.channel.in_(list(self.channels)), ~in_flight)
                 .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
         if self.recipient is not None:
             stmt = stmt.where(OutboxItem.recipient == self.recipient)
-        return list(session.scalars(stmt))
+        return stmt
+
+    def claim_due(self, session: Session, now: datetime,
+                  limit: int) -> tuple[list[OutboxItem], dict[int, datetime]]:
+        """Claim due rows and commit the claim; returns them and, for rows whose earlier
+        attempt's outcome is unknown, when that attempt was claimed.
+
+        Each claim is conditional on the row being as read (a worker without row locks, on
+        SQLite, may have claimed it meanwhile): a row someone else took is left out.
+        """
+        claimed: list[OutboxItem] = []
+        unknown: dict[int, datetime] = {}
+        for item in session.scalars(self.due(now, limit)).all():
+            won = session.connection().execute(CLAIM, {
+                "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
+                "lease_end": now + self.lease}).rowcount
+            if not won:
+                continue
+            if item.status == SENDING:
+                unknown[item.id] = item.next_attempt_at - self.lease
+            for name, value in (("status", SENDING), ("attempts", item.attempts + 1),
+                                ("next_attempt_at", now + self.lease)):
+                set_committed_value(item, name, value)   # no history: not an outcome
+            claimed.append(item)
+        session.commit()   # durable before any provider call
+        return claimed, unknown
 
     async def deliver_due(self, now: datetime, limit: int = 100) -> int:
         """Try every due row once; returns how many were sent.
 
         Different recipients are served concurrently; one recipient's rows go in id order.
-        Each row's outcome is one UPDATE (no unit-of-work flush). On PostgreSQL the claimed
-        rows stay locked until the batch commits (other workers skip them, and a status
-        callback for one of them waits). SQLite has no row locks, so each row's outcome is
-        committed as soon as it is known: a status callback that comes in while the rest of
-        the batch is still sending is not overwritten later.
+        Each row's outcome is one UPDATE, committed at once (a status callback that came in
+        meanwhile is not overwritten: see `record_outcome`).
         """
+        return (await self.deliver_batch(now, limit))[0]
+
+    async def deliver_batch(self, now: datetime, limit: int = 100) -> tuple[int, int]:
+        """Like `deliver_due`; returns (sent, claimed): a full batch means more may be due."""
         with self.factory() as session:
-            commit_each = session.get_bind().dialect.name != "postgresql"
-            items = self.claim_due(session, now, limit)
+            items, unknown = self.claim_due(session, now, limit)
             numbers = ticket_numbers(session, items)
             session.expunge_all()  # outcomes are written by record_outcome, never flushed
             lines: dict[tuple[str, str], list[OutboxItem]] = {}
@@ -159,15 +218,15 @@ class Dispatcher:
                 sent = 0
                 for item in line:
                     async with turns:
-                        sent += await self.deliver_one(item, now, numbers.get(item.ticket_id))
+                        sent += await self.deliver_one(item, now, numbers.get(item.ticket_id),
+                                                       unknown.get(item.id))
                     record_outcome(session, item)
-                    if commit_each:
-                        session.commit()
+                    session.commit()
                 return sent
 
             sent = sum(await asyncio.gather(*(deliver_line(line) for line in lines.values())))
             session.commit()
-            return sent
+            return sent, len(items)
 
     async def prepare_channels(self, lines: Mapping[tuple[str, str], object]) -> None:
         """Channels that can look up a whole batch's recipients at once (`prepare`) do so."""
@@ -180,18 +239,26 @@ class Dispatcher:
                 await prepare(addresses)
 
     async def deliver_one(self, item: OutboxItem, now: datetime,
-                          ticket_number: int | None = None) -> int:
-        sent = await self.attempt(item, now, ticket_number)
+                          ticket_number: int | None = None,
+                          unknown_since: datetime | None = None) -> int:
+        sent = await self.attempt(item, now, ticket_number, unknown_since)
         counter = metrics.OUTBOX_SENT if sent else metrics.OUTBOX_FAILED
         counter.labels(item.channel).inc()
         if item.status == "failed":
             metrics.OUTBOX_DEAD_LETTERS.labels(item.channel).inc()
         return sent
 
-    async def attempt(self, item: OutboxItem, now: datetime, ticket_number: int | None) -> int:
-        item.attempts += 1
+    async def attempt(self, item: OutboxItem, now: datetime, ticket_number: int | None,
+                      unknown_since: datetime | None = None) -> int:
+        channel = self.channels[item.channel]
+        if unknown_since is not None and not getattr(channel, "looks_up_sends", False):
+            item.status = "failed"   # at most once: the provider cannot say what it took
+            item.last_error = UNKNOWN_OUTCOME
+            log.warning("outbox %s: %s", item.id, UNKNOWN_OUTCOME)
+            return 0
+        message = replace(to_outbound(item, ticket_number), resume_after=unknown_since)
         try:
-            receipt = await self.channels[item.channel].send(to_outbound(item, ticket_number))
+            receipt = await channel.send(message)
         except DeliveryError as exc:
             self.record_failure(item, exc, now)
             return 0
@@ -202,6 +269,7 @@ class Dispatcher:
         item.status = receipt.status if receipt.status != "sent" else "sent"
         item.provider_message_id = receipt.provider_message_id
         item.sent_at = now
+        item.next_attempt_at = now   # the lease is over
         item.last_error = None
         return 1
 
@@ -216,6 +284,7 @@ class Dispatcher:
             log.warning("outbox %s failed for good after %s attempts: %s", item.id,
                         item.attempts, exc)
             return
+        item.status = "pending"
         item.next_attempt_at = now + with_jitter(backoff(item.attempts, exc.retry_after),
                                                  self.jitter())
 
@@ -233,29 +302,39 @@ OUTCOME_COLUMNS = ("status", "attempts", "next_attempt_at", "last_error", "provi
                    "sent_at")
 
 
-OUTBOX = OutboxItem.__table__
-
-
 def record_outcome(session: Session, item: OutboxItem) -> None:
     """Write what one attempt changed on a (detached) claimed row, and on its rating.
 
-    Only the columns the attempt changed: a transient failure leaves `status` and the SID
-    alone, so a status callback that recorded the send meanwhile (the provider took it, our
-    call timed out) is kept.
+    A status callback may have recorded the send meanwhile (the provider took it and
+    reported back before our call returned, or our call timed out): a success is then not
+    written over it (only `sent_at` is filled in), and a failure leaves its `status` alone.
     """
     state = inspect(item)
     changed = tuple(name for name in OUTCOME_COLUMNS if state.attrs[name].history.has_changes())
     if changed:
         values = {f"new_{name}": getattr(item, name) for name in changed}
-        session.connection().execute(outcome_update(changed), {"row_id": item.id, **values})
+        sent = item.sent_at is not None
+        done = session.connection().execute(outcome_update(changed, sent),
+                                            {"row_id": item.id, **values})
+        if sent and done.rowcount == 0:
+            session.execute(update(OutboxItem).where(OutboxItem.id == item.id,
+                                                     OutboxItem.sent_at.is_(None))
+                            .values(sent_at=item.sent_at))
     track_rating_request(session, item)
 
 
 @functools.cache
-def outcome_update(columns: tuple[str, ...]) -> Update:
-    """The UPDATE for one set of changed columns, built once per set (a handful exist)."""
-    return (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
-            .values({name: bindparam(f"new_{name}") for name in columns}))
+def outcome_update(columns: tuple[str, ...], sent: bool) -> Update:
+    """The UPDATE for one set of changed columns, built once per set (a handful exist): a
+    success only while the row is still claimed; a failure's status only while claimed."""
+    values: dict[str, object] = {name: bindparam(f"new_{name}") for name in columns}
+    stmt = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+    if sent:
+        return stmt.where(OUTBOX.c.status == SENDING).values(values)
+    if "status" in values:
+        values["status"] = case((OUTBOX.c.status == SENDING, bindparam("new_status")),
+                                else_=OUTBOX.c.status)
+    return stmt.values(values)
 
 
 def track_rating_request(session: Session, item: OutboxItem) -> None:
@@ -275,7 +354,7 @@ def track_rating_request(session: Session, item: OutboxItem) -> None:
                                          Rating.resolution == latest).values(**values))
 
 
-OUTBOX_STATUSES = ("pending", "sent", "delivered", "read", "held", "suppressed", "failed")
+OUTBOX_STATUSES = ("pending", SENDING, "sent", "delivered", "read", "held", "suppressed", "failed")
 RETRYABLE_STATUSES = ("failed", "held")
 
 
@@ -290,6 +369,7 @@ def retry_now(session: Session, item_id: int, now: datetime) -> OutboxItem:
     item.status = "pending"
     item.attempts = 0
     item.next_attempt_at = now
+    mark_queued(session)
     return item
 
 

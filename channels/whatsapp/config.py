@@ -36,3 +36,5 @@ class WhatsAppConfig(ChannelSection):
     media_timeout_seconds: float = Field(8.0, gt=0)
     # all attachments of one message together: Twilio gives up on the webhook after 15 s
     media_budget_seconds: float = Field(10.0, gt=0, lt=15)
+    # sends per second from this sender (Twilio queues WhatsApp at about 80 MPS per sender)
+    messages_per_second: float = Field(80.0, gt=0)

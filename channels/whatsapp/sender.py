@@ -13,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from twilio.base.exceptions import TwilioRestException
 
 from channels.base import DeliveryError, DeliveryReceipt, InboundSink, OutboundMessage
+from channels.rate_limit import RateLimiter
 from channels.send_once import SendOnce
 from channels.text_split import split_text
 from channels.webhook_edge import redact
 from channels.whatsapp.config import WhatsAppConfig
+from channels.whatsapp.lookup import find_sent
 from channels.whatsapp.throttle import Throttled
 from channels.whatsapp.window import can_send_free_text, choose_template
 from channels.whatsapp.wire import CHANNEL
@@ -61,10 +63,15 @@ class WhatsAppChannel:
     """Channel.send for WhatsApp via `twilio.rest.Client` pointed at `api_base_url`."""
 
     name = CHANNEL
+    looks_up_sends = True   # see resume_or_post
 
     def __init__(self, config: WhatsAppConfig, credentials: Credentials, public_url: str,
-                 sink: InboundSink, now: Callable[[], datetime], company: str) -> None:
+                 sink: InboundSink, now: Callable[[], datetime], company: str,
+                 limiter: RateLimiter | None = None) -> None:
         self.config = config
+        # one rate for the sender (Twilio has no per-recipient limit to keep to)
+        rate = config.messages_per_second
+        self.limiter = limiter or RateLimiter(per_key=rate, overall=rate)
         self.credentials = credentials
         self.public_url = public_url.rstrip("/")
         self.sink = sink   # asked when the customer last wrote (the 24 h window)
@@ -144,7 +151,24 @@ class WhatsAppChannel:
         """One Messages API POST, once per (outbox row, content, part); returns the SID."""
         key = (None if message.outbox_id is None else
                (message.outbox_id, message.recipient, part, tuple(sorted(content.items()))))
-        return await self.sent_once.run(key, lambda: self.post(message, content))
+        return await self.sent_once.run(key, lambda: self.resume_or_post(message, content))
+
+    async def resume_or_post(self, message: OutboundMessage, content: dict[str, str]) -> str:
+        """After an attempt whose outcome is unknown, a part Twilio already took is not sent
+        again: its SID is looked up instead."""
+        if message.resume_after is not None:
+            from channels.whatsapp.client import NETWORK_ERRORS
+
+            try:
+                found = await find_sent(self.client(), message, self.config.from_address,
+                                        content)
+            except (Throttled, TwilioRestException, *NETWORK_ERRORS) as exc:
+                raise to_delivery_error(exc) from exc
+            if found is not None:
+                log.info("whatsapp: outbox %s was already taken by Twilio as %s; not sent "
+                         "again", message.outbox_id, found)
+                return found
+        return await self.post(message, content)
 
     async def post(self, message: OutboundMessage, content: dict[str, str]) -> str:
         extra = {"status_callback": callback} if (callback := self.status_callback(
@@ -152,6 +176,7 @@ class WhatsAppChannel:
         client = self.client()
         from channels.whatsapp.client import NETWORK_ERRORS
 
+        await self.limiter.wait(message.recipient)
         try:
             created = await client.messages.create_async(
                 to=message.recipient, from_=self.config.from_address, **content, **extra)

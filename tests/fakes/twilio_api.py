@@ -14,6 +14,7 @@ import json
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -60,6 +61,10 @@ class FakeTwilio:
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     stalled: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    created: list[dict[str, Any]] = field(default_factory=list)   # message resources, in order
+    # called with each accepted message's resource before the 201 goes out (a test may kill
+    # the sender there: Twilio took the message, the sender never hears so)
+    on_accept: Callable[[dict[str, Any]], None] | None = None
 
     # --- what tests use ------------------------------------------------------------------
     def reset(self) -> None:
@@ -68,6 +73,8 @@ class FakeTwilio:
             self.failures.clear()
             self.media.clear()
             self.stalled.clear()
+            self.created.clear()
+            self.on_accept = None
 
     @property
     def messages(self) -> list[Recorded]:
@@ -102,6 +109,7 @@ class FakeTwilio:
         base = API.format(account="{account}")
         return Starlette(routes=[
             Route(f"{base}/Messages.json", self.create_message, methods=["POST"]),
+            Route(f"{base}/Messages.json", self.list_messages, methods=["GET"]),
             Route(f"{base}/Messages/{{message}}/Media/{{media}}", self.media_item,
                   methods=["GET"]),
             Route("/cdn/{media}", self.cdn, methods=["GET"]),
@@ -141,7 +149,30 @@ class FakeTwilio:
             recorded.outcome = "400"
             return error(400, *problem)
         recorded.outcome = "201"
-        return JSONResponse(message_resource(account, recorded), status_code=201)
+        resource = message_resource(account, recorded)
+        with self.lock:
+            self.created.append(resource)
+        if self.on_accept is not None:
+            self.on_accept(resource)
+        return JSONResponse(resource, status_code=201)
+
+    async def list_messages(self, request: Request) -> Response:
+        """Twilio's Messages list: filtered by To and From, newest first, one page."""
+        account = request.path_params["account"]
+        await self.record(request, "list")
+        if not self.is_authorised(request, account):
+            return error(401, 20003, "Authenticate")
+        query = request.query_params
+        size = min(int(query.get("PageSize", "50")), 1000)
+        with self.lock:
+            found = [m for m in reversed(self.created)
+                     if query.get("To") in (None, m["to"])
+                     and query.get("From") in (None, m["from"])][:size]
+        uri = f"{API.format(account=account)}/Messages.json"
+        return JSONResponse({"messages": found, "end": max(len(found) - 1, 0),
+                             "first_page_uri": uri, "next_page_uri": None, "page": 0,
+                             "page_size": size, "previous_page_uri": None, "start": 0,
+                             "uri": uri})
 
     async def media_item(self, request: Request) -> Response:
         await self.record(request, "media")
