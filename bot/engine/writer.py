@@ -21,6 +21,7 @@ class StoreFirstWriter:
         self.owner: int | None = None
         self.depth = 0
         self.stores_waiting = 0
+        self.routes_waiting = 0
 
     @contextmanager
     def turn(self, store: bool) -> Iterator[None]:
@@ -36,13 +37,19 @@ class StoreFirstWriter:
             if self.owner == me:
                 self.depth += 1
                 return
-            self.stores_waiting += store
+            self.count_waiting(store, 1)
             try:
                 self.changed.wait_for(lambda: self.owner is None
                                       and (store or not self.stores_waiting))
             finally:
-                self.stores_waiting -= store
+                self.count_waiting(store, -1)
             self.owner, self.depth = me, 1
+
+    def count_waiting(self, store: bool, change: int) -> None:
+        if store:
+            self.stores_waiting += change
+        else:
+            self.routes_waiting += change
 
     def release(self) -> None:
         with self.changed:
