@@ -114,3 +114,32 @@ def test_a_waiting_store_goes_before_a_routing_batch_that_asked_first() -> None:
     routing.join(WAIT)
     storing.join(WAIT)
     assert order == ["store", "route"]
+
+
+def test_routing_waits_until_the_webhooks_waiting_are_stored() -> None:
+    """A routing batch starts once storing has fallen quiet (it yields the CPU to storing)."""
+    from collections import deque
+
+    from bot.engine.loop_queue import LoopQueue
+
+    async def run() -> list[str]:
+        events: list[str] = []
+        release = asyncio.Event()
+
+        async def store_drain(waiting: deque[str]) -> None:
+            await release.wait()
+            events.append(f"stored {waiting.popleft()}")
+
+        storing = LoopQueue(store_drain, set())
+        await storing.wait_idle(WAIT)   # nothing stored yet: returns at once
+        storing.put("m1")
+        routing = asyncio.ensure_future(storing.wait_idle(WAIT))
+        await asyncio.sleep(0)
+        assert not routing.done()
+        await storing.wait_idle(0)   # the bound: routing keeps moving under a flood
+        release.set()
+        await asyncio.wait_for(routing, WAIT)
+        events.append("routing")
+        return events
+
+    assert asyncio.run(run()) == ["stored m1", "routing"]
