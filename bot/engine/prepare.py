@@ -10,6 +10,7 @@ per rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
@@ -20,6 +21,7 @@ from bot.store.models import Message
 from kb.language import language_verdict
 from kb.matcher import KbIndex, Match, best_match
 from kb.normalize import normalize_text
+from kb.sentences import split_message
 
 SHORT_MESSAGE_WORDS = 3
 # Intents the bot answers itself: the KB is not asked for them (nor computed ahead).
@@ -77,11 +79,21 @@ def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput]) 
     the text itself shows (the hint, else the default, when unclear), which is what the turn
     asks for except for a returning sender's short or unclear message."""
     prepared = Prepared()
-    for item in inputs:
-        lang = choose_language(prepared, item.text, item.hint, None, default_language)
-        if prepared.intent(item.text).name not in OWN_INTENTS:
-            prepared.match(index, item.text, lang)
+    asked = [(item.text, choose_language(prepared, item.text, item.hint, None, default_language))
+             for item in inputs if prepared.intent(item.text).name not in OWN_INTENTS]
+    with encoded_ahead(index, [text for text, _ in asked]):
+        for text, lang in asked:
+            prepared.match(index, text, lang)
     return prepared
+
+
+def encoded_ahead(index: KbIndex, texts: list[str]) -> AbstractContextManager[object]:
+    """The batch's texts through the sentence encoder in one call (what the matcher encodes
+    for each: the text and its sentences), instead of one call per message."""
+    if index.meaning is None or not texts:
+        return nullcontext()
+    return index.meaning.encoder.encoded_ahead(
+        [part for text in texts for part in split_message(text).texts])
 
 
 def read_inputs(factory: sessionmaker[Session], message_ids: Sequence[int]) -> list[TurnInput]:
