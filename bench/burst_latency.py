@@ -181,7 +181,8 @@ def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
                         >= len(sids) - failures, limit_s)
     first, doubled = answered_at(db, twilio)
     delays = [first[sid] - sent[sid] for sid in sids if sid in first]
-    return {"acked_s": acked - began, "routed_s": routed - began,
+    return {"acked_s": acked - began, "sent_rate": len(sids) / (acked - began),
+            "routed_s": routed - began,
             "answered_s": answered - began, "lost": len(sids) - len(delays),
             "doubled": doubled, "p50": percentile(delays, 0.5) * 1000,
             "p95": percentile(delays, 0.95) * 1000, "failed": failures}
@@ -236,7 +237,9 @@ def main() -> None:
           f"{burst['routed_s']:.1f} s, answered in {burst['answered_s']:.1f} s "
           f"({ratio:.2f}x routing), reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
           f"lost {burst['lost']} doubled {burst['doubled']}; steady {args.rate:.0f}/s for "
-          f"{args.seconds:.0f} s: reply p50 {steady['p50']:.0f} ms p95 {steady['p95']:.0f} ms, "
+          f"{args.seconds:.0f} s (sent at {steady['sent_rate']:.0f}/s: a webhook waits for the "
+          f"previous one's answer on its connection): reply p50 {steady['p50']:.0f} ms "
+          f"p95 {steady['p95']:.0f} ms, "
           f"lost {steady['lost']} doubled {steady['doubled']} (targets steady p50 <= 300 ms, "
           f"p95 <= 1000 ms, burst answered <= 2x routing, 0 lost, 0 doubled) "
           f"{'PASS' if ok else 'FAIL'}")
