@@ -37,7 +37,8 @@ bench: install
 	$(BIN)/python bench/kb_latency.py
 	$(BIN)/python bench/business_time.py
 	$(BIN)/python bench/sla_sweep.py
-	$(BIN)/python bench/webhook_throughput.py
+	$(BIN)/python bench/webhook_throughput.py --concurrency 32
+	$(BIN)/python bench/burst_latency.py
 	$(BIN)/python bench/outbox_delivery.py
 	$(BIN)/python bench/serve_rss.py
 	$(BIN)/python bench/imap_ingest.py

@@ -1,9 +1,14 @@
-"""Benchmark: signed WhatsApp webhooks through the full path vs a bare Starlette route, one line.
+"""Benchmark: signed WhatsApp webhooks through the full path vs a hand-written durable peer, one
+line.
 
 The full path is `atiende`'s app with the WhatsApp plugin on SQLite and one uvicorn worker:
 verify the signature, store, then (in the background) KB match, ticket, outbox rows. A message
-counts when it is stored *and* routed. The bare route parses the form and answers empty TwiML.
-Each server runs in its own process; the load comes from this one over keep-alive connections.
+is acknowledged when its webhook is answered, handled when it is stored *and* routed. The peer
+is what a hand-written durable endpoint costs on the same stack (uvicorn, Starlette, SQLite in
+WAL mode, synchronous=NORMAL like Atiende's): verify Twilio's signature, one INSERT, commit, per
+request. The bare route (parse the form, answer empty TwiML) is printed for reference. Each
+server runs in its own process; the load comes from this one over keep-alive connections.
+Targets (issue 18): acknowledged >= 0.7x the peer, handled >= 0.35x the peer.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ def serve(kind: str, config_path: str, port: int) -> None:
             parse_qsl((await request.body()).decode(), keep_blank_values=True)
             return Response(TWIML, media_type="text/xml")
         app = Starlette(routes=[Route(PATH, bare, methods=["POST"])])
+    elif kind == "peer":
+        app = durable_peer(config_path, port)
     else:
         from bot.app import build_runtime
         from bot.channel_context import build_channel_context
@@ -65,6 +72,38 @@ def serve(kind: str, config_path: str, port: int) -> None:
         plugin = build_plugin(runtime.config.channels.whatsapp, build_channel_context(runtime, ENV))
         app = create_web_app(runtime, plugin.routes)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def durable_peer(config_path: str, port: int) -> object:
+    """Verify the signature, INSERT the message, commit; 403 for a bad signature."""
+    import sqlite3
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(ENV["TWILIO_AUTH_TOKEN"])
+    url = f"http://127.0.0.1:{port}{PATH}"
+    db = sqlite3.connect(Path(config_path).parent / "peer.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, sid TEXT UNIQUE, "
+               "sender TEXT, body TEXT, status TEXT)")
+
+    async def peer(request: Request) -> Response:
+        params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        if not validator.validate(url, params, request.headers.get("x-twilio-signature", "")):
+            return Response("bad signature", status_code=403)
+        db.execute("BEGIN")
+        db.execute("INSERT OR IGNORE INTO messages (sid, sender, body, status) "
+                   "VALUES (?, ?, ?, 'received')",
+                   (params["MessageSid"], params["From"], params["Body"]))
+        db.execute("COMMIT")
+        return Response(TWIML, media_type="text/xml")
+
+    return Starlette(routes=[Route(PATH, peer, methods=["POST"])])
 
 
 def start(kind: str, config_path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -176,13 +215,16 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         _, bare, _ = measure("bare", Path(tmp), args.messages, args.concurrency)
+        _, peer, peer_failed = measure("peer", Path(tmp), args.messages, args.concurrency)
         acked, full, failed = measure("full", Path(tmp), args.messages, args.concurrency)
-    ratio = full / bare
-    verdict = "PASS" if full >= 400 and ratio >= 0.35 and not failed else "FAIL"
-    print(f"webhook_throughput: full path {full:.0f} msg/s stored+routed (acknowledged "
-          f"{acked:.0f} msg/s; SQLite, 1 worker, {args.messages} signed webhooks, "
-          f"{args.concurrency} connections, {failed} failed), bare route {bare:.0f} msg/s, "
-          f"ratio {ratio:.2f} (targets >= 400 msg/s and >= 0.35x) {verdict}")
+    ack_ratio, handled_ratio = acked / peer, full / peer
+    verdict = ("PASS" if ack_ratio >= 0.7 and handled_ratio >= 0.35 and not failed
+               and not peer_failed else "FAIL")
+    print(f"webhook_throughput: acknowledged {acked:.0f} msg/s ({ack_ratio:.2f}x peer), "
+          f"handled (stored+routed) {full:.0f} msg/s ({handled_ratio:.2f}x peer); durable "
+          f"peer {peer:.0f} msg/s, bare route {bare:.0f} msg/s (SQLite, 1 worker, "
+          f"{args.messages} signed webhooks, {args.concurrency} connections, {failed} failed) "
+          f"(targets acknowledged >= 0.7x, handled >= 0.35x the peer) {verdict}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy
@@ -26,12 +27,27 @@ class Encoder:
     def __init__(self, model: Any) -> None:
         self._model = model
         self._lock = threading.Lock()
+        self._ahead = threading.local()   # rows encoded ahead, for this thread's block
+
+    @contextmanager
+    def encoded_ahead(self, texts: Sequence[str]) -> Iterator[None]:
+        """Encode `texts` in one call (a batch costs far less per text than one call each);
+        within the block, this thread's `encode` of texts among them reads those rows."""
+        unique = list(dict.fromkeys(text[:MAX_CHARS] or " " for text in texts))
+        self._ahead.rows = dict(zip(unique, self.encode(unique), strict=True))
+        try:
+            yield
+        finally:
+            self._ahead.rows = {}
 
     def encode(self, texts: Sequence[str]) -> numpy.ndarray:
         """An (n, d) float32 array, one L2-normalised row per text."""
         if not texts:
             return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
         batch = [text[:MAX_CHARS] or " " for text in texts]
+        ahead = getattr(self._ahead, "rows", None)
+        if ahead and all(text in ahead for text in batch):
+            return numpy.stack([ahead[text] for text in batch])
         with self._lock:
             vectors = numpy.asarray(self._model.encode(batch), dtype=numpy.float32)
         norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)

@@ -43,13 +43,18 @@ def _lingua_balance(text: str) -> float:
 
 def detect_language(text: str, default: str = "es") -> str:
     """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`."""
+    return language_verdict(text) or default
+
+
+def language_verdict(text: str) -> str | None:
+    """"es" or "en" for `text`, None when it is unclear (the caller's default applies)."""
     text = text[:MAX_CHARS]
     tokens = tokenize(text)
     if not any(len(t) > 1 for t in tokens):
-        return default
+        return None
     balance: float = function_word_balance(tokens)
     if abs(balance) < DECISIVE_WORDS:   # lingua (-1..1) could still change the verdict
         balance += _lingua_balance(text)
     if abs(balance) < MIN_MARGIN:
-        return default
+        return None
     return "es" if balance > 0 else "en"

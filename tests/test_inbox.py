@@ -148,12 +148,12 @@ def test_stored_messages_are_routed_one_at_a_time_in_the_order_they_came(
     running = 0
     most_running = 0
 
-    def watched(factory: object, ctx: object, message_id: int) -> object:
+    def watched(factory: object, ctx: object, message_id: int, *inputs: object) -> object:
         nonlocal running, most_running
         running += 1
         most_running = max(most_running, running)
         try:
-            return process_message(factory, ctx, message_id)  # type: ignore[arg-type]
+            return process_message(factory, ctx, message_id, *inputs)  # type: ignore[arg-type]
         finally:
             routed.append(message_id)
             running -= 1

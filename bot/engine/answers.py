@@ -8,7 +8,7 @@ from bot.engine.replies import YES_NO_BUTTONS, numbered
 from bot.engine.turn import Turn
 from bot.store.models import KbFeedback
 from bot.store.persist import add_row
-from kb.matcher import Match, best_match
+from kb.matcher import Match
 
 MAX_CHOICES = 3
 
@@ -19,7 +19,7 @@ def try_knowledge_base(turn: Turn, has_open_ticket: bool) -> bool:
     With a ticket open, only a confident answer interrupts: an unclear follow-up belongs to
     the ticket, not to a menu of articles.
     """
-    match: Match = best_match(turn.ctx.kb_index, turn.text, turn.lang)
+    match: Match = turn.prepared.match(turn.ctx.kb_index, turn.text, turn.lang)
     if match.answered and match.article_id in turn.ctx.articles:
         answer_article(turn, match.article_id, question=turn.text)
         return True

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
 from bot.engine.contacts import ensure_contact_id
+from bot.engine.prepare import TurnInput
 from bot.store.models import Message
 from channels.base import InboundMessage
 
@@ -30,6 +31,7 @@ class Accepted:
     message_id: int
     is_new: bool
     contact_id: int | None = None   # who sent it; known for a new message
+    inputs: TurnInput | None = None   # what routing decides from; known for a new message
 
 
 def accept_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
@@ -82,7 +84,8 @@ def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessa
     message_id = int(connection.execute(INSERT_MESSAGE, values).inserted_primary_key[0])
     if on_new is not None:
         on_new(session)
-    return Accepted(message_id, True, contact_id)
+    return Accepted(message_id, True, contact_id,
+                    TurnInput(inbound.text or "", inbound.language_hint))
 
 
 def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:

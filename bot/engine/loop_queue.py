@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ Item = TypeVar("Item")
 class LoopState(Generic[Item]):
     waiting: deque[Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class LoopQueue(Generic[Item]):
@@ -39,14 +41,25 @@ class LoopQueue(Generic[Item]):
             state = self.loops[loop] = LoopState()
         state.waiting.append(item)
         if state.task is None or state.task.done():
+            state.idle.clear()
             task = state.task = loop.create_task(self.drain(state.waiting))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
             task.add_done_callback(lambda _: forget_task(state, task))
 
 
+    async def wait_idle(self, limit_s: float) -> None:
+        """Until nothing waits or runs in this loop's queue, or `limit_s` has passed."""
+        state = self.loops.get(asyncio.get_running_loop())
+        if state is None or state.task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.idle.wait(), limit_s)
+
+
 def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:
     """A finished task no longer keeps its event loop (the queue's weak key) alive."""
     if state.task is task:
         state.task = None
+        state.idle.set()
 

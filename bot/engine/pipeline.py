@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
+from bot.engine.prepare import Prepared, TurnInput, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
 from bot.engine.work import EngineWork
@@ -28,6 +29,7 @@ ROUTE_BATCH = 32
 STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
+ROUTE_YIELD_S = 0.5   # the longest a routing batch waits for storing to fall quiet
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 # The database, not one message, is the problem: retrying message by message would only wait
 # out the same timeout again for each.
@@ -117,7 +119,7 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
     factory, ctx = batch[0].factory, batch[0].ctx
     if len(batch) > 1:
         try:
-            with ctx.work.writer_turn(), factory() as session:
+            with ctx.work.writer_turn(store=True), factory() as session:
                 stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
                           for pending in batch]
                 session.commit()
@@ -161,8 +163,11 @@ async def route_waiting(waiting: deque[Routable]) -> None:
     """Route what waits, one batch at a time, so a customer's quick second message is never
     handled before their first, and routing transactions never queue for each other at
     SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
-    one routing transaction in progress (see `writer_turn`), elsewhere not at all."""
+    one routing transaction in progress (see `writer_turn`), elsewhere not at all. Storing
+    goes first for the CPU too: a batch starts once the webhooks waiting have been stored
+    (or after ROUTE_YIELD_S, so routing keeps moving under a sustained flood)."""
     while waiting:
+        await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S)
         factory, ctx, batch = take_batch(waiting)
         try:
             await asyncio.to_thread(route_batch, factory, ctx, batch)
@@ -170,11 +175,12 @@ async def route_waiting(waiting: deque[Routable]) -> None:
             log.exception("could not route messages %s; the retry job will", batch)
 
 
-def take_batch(waiting: deque[Routable]) -> tuple[sessionmaker[Session], EngineContext, list[int]]:
+def take_batch(waiting: deque[Routable]
+               ) -> tuple[sessionmaker[Session], EngineContext, list[Accepted]]:
     """The oldest waiting messages for one database, up to ROUTE_BATCH, one per contact
     (a contact's next message waits for the next batch, which sees this one's changes)."""
     factory, ctx, _ = waiting[0]
-    batch: list[int] = []
+    batch: list[Accepted] = []
     contacts: set[int | None] = set()
     while waiting and len(batch) < ROUTE_BATCH:
         next_factory, next_ctx, accepted = waiting[0]
@@ -182,34 +188,53 @@ def take_batch(waiting: deque[Routable]) -> tuple[sessionmaker[Session], EngineC
                 or accepted.contact_id in contacts):
             break
         waiting.popleft()
-        batch.append(accepted.message_id)
+        batch.append(accepted)
         contacts.add(accepted.contact_id)
     return factory, ctx, batch
 
 
 def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
-                message_ids: list[int]) -> list[RouteResult]:
+                batch: list[Accepted]) -> list[RouteResult]:
     """Route several stored messages in one transaction; if that fails, one by one, so only
     the message that fails is marked `failed` (its own error logged)."""
-    if len(message_ids) > 1:
+    if len(batch) > 1:
         try:
+            message_ids = [accepted.message_id for accepted in batch]
+            prepared = prepare_for(factory, ctx, message_ids, inputs_of(batch))
             with ctx.work.writer_turn(), transaction(factory) as session:
-                return route_messages(session, ctx, message_ids)
+                return route_messages(session, ctx, message_ids, prepared)
         except Exception as exc:
             log.warning("routing %d messages together failed (%s); routing them one by one",
-                        len(message_ids), exc)
+                        len(batch), exc)
     results = []
-    for message_id in message_ids:
+    for accepted in batch:
         try:
-            results.append(process_message(factory, ctx, message_id))
+            results.append(process_message(factory, ctx, accepted.message_id,
+                                           inputs_of([accepted])))
         except Exception:  # logged and marked failed by process_message
             continue
     return results
 
 
+def prepare_for(factory: sessionmaker[Session], ctx: EngineContext, message_ids: list[int],
+                inputs: list[TurnInput] | None) -> Prepared:
+    """The batch's CPU work (language, intent, KB match), before its write transaction: the
+    writer is never held while it runs (a long text must not hold back other stores). The
+    texts come from storing; the retry job's are read back."""
+    if inputs is None:
+        inputs = read_inputs(factory, message_ids)
+    return prepare(ctx.kb_index, ctx.config.bot.default_language, inputs)
+
+
+def inputs_of(batch: list[Accepted]) -> list[TurnInput] | None:
+    """What storing knew of these messages' texts; None when some are not known."""
+    known = [accepted.inputs for accepted in batch if accepted.inputs is not None]
+    return known if len(known) == len(batch) else None
+
+
 def store(factory: sessionmaker[Session], ctx: EngineContext, inbound: InboundMessage,
           on_new: Callable[[Session], object] | None = None) -> Accepted:
-    with ctx.work.writer_turn(), factory() as session:
+    with ctx.work.writer_turn(store=True), factory() as session:
         accepted = accept_inbound(session, ctx.config, inbound, on_new)
     count_stored(inbound, accepted)
     return accepted
@@ -232,15 +257,16 @@ def receive(factory: sessionmaker[Session], ctx: EngineContext,
     accepted = store(factory, ctx, inbound)
     if not accepted.is_new:
         return None
-    return process_message(factory, ctx, accepted.message_id)
+    return process_message(factory, ctx, accepted.message_id, inputs_of([accepted]))
 
 
-def process_message(factory: sessionmaker[Session], ctx: EngineContext,
-                    message_id: int) -> RouteResult:
+def process_message(factory: sessionmaker[Session], ctx: EngineContext, message_id: int,
+                    inputs: list[TurnInput] | None = None) -> RouteResult:
     """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised."""
     try:
+        prepared = prepare_for(factory, ctx, [message_id], inputs)
         with ctx.work.writer_turn(), transaction(factory) as session:
-            return route_message(session, ctx, message_id)
+            return route_message(session, ctx, message_id, prepared)
     except Exception:
         metrics.ROUTING_FAILURES.inc()
         log.exception("routing message %s failed; it stays stored for a retry", message_id)

@@ -13,16 +13,14 @@ from bot.desk import agent_chat, ratings, ticket_flow, tickets
 from bot.engine import answers
 from bot.engine.acknowledgements import is_acknowledgement, says_thanks
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
-from bot.engine.intents import Intent, read_intent
+from bot.engine.intents import Intent
 from bot.engine.mail_turn import handle_mail, read_mail
+from bot.engine.prepare import Prepared, choose_language
 from bot.engine.triage import infer_category
 from bot.engine.turn import EngineContext, Turn
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
-from kb.language import detect_language
-from kb.normalize import normalize_text
 
-SHORT_MESSAGE_WORDS = 3
 UNROUTED = ("received", "failed")
 AGENT_WORKING = ("in_progress", "waiting_customer")
 BATCH_IDS = bindparam("message_ids", expanding=True)
@@ -48,13 +46,14 @@ class RouteResult:
     outcome: str = "customer"   # automated | agent_relayed | agent_flagged for some mail
 
 
-def route_message(session: Session, ctx: EngineContext, message_id: int) -> RouteResult:
+def route_message(session: Session, ctx: EngineContext, message_id: int,
+                  prepared: Prepared | None = None) -> RouteResult:
     """Handle one stored inbound message inside the caller's transaction."""
-    return route_messages(session, ctx, [message_id])[0]
+    return route_messages(session, ctx, [message_id], prepared)[0]
 
 
-def route_messages(session: Session, ctx: EngineContext,
-                   message_ids: Sequence[int]) -> list[RouteResult]:
+def route_messages(session: Session, ctx: EngineContext, message_ids: Sequence[int],
+                   prepared: Prepared | None = None) -> list[RouteResult]:
     """Handle stored inbound messages of different contacts, in order, in one transaction.
 
     The rows every turn starts from (message, contact, conversation) are read for all of them
@@ -62,10 +61,11 @@ def route_messages(session: Session, ctx: EngineContext,
     and kind, not per message). A turn reads only its own contact's rows, so it need not see
     an earlier turn's unflushed changes; when a turn changed another contact's rows (an
     agent's command on a customer's ticket), they are flushed before the next turn reads.
-    Audit and KB feedback rows are written together at the end too.
+    Audit and KB feedback rows are written together at the end too. `prepared` holds CPU
+    work computed ahead, outside the write transaction (see bot.engine.prepare).
     """
     with deferred_rows(session):
-        batch = load_batch(session, ctx, message_ids)
+        batch = load_batch(session, ctx, message_ids, prepared or Prepared())
         turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
     session.flush()   # the replies get their ids here, all in one go
@@ -84,9 +84,11 @@ class BatchRows:
     conversations: dict[ConversationKey, Conversation]
     started: set[int]   # conversations begun by this batch's messages
     ticketless: set[int]   # contacts without any ticket: their turns need not look one up
+    prepared: Prepared   # language, intent and KB match computed ahead
 
 
-def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int]) -> BatchRows:
+def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
+               prepared: Prepared) -> BatchRows:
     """The messages and their contacts, then each sender's current conversation (a new one
     where the last went quiet).
 
@@ -108,7 +110,8 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int])
     conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
     contact_ids = sorted({contact.id for _, contact in senders.values()})
     with_tickets = set(session.scalars(WITH_TICKETS, {"contact_ids": contact_ids}))
-    return BatchRows(senders, conversations, started, set(contact_ids) - with_tickets)
+    return BatchRows(senders, conversations, started, set(contact_ids) - with_tickets,
+                     prepared)
 
 
 def conversation_key(message: Message, contact: Contact) -> ConversationKey:
@@ -127,7 +130,7 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
         with session.no_autoflush:   # the caller's own changes were flushed by load_batch
             turn = start_turn(session, ctx, message_id, batch)
         if turn.message.status in UNROUTED:
-            dispatch(turn, read_intent(turn.text))
+            dispatch(turn, batch.prepared.intent(turn.text))
             if turn.message.status in UNROUTED:   # mail may end as automated or flagged
                 turn.message.status = "processed"
         turns.append(turn)
@@ -165,24 +168,16 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
     conversation.last_inbound_at = message.created_at
     message.conversation_id = conversation.id
     mail = read_mail(session, ctx.config, message) if message.status in UNROUTED else None
-    lang = choose_language(message, contact, ctx.config.bot.default_language)
+    lang = choose_language(batch.prepared, message.text or "", message.language_hint,
+                           contact.language, ctx.config.bot.default_language)
     contact.language = lang
     ticketless = contact.id in batch.ticketless
     batch.ticketless.discard(contact.id)   # this turn may open one
     began = conversation.id in batch.started
     batch.started.discard(conversation.id)   # a second message in it is not the first
     return Turn(session, ctx, message, contact, conversation, lang, now,
-                had_no_tickets=ticketless, began_conversation=began, mail=mail)
-
-
-def choose_language(message: Message, contact: Contact, default: str) -> str:
-    """Detect per message; short replies ("sí", "2") keep the language we already know."""
-    hint = message.language_hint
-    known = contact.language or (hint if hint in ("es", "en") else None)
-    words = normalize_text(message.text or "").split()
-    if len(words) < SHORT_MESSAGE_WORDS and known:
-        return known
-    return detect_language(message.text or "", default=known or default)
+                had_no_tickets=ticketless, began_conversation=began, mail=mail,
+                prepared=batch.prepared)
 
 
 def dispatch(turn: Turn, intent: Intent) -> None:

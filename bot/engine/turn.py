@@ -13,6 +13,7 @@ from bot.config.root import AtiendeConfig
 from bot.desk.deadlines import Desk
 from bot.desk.tickets import record_event
 from bot.engine import outbox
+from bot.engine.prepare import Prepared
 from bot.engine.replies import render
 from bot.engine.work import EngineWork
 from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
@@ -63,6 +64,7 @@ class Turn:
     mail: MailRead | None = None   # how the engine reads it, when it is a mail
     continues: int | None = None   # the ticket its mail thread continues (the engine's finding)
     outcome: str = "customer"      # the engine's word on it, for the channel's answer
+    prepared: Prepared = field(default_factory=Prepared)   # CPU work computed ahead
 
     @property
     def desk(self) -> Desk:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from bot.engine.loop_queue import LoopQueue
+from bot.engine.writer import StoreFirstWriter
 
 Drain = Callable[[deque[Any]], Awaitable[None]]
 
@@ -26,16 +26,17 @@ class EngineWork:
         self.background: set[asyncio.Task[None]] = set()
         self.storing: LoopQueue[Any] = LoopQueue(store_drain, self.background)
         self.routing: LoopQueue[Any] = LoopQueue(route_drain, self.background)
-        self.writer = threading.RLock() if sqlite else None
+        self.writer = StoreFirstWriter() if sqlite else None
 
-    def writer_turn(self) -> AbstractContextManager[object]:
-        """On SQLite, one write transaction of the inbound path at a time in this process.
+    def writer_turn(self, store: bool = False) -> AbstractContextManager[object]:
+        """On SQLite, one write transaction of the inbound path at a time in this process;
+        `store=True` for storing, which goes before any routing waiting (see StoreFirstWriter).
 
         SQLite has one writer; a transaction that finds it busy sleeps in SQLite's busy handler
         (1, 2, 5, 10 … ms) even when the lock is free again a moment later. Waiting on a lock
         here wakes at once. Other databases write concurrently: no turn is taken there.
         """
-        return self.writer if self.writer is not None else nullcontext()
+        return self.writer.turn(store) if self.writer is not None else nullcontext()
 
     async def drain(self) -> None:
         """Wait until this loop's queues are empty, including work that draining hands on

