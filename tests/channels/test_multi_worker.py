@@ -109,9 +109,6 @@ def test_every_due_ticket_is_escalated_and_its_agent_mailed_exactly_once(
     assert (found.notices_doubled, found.notices_missing) == (0, 0), found.examples
 
 
-@pytest.mark.xfail(reason="send-once is per process on this branch: a SIGKILL between "
-                          "Twilio's 201 and the commit re-sends that row (issue 14 class 3, "
-                          "the outbox branch's durable claim)", strict=False)
 def test_no_reply_is_sent_twice_across_the_kill(
         kill_run: tuple[Load, Findings, WorkerPool]) -> None:
     _, found, _ = kill_run
