@@ -419,7 +419,9 @@ def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: Fix
 
     def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
         if (sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split())
-                and "FOR UPDATE" not in sql):   # PostgreSQL locks the rows first
+                # PostgreSQL locks the rows first and, as several workers may share it,
+                # looks for the customer's earlier messages not routed yet (earlier_first)
+                and "FOR UPDATE" not in sql and "earlier_first" not in sql):
             reads.append(sql)
 
     sender = "whatsapp:+573005550077"
@@ -442,3 +444,30 @@ def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: Fix
     assert second[0].ticket_number != first[0].ticket_number   # another topic: a new ticket
     later = notices[numbers[second[0].ticket_number]]
     assert f"> {PROBLEM}" in later and f"> {second_text}" in later
+
+
+def test_a_customers_earlier_message_left_by_another_worker_is_routed_first(
+        runtime: Runtime, clock: FixedClock, db_url: str) -> None:
+    """Several workers share PostgreSQL: message 1 was stored by another worker that has not
+    routed it yet; routing message 2 here handles message 1 first, then 2; routing 1 later
+    (the other worker catching up) changes nothing."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one process: its routing queue keeps a customer's order")
+    sender = "whatsapp:+573005550099"
+    first, second = stored(runtime, clock, [(1, PROBLEM), (2, KB_QUESTION)], sender)
+    route_stored(runtime.factory, runtime.ctx, [second])
+    with runtime.factory() as session:
+        statuses = dict(session.execute(select(Message.id, Message.status).where(
+            Message.id.in_([first.message_id, second.message_id]))).all())
+    assert statuses == {first.message_id: "processed", second.message_id: "processed"}
+    to_first, to_second = (replies_to(runtime, accepted.message_id)
+                           for accepted in (first, second))
+    assert to_first and to_second
+    with runtime.factory() as session:
+        first_ids = session.scalars(select(OutboxItem.id).where(
+            OutboxItem.in_reply_to == first.message_id)).all()
+        second_ids = session.scalars(select(OutboxItem.id).where(
+            OutboxItem.in_reply_to == second.message_id)).all()
+    assert max(first_ids) < min(second_ids)   # answered in the order the customer wrote
+    route_stored(runtime.factory, runtime.ctx, [first])
+    assert replies_to(runtime, first.message_id) == to_first   # not handled twice

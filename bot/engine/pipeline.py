@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
+from bot.engine.earlier_first import earlier_unrouted
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
 from bot.engine.prepare import Prepared, TurnInput, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
@@ -196,7 +197,10 @@ def take_batch(waiting: deque[Routable]
 def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
                 batch: list[Accepted]) -> list[RouteResult]:
     """Route several stored messages in one transaction; if that fails, one by one, so only
-    the message that fails is marked `failed` (its own error logged)."""
+    the message that fails is marked `failed` (its own error logged). With several workers,
+    the customers' earlier messages stored by another worker and not routed yet go first."""
+    if ctx.work.writer is None:   # a database several workers share
+        route_earlier_first(factory, ctx, batch)
     if len(batch) > 1:
         try:
             message_ids = [accepted.message_id for accepted in batch]
@@ -214,6 +218,15 @@ def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
         except Exception:  # logged and marked failed by process_message
             continue
     return results
+
+
+def route_earlier_first(factory: sessionmaker[Session], ctx: EngineContext,
+                        batch: list[Accepted]) -> None:
+    for message_id in earlier_unrouted(factory, batch):
+        try:
+            process_message(factory, ctx, message_id)
+        except Exception:  # logged and marked failed by process_message
+            continue
 
 
 def prepare_for(factory: sessionmaker[Session], ctx: EngineContext, message_ids: list[int],

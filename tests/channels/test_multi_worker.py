@@ -115,9 +115,6 @@ def test_no_reply_is_sent_twice_across_the_kill(
     assert found.replies_doubled == 0, found.examples
 
 
-@pytest.mark.xfail(reason="per-conversation order holds within one worker only: a worker "
-                          "may handle a customer's later message, or send its reply, "
-                          "before another worker is done with the earlier one", strict=False)
 def test_each_conversation_is_handled_and_answered_in_order(
         kill_run: tuple[Load, Findings, WorkerPool]) -> None:
     _, found, _ = kill_run
