@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "use-multilingual-v3"
 DIMENSIONS = 512
 MAX_CHARS = 1000  # a longer text is cut: the cost of one encode stays bounded
+MEMO_SIZE = 256   # recent texts' vectors: triage and the KB matcher encode a message once
 _LOCK = threading.Lock()
 _LOADED: dict[str, Encoder | None] = {}
 
@@ -26,16 +28,30 @@ class Encoder:
     def __init__(self, model: Any) -> None:
         self._model = model
         self._lock = threading.Lock()
+        self._memo: OrderedDict[str, numpy.ndarray] = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> numpy.ndarray:
-        """An (n, d) float32 array, one L2-normalised row per text."""
+        """An (n, d) float32 array, one L2-normalised row per text; a text encoded lately
+        (the same message read by triage, then by the KB matcher) is not encoded again."""
         if not texts:
             return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
         batch = [text[:MAX_CHARS] or " " for text in texts]
         with self._lock:
-            vectors = numpy.asarray(self._model.encode(batch), dtype=numpy.float32)
-        norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / numpy.maximum(norms, 1e-12)
+            missing = [text for text in dict.fromkeys(batch) if text not in self._memo]
+            if missing:
+                vectors = numpy.asarray(self._model.encode(missing), dtype=numpy.float32)
+                norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
+                self._remember(missing, vectors / numpy.maximum(norms, 1e-12))
+            rows = [self._memo[text] for text in batch]
+            for text in batch:
+                self._memo.move_to_end(text)
+        return numpy.stack(rows)
+
+    def _remember(self, texts: list[str], vectors: numpy.ndarray) -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self._memo[text] = vector
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
 
 
 def _import_model() -> Any:

@@ -34,6 +34,7 @@ from bot.config.hours import (
     BusinessHoursConfig,
 )
 from bot.config.section import Section
+from bot.config.triage import TriageConfig
 from bot.errors import ConfigError
 
 ENV_PREFIX = "ATIENDE__"
@@ -82,6 +83,7 @@ class AtiendeConfig(Section):
     ratings: RatingsConfig = RatingsConfig()
     inbox: InboxConfig = InboxConfig()
     notices: NoticesConfig = NoticesConfig()
+    triage: TriageConfig = TriageConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 
