@@ -16,6 +16,7 @@ MODEL_NAME = "use-multilingual-v3"
 DIMENSIONS = 512
 MAX_CHARS = 1000  # a longer text is cut: the cost of one encode stays bounded
 MEMO_SIZE = 256   # recent texts' vectors: triage and the KB matcher encode a message once
+MEMO_BATCH = 16   # batches with more new texts than this (a KB being indexed) are not kept
 _LOCK = threading.Lock()
 _LOADED: dict[str, Encoder | None] = {}
 
@@ -37,19 +38,20 @@ class Encoder:
             return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
         batch = [text[:MAX_CHARS] or " " for text in texts]
         with self._lock:
-            missing = [text for text in dict.fromkeys(batch) if text not in self._memo]
+            found = {text: self._memo[text] for text in batch if text in self._memo}
+            missing = [text for text in dict.fromkeys(batch) if text not in found]
             if missing:
                 vectors = numpy.asarray(self._model.encode(missing), dtype=numpy.float32)
                 norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
-                self._remember(missing, vectors / numpy.maximum(norms, 1e-12))
-            rows = [self._memo[text] for text in batch]
-            for text in batch:
-                self._memo.move_to_end(text)
-        return numpy.stack(rows)
+                found.update(zip(missing, vectors / numpy.maximum(norms, 1e-12), strict=True))
+            if len(missing) <= MEMO_BATCH:   # one message's texts, not a whole KB
+                self._remember(batch, found)
+        return numpy.stack([found[text] for text in batch])
 
-    def _remember(self, texts: list[str], vectors: numpy.ndarray) -> None:
-        for text, vector in zip(texts, vectors, strict=True):
-            self._memo[text] = vector
+    def _remember(self, texts: list[str], found: dict[str, numpy.ndarray]) -> None:
+        for text in texts:
+            self._memo[text] = found[text]
+            self._memo.move_to_end(text)
         while len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)
 

@@ -21,6 +21,9 @@ NO_SALES = (
     "no podemos facturar", "no podemos despachar", "no podemos entregar", "no podemos atender",
     "all payments", "every payment", "no payment goes", "no payments", "every card",
     "all cards", "can t process", "cannot process", "no orders can", "can t ship", "cannot ship",
+    "no deja vender", "no nos deja vender", "no deja cobrar", "no nos deja cobrar",
+    "no deja facturar", "caja bloqueada", "won t let us sell", "doesn t let us sell",
+    "checkout is blocked", "checkout blocked", "till is blocked",
 )
 DOWN = (
     "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
@@ -32,12 +35,17 @@ DOWN = (
     "no podemos entrar", "no puede entrar", "no pueden entrar", "no pueden ingresar",
     "can t log in", "cannot log in", "can t access", "cannot access", "locked out",
 )
+OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
+          "outage", "not loading", "won t load", "won t open", "fuera de servicio",
+          "no responde", "not responding", "no levanta", "unreachable")
 EVERYONE = (
-    "nadie", "ningun", "ninguna", "ninguno", "todos", "todas", "se cayo todo", "toda la",
-    "en todas", "nobody", "no one", "none of us", "everyone", "everything", "all of",
-    "all our", "all the", "whole", "entire", "every", "cada venta", "todo el sistema",
-    "ni la app ni", "completamente", "por completo", "totalmente", "completely", "totally",
-    "at all", "para nada", "ni uno",
+    "nadie", "ningun", "ninguna", "ninguno", "todos los usuarios", "todos los clientes",
+    "todos los socios", "todos los papas", "todos nuestros", "todas las sucursales",
+    "todas las sedes", "todos los locales", "en todas", "se cayo todo", "todo el sistema",
+    "toda la", "ni la app ni", "completamente", "por completo", "totalmente", "nobody",
+    "no one", "none of us", "everyone", "everybody", "everything", "all users",
+    "all our", "all of our", "all of us", "all branches", "all locations", "whole", "entire",
+    "completely", "totally", "cada venta", "every sale", "every order", "every customer",
 )
 DATA_LOST = (
     "desaparecieron", "desaparecio", "se borraron", "se borro", "borraron", "perdimos",
@@ -73,6 +81,14 @@ HARM = ("borraron", "borro", "deleted", "moved", "transfirio", "transferred", "r
         "stole", "issued", "emitio", "datos de otros", "exposed", "expuest*", "mostrando",
         "showing")
 CRITICAL_DAY = ("hoy vence", "ultimo dia", "vence hoy", "due today", "last day", "hoy es el")
+# Wrong or double charges, charges after cancelling, refunds: billing at medium at least.
+CHARGE_PROBLEM = (
+    "dos veces", "doble", "duplicad*", "twice", "double", "reembols*", "devolucion",
+    "devuelvan", "devolver el dinero", "refund*", "no reconozco", "don t recognize",
+    "don t recognise", "de mas", "overcharg*", "wrong amount", "monto incorrecto",
+    "despues de cancelar", "after we cancelled", "after cancelling", "after canceling",
+    "siguen cobrando", "still charging", "seguimos pagando", "still being charged",
+)
 WORK_STOPPED = (
     "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
     "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
@@ -94,6 +110,8 @@ class Signs:
     harm: bool
     work_stopped: bool
     critical_day: bool
+    charge_problem: bool = False
+    outage: bool = False
 
     @property
     def stopped(self) -> bool:
@@ -104,7 +122,7 @@ class Signs:
     @property
     def maybe_stopped(self) -> bool:
         """Could be one: worth the yes/no question before guessing lower."""
-        return (self.down or self.data_lost or self.critical_day
+        return (self.outage or self.data_lost or self.critical_day
                 or (self.everyone and self.work_stopped))
 
 
@@ -118,7 +136,7 @@ def read(text: str) -> Signs:
         return count_hits(norm, words) > 0
     return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
                  has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
-                 has(CRITICAL_DAY))
+                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -153,4 +171,6 @@ def adjust_priority(category: str, priority: str, signs: Signs) -> str:
         return priority
     if category in ("billing", "account") and signs.no_sales:
         return "critical"
+    if category == "billing" and signs.charge_problem and priority == "low":
+        return "medium"
     return priority

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy
+from threadpoolctl import threadpool_limits
 
 from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS, category_hits, impact_hits
 
@@ -87,10 +88,12 @@ def fit(x: numpy.ndarray, labels: Sequence[str], classes: Sequence[str],
     sw = (numpy.ones(n, numpy.float32) if sample_weight is None
           else sample_weight.astype(numpy.float32))[:, None] / max(n, 1)
     model = Softmax(tuple(classes), w, b)
-    for _ in range(STEPS):
-        error = (model.probabilities(x) - y) * sw
-        w -= RATE * (x.T @ error + L2 * w)
-        b -= RATE * error.sum(axis=0)
+    xt = numpy.ascontiguousarray(x.T)
+    with threadpool_limits(limits=1):   # tiny products: BLAS threads only contend on a busy box
+        for _ in range(STEPS):
+            error = (model.probabilities(x) - y) * sw
+            w -= RATE * (xt @ error + L2 * w)
+            b -= RATE * error.sum(axis=0)
     return model
 
 

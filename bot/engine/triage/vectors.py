@@ -14,6 +14,7 @@ import numpy
 from kb.encoder import DIMENSIONS, Encoder, load_encoder
 
 log = logging.getLogger(__name__)
+_SHARED: dict[str, numpy.ndarray] = {}   # every text encoded in this process (configs share)
 
 
 def text_key(model: str, text: str) -> str:
@@ -26,7 +27,7 @@ class CachedEncoder:
     def __init__(self, encoder: Encoder, path: Path | None) -> None:
         self.encoder = encoder
         self.path = path
-        self.known = self._read()
+        self.known = {**_SHARED, **self._read()}
         self.dirty = False
 
     def _read(self) -> dict[str, numpy.ndarray]:
@@ -48,6 +49,7 @@ class CachedEncoder:
             encoded = self.encoder.encode(missing)
             self.known.update((text_key(self.encoder.name, t), v)
                               for t, v in zip(missing, encoded, strict=True))
+            _SHARED.update(self.known)
             self.dirty = True
         if not keys:
             return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
