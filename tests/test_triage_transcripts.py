@@ -14,7 +14,7 @@ from bot.cli.triage import triage as triage_cli
 from bot.desk import tickets
 from bot.desk.triage_learning import decide, listed
 from bot.engine.triage import triager_for
-from bot.store.models import Ticket, TriageExample
+from bot.store.models import KbFeedback, OutboxItem, Ticket, TriageExample
 from tests.transcript import actions, count, reply_text, ticket
 
 OUTAGE = {
@@ -150,3 +150,23 @@ def test_a_customer_answer_or_a_bot_change_is_no_correction(chat: ChatSession,
     chat.send("sí")
     with runtime.factory() as session:
         assert listed(session) == []
+
+
+@pytest.mark.parametrize(("lang", "acks"), [("es", ["👍", "ok", "listo, gracias!"]),
+                                            ("en", ["ok 👍", "thank you", "got it"])])
+def test_a_bare_acknowledgement_is_not_appended_mailed_or_unanswered(
+        chat: ChatSession, runtime: Runtime, lang: str, acks: list[str]) -> None:
+    first_ticket(chat, runtime, DOUBLE_CHARGE[lang])
+    mails = count(runtime, OutboxItem)
+    for ack in acks:
+        result = chat.send(ack)
+        assert "customer_message" not in actions(runtime, 1)
+    with runtime.factory() as session:   # no mail to the agents (a "thanks" reply at most)
+        added = session.scalars(select(OutboxItem).order_by(OutboxItem.id).offset(mails)).all()
+        assert [item.channel for item in added if item.channel == "email"] == []
+    with runtime.factory() as session:
+        unanswered = session.scalars(select(KbFeedback).where(
+            KbFeedback.article_id.is_(None))).all()
+        assert [row.question for row in unanswered if row.question in acks] == []
+    assert all("#1" not in reply["text"] for reply in result["replies"])
+

@@ -15,6 +15,7 @@ from bot.engine.conversations import ConversationKey, current_conversation, curr
 from bot.engine.intents import Intent, read_intent
 from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.triage import problem_reports, triager_for
+from bot.engine.triage.words import is_acknowledgement
 from bot.engine.turn import EngineContext, Turn
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
@@ -191,6 +192,9 @@ def dispatch(turn: Turn, intent: Intent) -> None:
     if handler is not None and handler(turn, intent):
         return
     if handle_intent(turn, intent):
+        return
+    if is_acknowledgement(turn.text):   # "ok", "👍": stored, nothing for a person to read
+        turn.decide("acknowledgement")
         return
     # Nothing pending can change this answer (handlers that returned False only reset the
     # conversation's state), so it need not flush: the turn's updates then go out together.

@@ -8,6 +8,7 @@ A category word is a strong signal for the classifier, not a verdict on its own.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 from kb.normalize import normalize_text
@@ -146,6 +147,27 @@ IMPACT_WORDS: dict[str, tuple[str, ...]] = {
         "looking for", "pls", "please",
     ),
 }
+
+
+# A bare acknowledgement adds nothing to a ticket (issue 15 A): not appended, not mailed to
+# agents, not counted as an unanswered question. Every word of it must be one of these.
+ACKNOWLEDGEMENT_WORDS = frozenset((
+    "ok", "okay", "oki", "okis", "okey", "k", "dale", "listo", "perfecto", "perfect", "genial",
+    "bueno", "vale", "entendido", "excelente", "gracias", "muchas", "mil", "thanks", "thank",
+    "you", "thx", "ty", "great", "cool", "noted", "alright", "got", "it", "de", "acuerdo",
+))
+MAX_ACK_WORDS = 3
+MAX_EMOJI_CHARS = 8
+
+
+def is_acknowledgement(text: str) -> bool:
+    """"ok", "👍", "gracias", "listo, gracias": nothing for a person to read."""
+    words = normalize_text(text).split()
+    if not words:   # emojis only ("👍", "🙏🙏"), not a bare "?"
+        stripped = "".join(text.split())
+        return 0 < len(stripped) <= MAX_EMOJI_CHARS and any(
+            unicodedata.category(ch) == "So" for ch in stripped)
+    return len(words) <= MAX_ACK_WORDS and all(w in ACKNOWLEDGEMENT_WORDS for w in words)
 
 
 @cache
