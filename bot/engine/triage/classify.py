@@ -13,7 +13,6 @@ import numpy
 
 from bot.engine.triage import impact
 from bot.engine.triage.model import (
-    ALLOWED,
     CATEGORIES,
     PRIORITIES,
     Example,
@@ -126,7 +125,7 @@ class Triager:
             priority = (verdict.fallback_priority if category != verdict.category
                         else verdict.priority)
             return replace(verdict, category=category, priority=priority, ask_impact=False)
-        return replace(verdict, ask_impact=False)
+        return replace(verdict, priority=at_least(verdict.priority, "high"), ask_impact=False)
 
 
 def config_examples(config: AtiendeConfig, learned: Sequence[Example] = ()) -> list[Example]:
@@ -150,13 +149,6 @@ def read_examples(path: Path) -> list[Example]:
 
 def at_least(priority: str, floor: str) -> str:
     return priority if RANK[priority] >= RANK[floor] else floor
-
-
-def allowed_priority(category: str, priority: str) -> str:
-    allowed = ALLOWED[category]
-    if priority in allowed:
-        return priority
-    return min(allowed, key=lambda p: abs(RANK[p] - RANK[priority]))
 
 
 _LOCK = threading.Lock()
