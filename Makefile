@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/inbox_list.py
 	$(BIN)/python bench/widget_roundtrip.py
+	$(BIN)/python bench/triage_quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .import_linter_cache atiende.db atiende.db-wal atiende.db-shm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "use-multilingual-v3"
 DIMENSIONS = 512
 MAX_CHARS = 1000  # a longer text is cut: the cost of one encode stays bounded
+MEMO_SIZE = 256   # recent texts' vectors: triage and the KB matcher encode a message once
+MEMO_BATCH = 16   # batches with more new texts than this (a KB being indexed) are not kept
 _LOCK = threading.Lock()
 _LOADED: dict[str, Encoder | None] = {}
 
@@ -27,6 +30,7 @@ class Encoder:
     def __init__(self, model: Any) -> None:
         self._model = model
         self._lock = threading.Lock()
+        self._memo: OrderedDict[str, numpy.ndarray] = OrderedDict()
         self._ahead = threading.local()   # rows encoded ahead, for this thread's block
 
     @contextmanager
@@ -41,7 +45,8 @@ class Encoder:
             self._ahead.rows = {}
 
     def encode(self, texts: Sequence[str]) -> numpy.ndarray:
-        """An (n, d) float32 array, one L2-normalised row per text."""
+        """An (n, d) float32 array, one L2-normalised row per text; a text encoded lately
+        (the same message read by triage, then by the KB matcher) is not encoded again."""
         if not texts:
             return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
         batch = [text[:MAX_CHARS] or " " for text in texts]
@@ -49,9 +54,22 @@ class Encoder:
         if ahead and all(text in ahead for text in batch):
             return numpy.stack([ahead[text] for text in batch])
         with self._lock:
-            vectors = numpy.asarray(self._model.encode(batch), dtype=numpy.float32)
-        norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / numpy.maximum(norms, 1e-12)
+            found = {text: self._memo[text] for text in batch if text in self._memo}
+            missing = [text for text in dict.fromkeys(batch) if text not in found]
+            if missing:
+                vectors = numpy.asarray(self._model.encode(missing), dtype=numpy.float32)
+                norms = numpy.linalg.norm(vectors, axis=1, keepdims=True)
+                found.update(zip(missing, vectors / numpy.maximum(norms, 1e-12), strict=True))
+            if len(missing) <= MEMO_BATCH:   # one message's texts, not a whole KB
+                self._remember(batch, found)
+        return numpy.stack([found[text] for text in batch])
+
+    def _remember(self, texts: list[str], found: dict[str, numpy.ndarray]) -> None:
+        for text in texts:
+            self._memo[text] = found[text]
+            self._memo.move_to_end(text)
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
 
 
 def _import_model() -> Any:

@@ -16,6 +16,7 @@ from bot.cli.quarantine import quarantine
 from bot.cli.report import report
 from bot.cli.telegram import telegram
 from bot.cli.tickets import contacts, tickets
+from bot.cli.triage import triage
 
 
 @click.group()
@@ -31,3 +32,4 @@ kb.add_command(learned)
 for command in (db, kb, chat, serve, hours, sla, tickets, contacts, telegram, report,
                 quarantine, outbox, agents):
     main.add_command(command)
+main.add_command(triage)   # issue 20: triage learned

@@ -36,6 +36,7 @@ from bot.config.hours import (
     BusinessHoursConfig,
 )
 from bot.config.section import Section
+from bot.config.triage import TriageConfig
 from bot.errors import ConfigError
 
 ENV_PREFIX = "ATIENDE__"
@@ -99,6 +100,7 @@ class AtiendeConfig(Section):
     branding: BrandingConfig = BrandingConfig()   # the help center's logo and colour
     customer_web: CustomerWebConfig = CustomerWebConfig()
     outbox: OutboxConfig = OutboxConfig()
+    triage: TriageConfig = TriageConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time
 

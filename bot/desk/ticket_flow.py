@@ -14,12 +14,14 @@ from bot.engine.replies import (
     LEVEL_NAMES,
     PRIORITY_NAMES,
     STATUS_NAMES,
+    YES_NO_BUTTONS,
     name_of,
     numbered,
     render,
 )
 from bot.engine.reply_times import render_week, render_when
-from bot.engine.triage import infer_category, infer_priority
+from bot.engine.triage import explicit_category, triager_for
+from bot.engine.triage.classify import Verdict, at_least
 from bot.engine.turn import Turn
 from bot.store.models import CATEGORIES, Ticket
 from kb.normalize import normalize_text
@@ -54,7 +56,7 @@ def open_or_append(turn: Turn, text: str) -> None:
 
 def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
     """open_or_append when the caller has just looked up the open ticket (`current`)."""
-    category = infer_category(text)
+    category = explicit_category(text)
     continues_thread = current is not None and current.number == turn.thread_ticket
     if current is not None and (continues_thread or category is None
                                 or current.category in (None, category)):
@@ -65,7 +67,12 @@ def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
         turn.say("ask_description")
         turn.decide("asked_description")
         return
-    create(turn, text, category)
+    create(turn, text)
+
+
+def triage(turn: Turn, text: str) -> Verdict:
+    """Category and priority of `text` (every ticket gets a best guess)."""
+    return triager_for(turn.session, turn.ctx.config).classify(text)
 
 
 def without_agent_request(text: str) -> str:
@@ -75,16 +82,19 @@ def without_agent_request(text: str) -> str:
     return norm.strip()
 
 
-def create(turn: Turn, text: str, category: str | None) -> Ticket | None:
+def create(turn: Turn, text: str) -> Ticket | None:
+    verdict = triage(turn, text)
+    category = verdict.category
     if vip_only.is_vip_only(turn, category):
-        assert category is not None
         vip_only.decline(turn, category)
         reset_state(turn.conversation, turn.now)
         return None
+    ask = verdict.ask_impact and turn.ctx.config.triage.ask_impact
+    priority = at_least(verdict.priority, "high") if ask else verdict.priority
     ticket = tickets.create_ticket(
         turn.session, turn.desk, contact=turn.contact, channel=turn.conversation.channel,
         conversation_id=turn.conversation.id, text=text, category=category,
-        priority=infer_priority(text, category), language=turn.lang, actor=turn.actor,
+        priority=priority, language=turn.lang, actor=turn.actor,
         now=turn.now, subject=turn.subject)
     turn.ticket = ticket
     turn.message.ticket_id = ticket.id
@@ -98,11 +108,48 @@ def create(turn: Turn, text: str, category: str | None) -> Ticket | None:
              category=name_of(CATEGORY_NAMES, category, turn.lang) if category else "—",
              priority=name_of(PRIORITY_NAMES, ticket.priority, turn.lang),
              promise=promise(turn, ticket))
-    if category is None:
-        ask_category(turn, ticket)
+    if ask:
+        ask_impact(turn, ticket, verdict)
     else:
         reset_state(turn.conversation, turn.now)
     return ticket
+
+
+def ask_impact(turn: Turn, ticket: Ticket, verdict: Verdict) -> None:
+    """Unsure whether it is an emergency: one yes/no question instead of guessing low."""
+    turn.say("ask_impact", buttons=YES_NO_BUTTONS[turn.lang], number=ticket.number)
+    set_state(turn.conversation, "awaiting_impact", turn.now, ticket_id=ticket.id,
+              priority=verdict.priority)
+    turn.decide("triage_asked_impact", ticket=ticket, detail=f"p_emergency={verdict.emergency:.2f}")
+
+
+def take_impact(turn: Turn, intent: Intent) -> bool:
+    """The yes/no answer: it joins the ticket (it adds to the first message); yes makes the
+    ticket an emergency (a billing lock stays billing) at critical priority, no returns it to
+    the priority triage gave before asking."""
+    context = turn.conversation.context
+    ticket = tickets.find_ticket(turn.session, context.get("ticket_id"))
+    reset_state(turn.conversation, turn.now)
+    if ticket is None or intent.name not in ("yes", "no"):
+        return False
+    turn.ticket = ticket
+    tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
+    if intent.name == "yes":
+        if ticket.category != "billing":
+            tickets.set_category(turn.session, turn.desk, ticket, "emergency", turn.actor,
+                                 turn.now)
+        tickets.set_priority(turn.session, turn.desk, ticket, "critical", turn.actor, turn.now,
+                             reason="customer: operation or sales stopped")
+        if oncall.is_vip_emergency(ticket, ticket.description, turn.ctx.config):
+            oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
+        turn.say("impact_raised", number=ticket.number, promise=promise(turn, ticket))
+    else:
+        tickets.set_priority(turn.session, turn.desk, ticket,
+                             context.get("priority") or ticket.priority, turn.actor, turn.now,
+                             reason="customer: operation not stopped")
+        turn.say("ticket_updated", number=ticket.number)
+    turn.decide("triage_impact_answered", ticket=ticket, detail=intent.name)
+    return True
 
 
 def ask_category(turn: Turn, ticket: Ticket) -> None:
@@ -145,7 +192,7 @@ def take_description(turn: Turn, intent: Intent) -> bool:
         reset_state(turn.conversation, turn.now)
         return False
     text = turn.text if not request else f"{turn.text}\n\n({request})"
-    create(turn, text, infer_category(turn.text))
+    create(turn, text)   # triaged on both: the answer adds to what was asked first
     return True
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, bindparam, case, select
 from sqlalchemy.orm import Session
 
-from bot.desk import notify
+from bot.desk import notify, triage_learning
 from bot.desk.deadlines import Desk
 from bot.engine.triage import subject_from
 from bot.store.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
@@ -111,6 +111,7 @@ def set_priority(session: Session, desk: Desk, ticket: Ticket, priority: str, ac
     ticket.updated_at = now
     record_event(session, ticket=ticket, actor=actor, action="priority_changed", at=now,
                  before=before, after=priority, detail=reason)
+    triage_learning.note_correction(session, ticket, actor, now)
     desk.refresh(ticket)
 
 
@@ -121,6 +122,7 @@ def set_category(session: Session, desk: Desk, ticket: Ticket, category: str, ac
     ticket.updated_at = now
     record_event(session, ticket=ticket, actor=actor, action="category_changed", at=now,
                  before=before, after=category)
+    triage_learning.note_correction(session, ticket, actor, now)
     desk.refresh(ticket)
 
 

@@ -38,6 +38,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "To route ticket #{number} to the right team, what is it about? Reply with the "
               "number:\n{options}",
     },
+    "ask_impact": {
+        "es": "Una pregunta para darle a tu ticket #{number} la prioridad correcta: ¿Está "
+              "detenida tu operación o tus ventas? (sí/no)",
+        "en": "One question to give ticket #{number} the right priority: Is your operation or "
+              "are your sales stopped? (yes/no)",
+    },
+    "impact_raised": {
+        "es": "Entendido: marqué tu ticket #{number} como urgente (prioridad crítica). {promise}",
+        "en": "Understood: ticket #{number} is now marked urgent (critical priority). {promise}",
+    },
     "ticket_created": {
         "es": "Creé tu ticket #{number} (categoría: {category}, prioridad: {priority}). {promise}",
         "en": "I opened ticket #{number} for you (category: {category}, priority: {priority}). "

@@ -16,7 +16,7 @@ from bot.engine.conversations import ConversationKey, current_conversation, curr
 from bot.engine.intents import Intent
 from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
-from bot.engine.triage import infer_category
+from bot.engine.triage import problem_reports, triager_for
 from bot.engine.turn import EngineContext, Turn
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
@@ -203,8 +203,12 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         turn.decide("thread_continued", ticket=open_ticket)
         ticket_flow.append(turn, open_ticket)
         return
-    if is_emergency(turn.text):
+    if is_emergency(turn):
         turn.decide("emergency_detected")
+        ticket_flow.append_or_open(turn, turn.text, open_ticket)
+        return
+    if open_ticket is None and problem_reports.is_problem_report(turn.text):
+        turn.decide("problem_report")   # a customer's own problem is no FAQ question
         ticket_flow.append_or_open(turn, turn.text, open_ticket)
         return
     if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
@@ -220,9 +224,9 @@ def stays_on_ticket(turn: Turn, ticket: Ticket) -> bool:
     return ticket.number == turn.thread_ticket or ticket.status in AGENT_WORKING
 
 
-def is_emergency(text: str) -> bool:
-    """Outages and "we cannot sell" go straight to a person, never to an article."""
-    return infer_category(text) == "emergency"
+def is_emergency(turn: Turn) -> bool:
+    """Outages, intrusions and "we cannot sell" go straight to a person, never to an article."""
+    return triager_for(turn.session, turn.ctx.config).classify(turn.text).category == "emergency"
 
 
 def handle_intent(turn: Turn, intent: Intent) -> bool:
@@ -274,6 +278,7 @@ STATE_HANDLERS: dict[str, Callable[[Turn, Intent], bool]] = {
     "awaiting_choice": on_choice,
     "awaiting_description": ticket_flow.take_description,
     "awaiting_category": ticket_flow.take_category,
+    "awaiting_impact": ticket_flow.take_impact,
     "awaiting_rating": ratings.on_rating,
     "awaiting_rating_comment": ratings.on_comment,
     "idle": ratings.on_idle,  # a late rating, or a change within ratings.change_days

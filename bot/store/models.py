@@ -263,6 +263,23 @@ class KbProposal(Base):
     decided_at: Mapped[datetime | None]
 
 
+class TriageExample(Base):
+    """A ticket's first message with the category and priority an agent corrected it to:
+    a training example for triage once approved (`atiende triage learned`)."""
+
+    __tablename__ = "triage_examples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(30))
+    priority: Mapped[str] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"),
+                                                  index=True)
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
 class Rating(Base):
     """One satisfaction rating per resolution of a ticket: asked, then scored and commented."""
 

@@ -1,0 +1,163 @@
+"""Benchmark: ticket triage (category and priority) on the shared triage-eval set, in process.
+
+Prints, for the dev and the test split: category, priority and both right, emergency recall and
+precision, tickets left without a category, how many got the yes/no impact question, a
+by-category table, and the time triage takes per message (p50/p95, encoder included, the
+message's vector not yet cached). Encodings of the eval texts are cached under .cache/ (git
+ignored), so a rerun costs seconds. When the bot asks its one yes/no question, the customer
+answers as in the shared scorer: "no sé, por favor revisen" / "not sure, please check".
+
+Tune on dev only; report test. The end-to-end scorer (`../shared/triage-eval/score.py`) runs
+the whole bot (KB, follow-ups) and takes minutes; this bench measures the triage itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "triage-eval" / "messages.jsonl"
+DEV_SHARE = 0.4
+CATEGORIES = ("technical", "functional", "billing", "account", "training", "customization",
+              "emergency", "suggestion")
+NEUTRAL = {"es": "no sé, por favor revisen", "en": "not sure, please check"}
+
+CACHE = REPO / ".cache" / "triage-eval-vectors.npz"
+
+
+def load(path: Path) -> dict[str, list[dict[str, Any]]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    cut = round(len(rows) * DEV_SHARE)
+    return {"dev": rows[:cut], "test": rows[cut:], "all": rows}
+
+
+def triager() -> Callable[[str, str], tuple[str | None, str, bool]]:
+    """(text, lang) → (category, priority, asked the yes/no question) with the checkout's triage."""
+    try:
+        from bot.engine.triage.classify import Triager
+    except ImportError:   # the keyword triage of main, before issue 20
+        from bot.engine import triage
+
+        def legacy(text: str, lang: str) -> tuple[str | None, str, bool]:
+            category = triage.infer_category(text)
+            return category, triage.infer_priority(text, category), False
+        return legacy
+    from bot.config.root import load_config
+    from bot.engine.triage.classify import config_examples
+    from bot.engine.triage.vectors import cached_encoder
+    config = load_config(REPO / "config.yaml")
+    engine = Triager(config_examples(config), cached_encoder(CACHE))
+
+    def current(text: str, lang: str) -> tuple[str | None, str, bool]:
+        found = engine.classify(text)
+        if found.ask_impact:   # the customer answers the yes/no question neutrally
+            found = engine.after_answer(found, None)
+            return found.category, found.priority, True
+        return found.category, found.priority, False
+    return current
+
+
+def warm_cache(rows: list[dict[str, Any]]) -> None:
+    """Encode every eval text once through the on-disk cache (the machine is shared)."""
+    try:
+        from bot.engine.triage.classify import core_text
+        from bot.engine.triage.vectors import cached_encoder
+    except ImportError:
+        return
+    encoder = cached_encoder(CACHE)
+    if encoder is not None:
+        encoder.encode_many([core_text(row["q"]) for row in rows])
+        encoder.save()
+
+
+def run(rows: list[dict[str, Any]],
+        triage: Callable) -> tuple[list[dict[str, Any]], list[tuple[float, float]]]:
+    results, times = [], []
+    for row in rows:
+        start, cpu = time.perf_counter(), time.thread_time()
+        category, priority, asked = triage(row["q"], row["lang"])
+        times.append((time.perf_counter() - start, time.thread_time() - cpu))
+        results.append({**row, "got_category": category, "got_priority": priority,
+                        "asked": asked})
+    return results, times
+
+
+def pct(num: int, den: int) -> str:
+    return f"{100.0 * num / den:5.1f}%" if den else "    —"
+
+
+def percentiles(values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    return f"p50 {statistics.median(ms):.2f} ms  p95 {p95:.2f} ms"
+
+
+def report(split: str, results: list[dict[str, Any]], times: list[tuple[float, float]]) -> None:
+    n = len(results)
+    cat = sum(r["got_category"] == r["category"] for r in results)
+    pri = sum(r["got_priority"] == r["priority"] for r in results)
+    both = sum(r["got_category"] == r["category"] and r["got_priority"] == r["priority"]
+               for r in results)
+    gold_em = sum(r["category"] == "emergency" for r in results)
+    got_em = sum(r["got_category"] == "emergency" for r in results)
+    hit_em = sum(r["category"] == r["got_category"] == "emergency" for r in results)
+    print(f"== {split} (n {n})")
+    print(f"category {pct(cat, n)}  priority {pct(pri, n)}  both {pct(both, n)}  "
+          f"no category {sum(r['got_category'] is None for r in results)}  "
+          f"asked yes/no {sum(r['asked'] for r in results)}")
+    print(f"emergency recall {pct(hit_em, gold_em)} ({hit_em}/{gold_em})  "
+          f"precision {pct(hit_em, got_em)} ({hit_em}/{got_em})")
+    print(f"{'category':<14}{'n':>4}{'cat':>8}{'pri':>8}{'both':>8}   predicted as")
+    for name in CATEGORIES:
+        rows = [r for r in results if r["category"] == name]
+        got = collections.Counter(r["got_category"] or "none" for r in rows)
+        print(f"{name:<14}{len(rows):>4}"
+              f"{pct(sum(r['got_category'] == name for r in rows), len(rows)):>8}"
+              f"{pct(sum(r['got_priority'] == r['priority'] for r in rows), len(rows)):>8}"
+              f"{pct(sum(r['got_category'] == name and r['got_priority'] == r['priority'] for r in rows), len(rows)):>8}"  # noqa: E501
+              f"   " + " ".join(f"{k[:5]}:{v}" for k, v in got.most_common()))
+    print("priority      gold→predicted: " + " ".join(
+        f"{g[:4]}→{p[:4]}:{c}" for (g, p), c in sorted(collections.Counter(
+            (r["priority"], r["got_priority"]) for r in results).items())))
+    print(f"triage time per message (message vector cached): wall "
+          f"{percentiles([w for w, _ in times])}, CPU {percentiles([c for _, c in times])}  "
+          f"(load average {os.getloadavg()[0]:.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=Path, default=EVAL)
+    parser.add_argument("--split", choices=["dev", "test", "all"], action="append",
+                        help="repeatable; default: dev and test")
+    parser.add_argument("--repo", type=Path, default=REPO,
+                        help="the checkout whose triage is measured (e.g. ../main)")
+    parser.add_argument("--details", type=Path, help="write one JSON line per message here")
+    args = parser.parse_args()
+    if not args.messages.exists():
+        sys.exit(f"triage_quality: {args.messages} not found (the shared triage-eval set)")
+    sys.path.insert(0, str(args.repo.resolve()))
+    splits = load(args.messages)
+    warm_cache(splits["all"])
+    triage = triager()
+    details = []
+    for split in args.split or ["dev", "test"]:
+        results, times = run(splits[split], triage)
+        report(split, results, times)
+        details += [{"split": split, **r} for r in results]
+    if args.details:
+        args.details.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                        for r in details), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`atiende triage learned`: agents' corrections waiting to become triage examples."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from bot.cli.base import config_option, fail, read_config, user_errors
+
+
+def _session(config: Any) -> Any:
+    from bot.cli.report import open_factory
+
+    return open_factory(config)()
+
+
+@click.group("triage")
+def triage() -> None:
+    """Ticket triage: the examples agents' corrections teach it."""
+
+
+@triage.group("learned", invoke_without_command=True)
+@config_option
+@click.pass_context
+def learned(ctx: click.Context, config_path: str | None) -> None:
+    """Category/priority corrections made by agents: list, approve or reject them."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(learned_list, config_path=config_path)
+
+
+@learned.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]),
+              default="pending", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON array on stdout")
+@config_option
+@user_errors
+def learned_list(status: str = "pending", as_json: bool = False,
+                 config_path: str | None = None) -> None:
+    """The examples with this status, oldest first."""
+    from bot.desk.triage_learning import listed
+
+    with _session(read_config(config_path)) as session:
+        rows = [_to_json(e) for e in listed(session, status)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no {status} triage examples")
+    for row in rows:
+        click.echo(f"{row['id']:5}  {row['category']}/{row['priority']}  \"{row['text']}\"  "
+                   f"(ticket {row['ticket_id']}, by {row['proposed_by']})")
+
+
+def _to_json(example: Any) -> dict[str, Any]:
+    return {"id": example.id, "text": example.text, "category": example.category,
+            "priority": example.priority, "status": example.status,
+            "proposed_by": example.proposed_by, "ticket_id": example.ticket_id,
+            "at": example.at.isoformat()}
+
+
+def _decide(example_id: int, approve: bool, config_path: str | None) -> None:
+    from bot.desk.triage_learning import ExampleError, decide
+    from scheduler.clock import SystemClock
+
+    with _session(read_config(config_path)) as session:
+        try:
+            example = decide(session, example_id, approve, SystemClock().now())
+        except ExampleError as exc:
+            fail(str(exc))
+        session.commit()
+        click.echo(f"triage example {example.id} {example.status}: "
+                   f"{example.category}/{example.priority} \"{example.text}\"")
+
+
+@learned.command("approve")
+@click.argument("example_id", type=int)
+@config_option
+@user_errors
+def learned_approve(example_id: int, config_path: str | None) -> None:
+    """Use the example: triage is refitted with it at its next message."""
+    _decide(example_id, True, config_path)
+
+
+@learned.command("reject")
+@click.argument("example_id", type=int)
+@config_option
+@user_errors
+def learned_reject(example_id: int, config_path: str | None) -> None:
+    """Drop the example."""
+    _decide(example_id, False, config_path)

@@ -1,0 +1,159 @@
+"""Triager: a message's category and priority from its meaning, its words and its impact."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy
+
+from bot.engine.triage import impact
+from bot.engine.triage.model import (
+    CATEGORIES,
+    PRIORITIES,
+    Example,
+    Softmax,
+    allowed_mask,
+    features,
+    fit,
+    priority_inputs,
+)
+from bot.engine.triage.vectors import CachedEncoder, cached_encoder
+from kb.sentences import split_message
+
+if TYPE_CHECKING:
+    from bot.config.root import AtiendeConfig
+
+SHIPPED_EXAMPLES = Path(__file__).with_name("examples.jsonl")
+RANK = {p: i for i, p in enumerate(PRIORITIES)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The triage of one message: best-guess category and priority, and whether to ask the
+    customer one yes/no question ("is your operation or your sales stopped?")."""
+
+    category: str
+    priority: str
+    ask_impact: bool = False
+    emergency: float = 0.0          # the classifier's P(emergency)
+    runner_up: str = "technical"    # the best category that is not an emergency
+    fallback_priority: str = "high"  # the priority if the answer is "no"
+
+
+def core_text(text: str) -> str:
+    """What is encoded: the message without greetings, quotes and signature (as the KB does,
+    so the KB matcher's vector of the same text is reused)."""
+    return split_message(text).core
+
+
+class Triager:
+    """Fitted once per process on config examples, shipped examples and approved corrections."""
+
+    def __init__(self, examples: Sequence[Example], encoder: CachedEncoder | None,
+                 ask_band: tuple[float, float] = (0.2, 0.5)) -> None:
+        self.encoder = encoder
+        self.ask_band = ask_band
+        texts = [e.text for e in examples]
+        x = features(self._vectors(texts), texts)
+        self.categories: Softmax = fit(x, [e.category for e in examples], CATEGORIES)
+        labelled = [i for i, e in enumerate(examples) if e.priority]
+        self.priorities: Softmax = fit(
+            priority_inputs(x[labelled], [examples[i].category for i in labelled]),
+            [examples[i].priority for i in labelled], PRIORITIES)
+        if encoder is not None:
+            encoder.save()
+        self.size = len(examples)
+
+    @classmethod
+    def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
+        """Fitted on the desk's category descriptions and examples, the examples file (or the
+        shipped ones) and the approved agent corrections."""
+        settings = config.triage
+        encoder = load_encoder_with_cache(config.resolve_path(settings.cache)
+                                          if settings.cache else None)
+        return cls(config_examples(config, learned), encoder)
+
+    def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
+        if self.encoder is None:
+            return numpy.zeros((len(texts), 0), dtype=numpy.float32)
+        return self.encoder.encode_many([core_text(t) for t in texts])
+
+    def _vector(self, text: str) -> numpy.ndarray:
+        """One message's vector: from the example cache when known, else through the KB
+        encoder (its memo gives the KB matcher the same vector without encoding again)."""
+        if self.encoder is None:
+            return numpy.zeros((1, 0), dtype=numpy.float32)
+        return self.encoder.lookup(core_text(text))
+
+    def classify(self, text: str) -> Verdict:
+        x = features(self._vector(text), [text])
+        probs = self.categories.probabilities(x)[0]
+        ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
+        p_emergency = float(probs[CATEGORIES.index("emergency")])
+        signs = impact.read(text)
+        category = impact.decide_category(ranked, p_emergency, signs)
+        runner_up = next(c for c in ranked if c != "emergency")
+        if category == "emergency" and signs.billing_lock:
+            category = "billing"
+        priority = impact.adjust_priority(category, self._priority(x, category), signs)
+        fallback = self._priority(x, runner_up)
+        low, high = self.ask_band
+        unsure = (category != "emergency" and not signs.stopped
+                  and (low <= p_emergency < high
+                       or (signs.maybe_stopped and category in impact.ASKED_IN))
+                  and RANK[priority] < RANK["critical"])
+        return Verdict(category, priority, unsure, p_emergency, runner_up, fallback)
+
+    def _priority(self, x: numpy.ndarray, category: str) -> str:
+        probs = self.priorities.probabilities(priority_inputs(x, [category]))[0]
+        return PRIORITIES[int(numpy.argmax(probs * allowed_mask(category)))]
+
+    def after_answer(self, verdict: Verdict, stopped: bool | None) -> Verdict:
+        """The customer's yes/no: yes makes it an emergency (or a sales-blocking billing
+        problem); no keeps the best non-emergency guess; no answer keeps the guess, never
+        below high (unsure of an emergency is not low)."""
+        if stopped:
+            category = "billing" if verdict.category == "billing" else "emergency"
+            return replace(verdict, category=category, priority="critical", ask_impact=False)
+        if stopped is False:
+            category = verdict.runner_up if verdict.category == "emergency" else verdict.category
+            priority = (verdict.fallback_priority if category != verdict.category
+                        else verdict.priority)
+            return replace(verdict, category=category, priority=priority, ask_impact=False)
+        return replace(verdict, priority=at_least(verdict.priority, "high"), ask_impact=False)
+
+
+def config_examples(config: AtiendeConfig, learned: Sequence[Example] = ()) -> list[Example]:
+    settings = config.triage
+    examples: list[Example] = []
+    for name, described in settings.described().items():
+        examples += [Example(text, name, "") for text in described.description.values()]
+        examples += [Example(e.text, name, e.priority or "") for e in described.examples]
+    if settings.examples_file:
+        examples += read_examples(config.resolve_path(settings.examples_file))
+    elif settings.shipped_examples:
+        examples += read_examples(SHIPPED_EXAMPLES)
+    return examples + list(learned)
+
+
+def read_examples(path: Path) -> list[Example]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return [Example(r["text"], r["category"], r.get("priority") or "") for r in rows]
+
+
+def at_least(priority: str, floor: str) -> str:
+    return priority if RANK[priority] >= RANK[floor] else floor
+
+
+_LOCK = threading.Lock()
+
+
+def load_encoder_with_cache(path: Path | None) -> CachedEncoder | None:
+    with _LOCK:
+        return cached_encoder(path)

@@ -1,0 +1,176 @@
+"""Impact read from the customer's words (es/en): sales stopped, everyone or one user, data lost,
+a security breach. Emergencies are found with high recall: these rules can only raise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.engine.triage.words import count_hits
+from kb.normalize import normalize_text
+
+NO_SALES = (
+    "no podemos vender", "no estamos vendiendo", "no podemos cobrar", "no puedo vender",
+    "no puedo cobrar", "no pasa ningun cobro", "perdiendo ventas", "perdiendo casi todas",
+    "nadie puede pagar", "no pueden pagar", "no se puede cobrar", "no podemos facturar",
+    "no vendemos nada", "ventas bloqueadas", "ventas paradas", "cannot sell", "can t sell",
+    "cant sell", "losing sales", "losing every sale", "no sales", "can t take payments",
+    "cannot take payments", "nobody can pay", "no one can pay", "sales are blocked",
+    "sales have stopped", "can t charge", "cannot charge", "ningun pago", "ninguna venta",
+    "rechaza todas", "rechaza todo", "rechazan todas", "no entra ningun pago", "no pasa ningun",
+    "no podemos facturar", "no podemos despachar", "no podemos entregar", "no podemos atender",
+    "all payments", "every payment", "no payment goes", "no payments", "every card",
+    "all cards", "can t process", "cannot process", "no orders can", "can t ship", "cannot ship",
+    "no deja vender", "no nos deja vender", "no deja cobrar", "no nos deja cobrar",
+    "no deja facturar", "caja bloqueada", "won t let us sell", "doesn t let us sell",
+    "checkout is blocked", "checkout blocked", "till is blocked",
+)
+DOWN = (
+    "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
+    "pantalla blanca", "fuera de servicio", "down", "outage", "not loading", "won t load",
+    "nothing works", "won t open", "doesn t open", "offline", "no responde", "no anda",
+    "no levanta", "no conecta", "sin servicio", "no hay sistema", "no funciona", "se cae",
+    "error 500", "error 502", "error 503", "not responding", "unreachable", "can t connect",
+    "cannot connect", "not working", "doesn t work", "stopped working", "no entra",
+    "no podemos entrar", "no puede entrar", "no pueden entrar", "no pueden ingresar",
+    "can t log in", "cannot log in", "can t access", "cannot access", "locked out",
+)
+OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
+          "outage", "not loading", "won t load", "won t open", "fuera de servicio",
+          "no responde", "not responding", "no levanta", "unreachable")
+EVERYONE = (
+    "nadie", "ningun", "ninguna", "ninguno", "todos los usuarios", "todos los clientes",
+    "todos los socios", "todos los papas", "todos nuestros", "todas las sucursales",
+    "todas las sedes", "todos los locales", "en todas", "se cayo todo", "todo el sistema",
+    "toda la", "ni la app ni", "completamente", "por completo", "totalmente", "nobody",
+    "no one", "none of us", "everyone", "everybody", "everything", "all users",
+    "all our", "all of our", "all of us", "all branches", "all locations", "whole", "entire",
+    "completely", "totally", "cada venta", "every sale", "every order", "every customer",
+)
+DATA_LOST = (
+    "desaparecieron", "desaparecio", "se borraron", "se borro", "borraron", "perdimos",
+    "perdieron", "se perdio", "se perdieron", "esta vacia", "quedo vacia", "disappeared",
+    "deleted", "wiped", "data loss", "lost all", "we have no list", "is empty", "gone",
+    "vanished", "missing", "faltan todos", "faltan todas", "se esfumaron", "perdida de datos",
+    "perdida de informacion", "perdimos la informacion", "no aparece nada", "en blanco",
+)
+INTRUSION = (
+    "hacke*", "jacke*", "intrus*", "fraud*", "estafa*", "phishing", "alguien entro",
+    "alguien ingreso", "alguien se metio", "no reconoc*", "don t recognize", "don t recognise",
+    "someone logged", "someone got into", "someone accessed", "unknown login",
+    "unknown admin", "unauthori*", "breach", "leak*", "datos de otros", "de otros clientes",
+    "de otros gimnasios", "other customers data", "none of us", "ninguno de nosotros",
+    "nadie de nosotros", "le dio el codigo", "dio el codigo", "gave the code", "gave them the code",
+    "suplant*", "impersonat*", "se lo dio", "se lo di", "decia ser", "haciendose pasar",
+    "pretending to be", "claiming to be", "robaron", "stole", "stolen",
+    "cambiaron los datos bancarios", "changed the bank", "expuest*", "exposed",
+    "comprometid*", "compromised", "ransomware", "virus", "malware", "accedieron",
+    "accessed our", "sin autorizacion", "without authori*", "sin permiso", "without permission",
+    "desde otro pais", "from another country", "sesiones que no", "sessions we don t",
+    "logins we don t", "inicios de sesion", "suspicious", "sospechos*",
+)
+HOSTILE = ("amenaz*", "threaten*", "bad terms", "quedo mal", "malos terminos", "revenge",
+           "venganza")
+BILLING_LOCK = (
+    "falta de pago", "adeudo", "deuda", "suspendid*", "suspended", "billing", "inactive",
+    "pagamos", "we paid", "ya pague", "already paid", "factura", "invoice", "card expired",
+    "tarjeta vencida", "cobro pendiente", "payment pending", "moroso", "mora",
+)
+HARM = ("borraron", "borro", "deleted", "moved", "transfirio", "transferred", "refunds",
+        "reembolsos", "cobraron", "charged", "datos bancarios", "bank details", "robaron",
+        "stole", "issued", "emitio", "datos de otros", "exposed", "expuest*", "mostrando",
+        "showing")
+CRITICAL_DAY = ("hoy vence", "ultimo dia", "vence hoy", "due today", "last day", "hoy es el")
+# Wrong or double charges, charges after cancelling, refunds: billing at medium at least.
+CHARGE_PROBLEM = (
+    "dos veces", "doble", "duplicad*", "twice", "double", "reembols*", "devolucion",
+    "devuelvan", "devolver el dinero", "refund*", "no reconozco", "don t recognize",
+    "don t recognise", "de mas", "overcharg*", "wrong amount", "monto incorrecto",
+    "despues de cancelar", "after we cancelled", "after cancelling", "after canceling",
+    "siguen cobrando", "still charging", "seguimos pagando", "still being charged",
+)
+WORK_STOPPED = (
+    "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
+    "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
+    "operacion detenida", "todo parado", "estamos parados", "parados", "detenid*",
+    "clientes esperando", "customers waiting", "esperando en la puerta", "showing up",
+    "llegando", "a mano", "by hand", "en papel", "on paper",
+)
+
+
+@dataclass(frozen=True)
+class Signs:
+    no_sales: bool
+    down: bool
+    everyone: bool
+    data_lost: bool
+    intrusion: bool
+    hostile: bool
+    billing_lock: bool
+    harm: bool
+    work_stopped: bool
+    critical_day: bool
+    charge_problem: bool = False
+    outage: bool = False
+
+    @property
+    def stopped(self) -> bool:
+        """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
+        return (self.no_sales or self.intrusion or (self.down and self.everyone)
+                or (self.data_lost and self.everyone))
+
+    @property
+    def maybe_stopped(self) -> bool:
+        """Could be one: worth the yes/no question before guessing lower."""
+        return (self.outage or self.data_lost or self.critical_day
+                or (self.everyone and self.work_stopped))
+
+
+ASKED_IN = ("technical", "billing", "account", "emergency")
+
+
+def read(text: str) -> Signs:
+    norm = normalize_text(text)
+
+    def has(words: tuple[str, ...]) -> bool:
+        return count_hits(norm, words) > 0
+    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
+                 has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
+                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE))
+
+
+EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
+
+
+def decide_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> str:
+    """The classifier's best, raised to emergency when the impact rules say so. A lock-out the
+    customer caused (account) or a billing lock that stops sales stay in their category."""
+    best = ranked[0]
+    if best != "emergency" and p_emergency >= EMERGENCY_FLOOR and not signs.hostile:
+        best = "emergency"
+    if best == "emergency" and signs.hostile and not (signs.intrusion and signs.harm):
+        return ranked[1]   # a hostile ex-employee who still has access: account, not yet harm
+    if best == "emergency" or not signs.stopped:
+        return best
+    if signs.intrusion or signs.data_lost:
+        return "emergency"
+    if best == "billing" and signs.billing_lock:
+        return best
+    if best == "account" and signs.no_sales and not signs.everyone:
+        return best
+    return "emergency"
+
+
+def adjust_priority(category: str, priority: str, signs: Signs) -> str:
+    """Impact over the priority model: what stops sales or loses data is critical."""
+    if category == "emergency":
+        if signs.intrusion and not signs.harm and not signs.no_sales and not signs.data_lost:
+            return priority   # a suspected intrusion, no harm seen yet: the model says
+        if signs.stopped or signs.no_sales or signs.critical_day:
+            return "critical"
+        return priority
+    if category in ("billing", "account") and signs.no_sales:
+        return "critical"
+    if category == "billing" and signs.charge_problem and priority == "low":
+        return "medium"
+    return priority

@@ -1,0 +1,106 @@
+"""Small classifiers over a message's meaning vector and word signals (numpy softmax regression)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy
+from threadpoolctl import threadpool_limits
+
+from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS, category_hits, impact_hits
+
+CATEGORIES = ("technical", "functional", "billing", "account", "training", "customization",
+              "emergency", "suggestion")
+PRIORITIES = ("low", "medium", "high", "critical")
+# Which priorities a category's tickets take (the help page's rules): the priority model
+# chooses among these only.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "technical": ("medium", "high"),
+    "functional": ("low", "medium", "high"),
+    "billing": PRIORITIES,
+    "account": PRIORITIES,
+    "training": ("low", "medium", "high"),
+    "customization": ("low", "medium", "high"),
+    "emergency": ("high", "critical"),
+    "suggestion": ("low",),
+}
+WORD_WEIGHT = 1.0     # scale of the word signals beside a unit-length meaning vector
+L2 = 0.005
+STEPS = 400
+RATE = 2.0
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    category: str
+    priority: str
+
+
+def word_features(text: str) -> numpy.ndarray:
+    """log(1 + hits) per category word list and per impact word list."""
+    hits = [*category_hits(text).values(), *impact_hits(text).values()]
+    return numpy.log1p(numpy.asarray(hits, dtype=numpy.float32)) * WORD_WEIGHT
+
+
+WORD_FEATURES = len(CATEGORY_WORDS) + len(IMPACT_WORDS)
+
+
+def features(vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
+    """Meaning vector (when there is one) and word signals, one row per text."""
+    words = numpy.stack([word_features(t) for t in texts]) if texts else numpy.zeros(
+        (0, WORD_FEATURES), numpy.float32)
+    return numpy.hstack([vectors, words]).astype(numpy.float32)
+
+
+def one_hot(labels: Sequence[str], classes: Sequence[str]) -> numpy.ndarray:
+    index = {name: i for i, name in enumerate(classes)}
+    out = numpy.zeros((len(labels), len(classes)), dtype=numpy.float32)
+    out[numpy.arange(len(labels)), [index[label] for label in labels]] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class Softmax:
+    """Multinomial logistic regression: weights (features, classes) and biases."""
+
+    classes: tuple[str, ...]
+    weights: numpy.ndarray
+    bias: numpy.ndarray
+
+    def logits(self, x: numpy.ndarray) -> numpy.ndarray:
+        return x @ self.weights + self.bias
+
+    def probabilities(self, x: numpy.ndarray) -> numpy.ndarray:
+        z = self.logits(x)
+        z = numpy.exp(z - z.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+
+
+def fit(x: numpy.ndarray, labels: Sequence[str], classes: Sequence[str],
+        sample_weight: numpy.ndarray | None = None) -> Softmax:
+    """Full-batch gradient descent with L2; deterministic, a few ms for a few hundred rows."""
+    y = one_hot(labels, classes)
+    n, d = x.shape
+    w = numpy.zeros((d, len(classes)), dtype=numpy.float32)
+    b = numpy.zeros(len(classes), dtype=numpy.float32)
+    sw = (numpy.ones(n, numpy.float32) if sample_weight is None
+          else sample_weight.astype(numpy.float32))[:, None] / max(n, 1)
+    model = Softmax(tuple(classes), w, b)
+    xt = numpy.ascontiguousarray(x.T)
+    with threadpool_limits(limits=1):   # tiny products: BLAS threads only contend on a busy box
+        for _ in range(STEPS):
+            error = (model.probabilities(x) - y) * sw
+            w -= RATE * (xt @ error + L2 * w)
+            b -= RATE * error.sum(axis=0)
+    return model
+
+
+def priority_inputs(x: numpy.ndarray, categories: Sequence[str]) -> numpy.ndarray:
+    """The priority model also reads the category (one-hot)."""
+    return numpy.hstack([x, one_hot(categories, CATEGORIES)])
+
+
+def allowed_mask(category: str) -> numpy.ndarray:
+    return numpy.array([p in ALLOWED[category] for p in PRIORITIES])
