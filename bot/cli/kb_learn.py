@@ -8,12 +8,7 @@ from typing import Any
 import click
 
 from bot.cli.base import config_option, fail, read_config, user_errors
-
-
-def _session(config: Any) -> Any:
-    from bot.cli.report import open_factory
-
-    return open_factory(config)()
+from bot.cli.review import echo_rows, list_options, open_session
 
 
 @click.command("gaps")
@@ -32,7 +27,7 @@ def gaps(since: str | None, limit: int, as_json: bool, config_path: str | None) 
 
     config = read_config(config_path)
     start = SystemClock().now() - parse_since(since) if since else None
-    with _session(config) as session:
+    with open_session(config) as session:
         questions = unanswered_texts(session, start)
     found = find_gaps(questions, load_encoder(), limit)
     if as_json:
@@ -54,9 +49,7 @@ def learned(ctx: click.Context, config_path: str | None) -> None:
 
 
 @learned.command("list")
-@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]),
-              default="pending", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="one JSON array on stdout")
+@list_options
 @config_option
 @user_errors
 def learned_list(status: str = "pending", as_json: bool = False,
@@ -64,16 +57,13 @@ def learned_list(status: str = "pending", as_json: bool = False,
     """The proposals with this status, oldest first."""
     from bot.desk.kb_learning import pending
 
-    with _session(read_config(config_path)) as session:
+    with open_session(read_config(config_path)) as session:
         rows = [_to_json(p) for p in pending(session, status)]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo(f"no {status} proposals")
-    for row in rows:
-        click.echo(f"{row['id']:5}  {row['article_id']}  \"{row['question']}\"  "
-                   f"(by {row['proposed_by']})")
+    echo_rows(rows, as_json, f"no {status} proposals", proposal_line)
+
+
+def proposal_line(row: dict[str, Any]) -> str:
+    return f"{row['id']:5}  {row['article_id']}  \"{row['question']}\"  (by {row['proposed_by']})"
 
 
 def _to_json(proposal: Any) -> dict[str, Any]:
@@ -88,7 +78,7 @@ def _decide(proposal_id: int, approve: bool, kb_dir: str | None, config_path: st
 
     config = read_config(config_path)
     folder = str(kb_dir or config.kb_path())
-    with _session(config) as session:
+    with open_session(config) as session:
         try:
             proposal = decide(session, folder, proposal_id, approve, SystemClock().now())
         except ProposalError as exc:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from bot.cli.base import config_option, fail, read_config, user_errors
-
-
-def _session(config: Any) -> Any:
-    from bot.cli.report import open_factory
-
-    return open_factory(config)()
+from bot.cli.review import echo_rows, list_options, open_session
 
 
 @click.group("triage")
@@ -31,9 +25,7 @@ def learned(ctx: click.Context, config_path: str | None) -> None:
 
 
 @learned.command("list")
-@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]),
-              default="pending", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="one JSON array on stdout")
+@list_options
 @config_option
 @user_errors
 def learned_list(status: str = "pending", as_json: bool = False,
@@ -41,16 +33,14 @@ def learned_list(status: str = "pending", as_json: bool = False,
     """The examples with this status, oldest first."""
     from bot.desk.triage_learning import listed
 
-    with _session(read_config(config_path)) as session:
+    with open_session(read_config(config_path)) as session:
         rows = [_to_json(e) for e in listed(session, status)]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo(f"no {status} triage examples")
-    for row in rows:
-        click.echo(f"{row['id']:5}  {row['category']}/{row['priority']}  \"{row['text']}\"  "
-                   f"(ticket {row['ticket_id']}, by {row['proposed_by']})")
+    echo_rows(rows, as_json, f"no {status} triage examples", example_line)
+
+
+def example_line(row: dict[str, Any]) -> str:
+    return (f"{row['id']:5}  {row['category']}/{row['priority']}  \"{row['text']}\"  "
+            f"(ticket {row['ticket_id']}, by {row['proposed_by']})")
 
 
 def _to_json(example: Any) -> dict[str, Any]:
@@ -64,7 +54,7 @@ def _decide(example_id: int, approve: bool, config_path: str | None) -> None:
     from bot.desk.triage_learning import ExampleError, decide
     from scheduler.clock import SystemClock
 
-    with _session(read_config(config_path)) as session:
+    with open_session(read_config(config_path)) as session:
         try:
             example = decide(session, example_id, approve, SystemClock().now())
         except ExampleError as exc:
