@@ -44,6 +44,19 @@ async def supervisor(inbox: Inbox, request: Request) -> tuple[Visitor, Response 
     return visitor, None
 
 
+async def supervisor_form(inbox: Inbox, request: Request
+                          ) -> tuple[Visitor, dict[str, str], Response | None]:
+    """A supervisor's form with a valid CSRF token, or the response to send instead."""
+    visitor, refused = await supervisor(inbox, request)
+    if refused is not None:
+        return visitor, {}, refused
+    form = await inbox.form(request, visitor)
+    if form is None:
+        return visitor, {}, await page_error(inbox, request, visitor,
+                                             t("csrf", visitor.lang), 403)
+    return visitor, form, None
+
+
 def agent_states(inbox: Inbox) -> list[dict[str, Any]]:
     """Each configured agent with the state of their inbox account."""
     now = inbox.now()
@@ -88,12 +101,9 @@ def make_invite(inbox: Inbox, email: str, by: str) -> tuple[str, bool]:
 
 
 async def invite_agent(inbox: Inbox, request: Request) -> Response:
-    visitor, refused = await supervisor(inbox, request)
+    visitor, form, refused = await supervisor_form(inbox, request)
     if refused is not None:
         return refused
-    form = await inbox.form(request, visitor)
-    if form is None:
-        return await page_error(inbox, request, visitor, t("csrf", visitor.lang), 403)
     email = form.get("email", "").strip()
     try:
         link, mailed = await run_in_threadpool(make_invite, inbox, email, visitor.email)
@@ -117,12 +127,9 @@ def clear_lock(inbox: Inbox, email: str, by: str) -> bool:
 
 
 async def unlock_agent(inbox: Inbox, request: Request) -> Response:
-    visitor, refused = await supervisor(inbox, request)
+    visitor, form, refused = await supervisor_form(inbox, request)
     if refused is not None:
         return refused
-    form = await inbox.form(request, visitor)
-    if form is None:
-        return await page_error(inbox, request, visitor, t("csrf", visitor.lang), 403)
     if not await run_in_threadpool(clear_lock, inbox, form.get("email", ""), visitor.email):
         return await page_error(inbox, request, visitor, t("not_an_agent", visitor.lang), 400)
     return inbox.finish(RedirectResponse("/agent/settings?done=1", 303), visitor)
@@ -174,11 +181,9 @@ async def canned_save(inbox: Inbox, request: Request) -> Response:
 
 
 async def canned_delete(inbox: Inbox, request: Request) -> Response:
-    visitor, refused = await supervisor(inbox, request)
+    visitor, _form, refused = await supervisor_form(inbox, request)
     if refused is not None:
         return refused
-    if await inbox.form(request, visitor) is None:
-        return await page_error(inbox, request, visitor, t("csrf", visitor.lang), 403)
     canned_id = request.path_params["canned_id"]
     if not await run_in_threadpool(delete_canned, canned_folder(inbox), canned_id):
         return await page_error(inbox, request, visitor, t("canned_missing", visitor.lang), 404)
