@@ -77,6 +77,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "best practice", "mejor forma", "mejor manera", "donde se pone", "donde encuentro",
         "donde esta", "where do i", "se puede", "can i", "configure", "set up", "configur*",
         "que significa", "what does", "cual es la diferencia", "me da distinto",
+        "reporte", "informe", "report", "modulo", "module", "funcionalidad", "feature",
+        "flujo", "workflow",
     ),
 }
 
