@@ -18,7 +18,9 @@ class LoopbackServer:
     """uvicorn on an already-listening socket; `run()` executes coroutines on its loop."""
 
     def __init__(self, app: Any, lifespan: str = "on") -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto given: asyncio sets TCP_NODELAY only on sockets whose proto is TCP (a bare
+        # socket() has 0), and without it a kept-alive response waits 40 ms for a delayed ACK
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(512)
         self.port: int = self.sock.getsockname()[1]
