@@ -41,6 +41,7 @@ from bench.webhook_throughput import QUESTIONS, raw_request, read_response  # no
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token"}
 PATH = "/webhooks/whatsapp"
+SEND_RATE = [200.0]   # WhatsApp sends per second allowed to `serve` (set from --send-rate)
 
 
 def timed_twilio() -> Any:
@@ -61,7 +62,10 @@ def write_config(folder: Path, port: int, twilio_url: str) -> Path:
     data["database"]["url"] = f"sqlite:///{folder / 'burst.db'}"
     data["kb"]["path"] = str(REPO / "kb" / "articles")
     data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
-    data["channels"] = {"whatsapp": {"api_base_url": twilio_url}}
+    # The send rate is the sender's (Twilio's default is 80/s; a steady 100 msg/s needs a
+    # sender with a higher throughput): `--send-rate`, default 200/s.
+    data["channels"] = {"whatsapp": {"api_base_url": twilio_url,
+                                     "messages_per_second": SEND_RATE[0]}}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return folder / "burst.db"
@@ -225,7 +229,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--limit", type=float, default=600.0, help="give up after (s)")
     parser.add_argument("--quick", action="store_true", help="300 burst, 50/s for 10 s")
+    parser.add_argument("--send-rate", type=float, default=SEND_RATE[0],
+                        help="channels.whatsapp.messages_per_second for serve")
     args = parser.parse_args()
+    SEND_RATE[0] = args.send_rate
     if args.quick:
         args.burst, args.numbers, args.rate, args.seconds = 300, 60, 50.0, 10.0
     burst, steady = measure(args)
