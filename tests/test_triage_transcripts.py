@@ -134,7 +134,8 @@ def test_triage_learned_cli_lists_and_rejects(chat: ChatSession, runtime: Runtim
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     first_ticket(chat, runtime, DOUBLE_CHARGE["es"])
     correct(runtime, "billing", "high", runtime.clock.now())
-    monkeypatch.setattr("bot.cli.triage.read_config", lambda path: runtime.config)
+    for module in ("bot.cli.triage", "bot.cli.review"):
+        monkeypatch.setattr(f"{module}.read_config", lambda path: runtime.config)
     shown = CliRunner().invoke(triage_cli, ["learned", "list", "--json"])
     assert shown.exit_code == 0, shown.output
     assert '"category": "billing", "priority": "high"' in shown.output

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from bot.cli.base import config_option, fail, read_config, user_errors
-from bot.cli.review import echo_rows, list_options, open_session
+from bot.cli.review import learned_group, open_session
 
 
 @click.command("gaps")
@@ -39,27 +39,10 @@ def gaps(since: str | None, limit: int, as_json: bool, config_path: str | None) 
         click.echo(f"{gap.size:4}  {gap.lang}  " + "  |  ".join(gap.samples))
 
 
-@click.group("learned", invoke_without_command=True)
-@config_option
-@click.pass_context
-def learned(ctx: click.Context, config_path: str | None) -> None:
-    """Phrasings agents proposed with #kb ARTICLE-ID: list, approve or reject them."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(learned_list, config_path=config_path)
-
-
-@learned.command("list")
-@list_options
-@config_option
-@user_errors
-def learned_list(status: str = "pending", as_json: bool = False,
-                 config_path: str | None = None) -> None:
-    """The proposals with this status, oldest first."""
+def proposal_rows(session: Any, status: str) -> list[dict[str, Any]]:
     from bot.desk.kb_learning import pending
 
-    with open_session(read_config(config_path)) as session:
-        rows = [_to_json(p) for p in pending(session, status)]
-    echo_rows(rows, as_json, f"no {status} proposals", proposal_line)
+    return [_to_json(p) for p in pending(session, status)]
 
 
 def proposal_line(row: dict[str, Any]) -> str:
@@ -70,6 +53,11 @@ def _to_json(proposal: Any) -> dict[str, Any]:
     return {"id": proposal.id, "article_id": proposal.article_id, "question": proposal.question,
             "status": proposal.status, "proposed_by": proposal.proposed_by,
             "ticket_id": proposal.ticket_id, "at": proposal.at.isoformat()}
+
+
+learned = learned_group(
+    "Phrasings agents proposed with #kb ARTICLE-ID: list, approve or reject them.",
+    "no {status} proposals", proposal_rows, proposal_line)
 
 
 def _decide(proposal_id: int, approve: bool, kb_dir: str | None, config_path: str | None) -> None:

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli.base import config_option, read_config, user_errors
+
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = ("pending", "approved", "rejected")
 
@@ -36,3 +38,30 @@ def echo_rows(rows: list[dict[str, Any]], as_json: bool, empty: str,
         click.echo(empty)
     for row in rows:
         click.echo(line(row))
+
+
+def learned_group(help_text: str, empty: str,
+                  rows: Callable[[Any, str], list[dict[str, Any]]],
+                  line: Callable[[dict[str, Any]], str]) -> click.Group:
+    """A `learned` group whose bare call and `list` show the rows with a status; `empty` may
+    name `{status}`. Approve and reject differ per kind and are added by the caller."""
+
+    @click.group("learned", invoke_without_command=True, help=help_text)
+    @config_option
+    @click.pass_context
+    def group(ctx: click.Context, config_path: str | None) -> None:
+        if ctx.invoked_subcommand is None:
+            ctx.invoke(listing, config_path=config_path)
+
+    @group.command("list")
+    @list_options
+    @config_option
+    @user_errors
+    def listing(status: str = "pending", as_json: bool = False,
+                config_path: str | None = None) -> None:
+        """The entries with this status, oldest first."""
+        with open_session(read_config(config_path)) as session:
+            found = rows(session, status)
+        echo_rows(found, as_json, empty.format(status=status), line)
+
+    return group

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from bot.cli.base import config_option, fail, read_config, user_errors
-from bot.cli.review import echo_rows, list_options, open_session
+from bot.cli.review import learned_group, open_session
 
 
 @click.group("triage")
@@ -15,27 +15,10 @@ def triage() -> None:
     """Ticket triage: the examples agents' corrections teach it."""
 
 
-@triage.group("learned", invoke_without_command=True)
-@config_option
-@click.pass_context
-def learned(ctx: click.Context, config_path: str | None) -> None:
-    """Category/priority corrections made by agents: list, approve or reject them."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(learned_list, config_path=config_path)
-
-
-@learned.command("list")
-@list_options
-@config_option
-@user_errors
-def learned_list(status: str = "pending", as_json: bool = False,
-                 config_path: str | None = None) -> None:
-    """The examples with this status, oldest first."""
+def example_rows(session: Any, status: str) -> list[dict[str, Any]]:
     from bot.desk.triage_learning import listed
 
-    with open_session(read_config(config_path)) as session:
-        rows = [_to_json(e) for e in listed(session, status)]
-    echo_rows(rows, as_json, f"no {status} triage examples", example_line)
+    return [_to_json(e) for e in listed(session, status)]
 
 
 def example_line(row: dict[str, Any]) -> str:
@@ -48,6 +31,12 @@ def _to_json(example: Any) -> dict[str, Any]:
             "priority": example.priority, "status": example.status,
             "proposed_by": example.proposed_by, "ticket_id": example.ticket_id,
             "at": example.at.isoformat()}
+
+
+learned = learned_group(
+    "Category/priority corrections made by agents: list, approve or reject them.",
+    "no {status} triage examples", example_rows, example_line)
+triage.add_command(learned)
 
 
 def _decide(example_id: int, approve: bool, config_path: str | None) -> None:
