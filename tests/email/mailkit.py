@@ -105,6 +105,13 @@ class MailDesk:
     def inbox(self, address: str) -> list[Received]:
         return self.sink.to(address)
 
+    async def open_ticket(self, message: EmailMessage) -> Received:
+        """Send a customer's first mail, run the outbox; the one notice the agent got."""
+        await self.send(message)
+        await self.deliver()
+        [notice] = self.inbox(AGENT)
+        return notice
+
 
 def intake(runtime: Runtime, key: bytes = b"k") -> MailIntake:
     """The email channel's inbound side as `serve` wires it, signing with `key`."""

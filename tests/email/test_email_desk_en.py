@@ -85,9 +85,7 @@ def test_while_an_agent_works_the_ticket_a_question_goes_to_the_ticket(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Export", PROBLEM))
-            await desk.deliver()
-            [notice] = desk.inbox(AGENT)
+            notice = await desk.open_ticket(mail(CUSTOMER, "Export", PROBLEM))
             await desk.send(reply(notice, AGENT, "John, could you send us a screenshot?"))
             await desk.deliver()
             await desk.send(mail(CUSTOMER, "Screenshot", "How do I attach a screenshot?"))

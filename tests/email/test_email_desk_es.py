@@ -117,9 +117,7 @@ def test_mientras_el_agente_trabaja_el_ticket_una_pregunta_va_al_ticket(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
-            await desk.deliver()
-            [aviso] = desk.inbox(AGENT)
+            aviso = await desk.open_ticket(mail(CLIENTE, "Cobro doble", PROBLEMA))
             await desk.send(reply(aviso, AGENT, "Carla, ¿nos envías una captura del cobro?"))
             await desk.deliver()
             suelto = mail(CLIENTE, "Captura", "¿Cómo adjunto la captura de pantalla del cobro?")

@@ -38,9 +38,7 @@ def agent_answers(desk: MailDesk, results: list[str]) -> tuple[str, list[str]]:
     Authentication-Results headers; the SMTP reply and what reached the customer."""
     async def scenario() -> tuple[str, list[str]]:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Cobro doble", PROBLEM))
-            await desk.deliver()
-            [notice] = desk.inbox(AGENT)
+            notice = await desk.open_ticket(mail(CUSTOMER, "Cobro doble", PROBLEM))
             answer = reply(notice, AGENT, ANSWER)
             for value in results:
                 answer["Authentication-Results"] = value
@@ -106,9 +104,7 @@ def test_the_customer_answering_the_tickets_address_is_not_held_to_dmarc(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> str:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Cobro doble", PROBLEM))
-            await desk.deliver()
-            [notice] = desk.inbox(AGENT)
+            notice = await desk.open_ticket(mail(CUSTOMER, "Cobro doble", PROBLEM))
             follow_up = mail(CUSTOMER, "Re: [#1] Cobro doble", "Adjunto el extracto del banco "
                              "con los dos cobros del mes", to=str(notice.message["Reply-To"]))
             return await desk.send(follow_up)

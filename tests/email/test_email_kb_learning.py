@@ -49,9 +49,7 @@ def config_file(runtime: Runtime, kb_copy: Path, tmp_path: Path) -> str:
 def agent_answers_with_kb(desk: MailDesk, article_id: str) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CLIENTE, "Listado de casos", CORREO))
-            await desk.deliver()
-            [aviso] = desk.inbox(AGENT)
+            aviso = await desk.open_ticket(mail(CLIENTE, "Listado de casos", CORREO))
             respuesta = reply(aviso, AGENT, f"Hola Inés, te lo enviamos hoy.\n#kb {article_id}")
             assert "agent_relayed" in await desk.send(respuesta)
             await desk.deliver()

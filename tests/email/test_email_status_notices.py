@@ -19,9 +19,7 @@ def test_es_esperando_tu_respuesta_llega_en_el_hilo_sin_la_nota_interna(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
-            await desk.deliver()
-            [aviso] = desk.inbox(AGENT)
+            aviso = await desk.open_ticket(mail(CLIENTE, "Cobro doble", PROBLEMA))
             await desk.send(reply(aviso, AGENT, "#note falta el número de la factura\n"
                                                 "#status waiting_customer"))
             await desk.deliver()
@@ -40,9 +38,7 @@ def test_en_an_answer_that_asks_is_one_mail_with_no_notice_besides(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Invoice export broken", PROBLEM))
-            await desk.deliver()
-            [notice] = desk.inbox(AGENT)
+            notice = await desk.open_ticket(mail(CUSTOMER, "Invoice export broken", PROBLEM))
             await desk.send(reply(notice, AGENT, "Which browser do you use?\n"
                                                  "#status waiting_customer"))
             await desk.deliver()

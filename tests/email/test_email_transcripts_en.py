@@ -107,9 +107,7 @@ def test_an_agents_own_vacation_reply_is_not_relayed(desk: MailDesk,
                                                      email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CUSTOMER, "Export", PROBLEM))
-            await desk.deliver()
-            [notice] = desk.inbox(AGENT)
+            notice = await desk.open_ticket(mail(CUSTOMER, "Export", PROBLEM))
             away = reply(notice, AGENT, "I'm on vacation.", **{"Auto-Submitted": "auto-replied"})
             assert "automated" in await desk.send(away)
             await desk.deliver()

@@ -96,9 +96,7 @@ def test_respuestas_falsificadas_no_llegan_al_cliente(desk: MailDesk,
                                                       email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
-            await desk.deliver()
-            [aviso] = desk.inbox(AGENT)
+            aviso = await desk.open_ticket(mail(CLIENTE, "Cobro doble", PROBLEMA))
             firmado = str(aviso.message["Reply-To"])
             base = len(desk.inbox(CLIENTE))
             falsas = [
@@ -218,9 +216,7 @@ def test_el_agente_cierra_asigna_y_cambia_la_categoria_por_correo(
         desk: MailDesk, email_runtime: Runtime) -> None:
     async def scenario() -> None:
         async with desk.running():
-            await desk.send(mail(CLIENTE, "Cobro doble", PROBLEMA))
-            await desk.deliver()
-            [aviso] = desk.inbox(AGENT)
+            aviso = await desk.open_ticket(mail(CLIENTE, "Cobro doble", PROBLEMA))
             comandos = reply(aviso, AGENT, "#category technical\n#assign luis@example.com\n"
                                            "#close")
             assert "agent_relayed" in await desk.send(comandos)
