@@ -67,6 +67,37 @@ def triager() -> Callable[[str, str], tuple[str | None, str, bool]]:
     return current
 
 
+def cross_validated(rows: list[dict[str, Any]], folds: int) -> list[dict[str, Any]]:
+    """Each dev message triaged by a Triager fitted without it: the config's descriptions and
+    examples plus the other folds of dev (stratified by category, fixed order). Tune on this."""
+    from bot.config.root import load_config
+    from bot.engine.triage.classify import Triager, config_examples
+    from bot.engine.triage.model import Example
+    from bot.engine.triage.vectors import cached_encoder
+    config = load_config(REPO / "config.yaml")
+    base = config_examples(config.model_copy(update={"triage": config.triage.model_copy(
+        update={"shipped_examples": False, "examples_file": ""})}))
+    encoder = cached_encoder(CACHE)
+    fold_of = {}
+    for name in CATEGORIES:
+        for i, index in enumerate(j for j, r in enumerate(rows) if r["category"] == name):
+            fold_of[index] = (i + CATEGORIES.index(name)) % folds
+    results = [{} for _ in rows]
+    for fold in range(folds):
+        train = [Example(r["q"], r["category"], r["priority"])
+                 for i, r in enumerate(rows) if fold_of[i] != fold]
+        engine = Triager(base + train, encoder)
+        for i, row in enumerate(rows):
+            if fold_of[i] == fold:
+                found = engine.classify(row["q"])
+                asked = found.ask_impact
+                if asked:
+                    found = engine.after_answer(found, None)
+                results[i] = {**row, "got_category": found.category,
+                              "got_priority": found.priority, "asked": asked}
+    return results
+
+
 def warm_cache(rows: list[dict[str, Any]]) -> None:
     """Encode every eval text once through the on-disk cache (the machine is shared)."""
     try:
@@ -129,6 +160,8 @@ def report(split: str, results: list[dict[str, Any]], times: list[tuple[float, f
     print("priority      gold→predicted: " + " ".join(
         f"{g[:4]}→{p[:4]}:{c}" for (g, p), c in sorted(collections.Counter(
             (r["priority"], r["got_priority"]) for r in results).items())))
+    if not times:
+        return
     print(f"triage time per message (message vector cached): wall "
           f"{percentiles([w for w, _ in times])}, CPU {percentiles([c for _, c in times])}  "
           f"(load average {os.getloadavg()[0]:.2f})")
@@ -142,6 +175,8 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, default=REPO,
                         help="the checkout whose triage is measured (e.g. ../main)")
     parser.add_argument("--details", type=Path, help="write one JSON line per message here")
+    parser.add_argument("--cv", type=int, metavar="K",
+                        help="also K-fold cross-validation on dev (fitted without dev's fold)")
     args = parser.parse_args()
     if not args.messages.exists():
         sys.exit(f"triage_quality: {args.messages} not found (the shared triage-eval set)")
@@ -150,6 +185,9 @@ def main() -> None:
     warm_cache(splits["all"])
     triage = triager()
     details = []
+    if args.cv:
+        report(f"dev, {args.cv}-fold cross-validated", cross_validated(splits["dev"], args.cv),
+               [])
     for split in args.split or ["dev", "test"]:
         results, times = run(splits[split], triage)
         report(split, results, times)

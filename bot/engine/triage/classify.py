@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy
 
-from bot.engine.triage import impact
+from bot.engine.triage import fitted, impact
 from bot.engine.triage.model import (
     CATEGORIES,
     PRIORITIES,
@@ -55,28 +55,40 @@ class Triager:
     """Fitted once per process on config examples, shipped examples and approved corrections."""
 
     def __init__(self, examples: Sequence[Example], encoder: CachedEncoder | None,
-                 ask_band: tuple[float, float] = (0.2, 0.5)) -> None:
+                 ask_band: tuple[float, float] = (0.2, 0.5),
+                 model_dir: Path | None = None) -> None:
         self.encoder = encoder
         self.ask_band = ask_band
+        self.size = len(examples)
+        key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none")
+        saved = fitted.load(model_dir, key)
+        self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
+        if saved is None:
+            saved = self._fit(examples)
+            fitted.save(model_dir, key, *saved)
+        self.categories, self.priorities = saved
+
+    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax]:
         texts = [e.text for e in examples]
         x = features(self._vectors(texts), texts)
-        self.categories: Softmax = fit(x, [e.category for e in examples], CATEGORIES)
+        categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
-        self.priorities: Softmax = fit(
+        priorities = fit(
             priority_inputs(x[labelled], [examples[i].category for i in labelled]),
             [examples[i].priority for i in labelled], PRIORITIES)
-        if encoder is not None:
-            encoder.save()
-        self.size = len(examples)
+        if self.encoder is not None:
+            self.encoder.save()
+        return categories, priorities
 
     @classmethod
     def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
         """Fitted on the desk's category descriptions and examples, the examples file (or the
         shipped ones) and the approved agent corrections."""
         settings = config.triage
-        encoder = load_encoder_with_cache(config.resolve_path(settings.cache)
-                                          if settings.cache else None)
-        return cls(config_examples(config, learned), encoder)
+        cache = config.resolve_path(settings.cache) if settings.cache else None
+        encoder = load_encoder_with_cache(cache)
+        return cls(config_examples(config, learned), encoder,
+                   model_dir=cache.parent if cache is not None else None)
 
     def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
         if self.encoder is None:
