@@ -14,7 +14,14 @@ from bot.cli.triage import triage as triage_cli
 from bot.desk import tickets
 from bot.desk.triage_learning import decide, listed
 from bot.engine.triage import triager_for
-from bot.store.models import Conversation, KbFeedback, OutboxItem, Ticket, TicketEvent, TriageExample
+from bot.store.models import (
+    Conversation,
+    KbFeedback,
+    OutboxItem,
+    Ticket,
+    TicketEvent,
+    TriageExample,
+)
 from tests.transcript import actions, count, reply_text, ticket
 
 OUTAGE = {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy
 
 from bot.engine.triage import fitted, impact
+from bot.engine.triage.meaning import ImpactMeaning, statements
 from bot.engine.triage.model import (
     CATEGORIES,
     PRIORITIES,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 SHIPPED_EXAMPLES = Path(__file__).with_name("examples.jsonl")
 RANK = {p: i for i, p in enumerate(PRIORITIES)}
+MEANING_WEIGHT = 1.0   # scale of the impact closeness features
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ class Triager:
         self.encoder = encoder
         self.ask_band = ask_band
         self.size = len(examples)
-        key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none")
+        self.meaning = ImpactMeaning(self._vectors(statements()))
+        key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none",
+                                [statements(), MEANING_WEIGHT])
         saved = fitted.load(model_dir, key)
         self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
         if saved is None:
@@ -70,7 +74,7 @@ class Triager:
 
     def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax]:
         texts = [e.text for e in examples]
-        x = features(self._vectors(texts), texts)
+        x = self._features(self._vectors(texts), texts)
         categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
@@ -90,6 +94,11 @@ class Triager:
         return cls(config_examples(config, learned), encoder,
                    model_dir=cache.parent if cache is not None else None)
 
+    def _features(self, vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
+        """Meaning vector, word signals and closeness to each kind of impact."""
+        closeness = self.meaning.closeness(vectors) * MEANING_WEIGHT
+        return numpy.hstack([features(vectors, texts), closeness])
+
     def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
         if self.encoder is None:
             return numpy.zeros((len(texts), 0), dtype=numpy.float32)
@@ -103,14 +112,15 @@ class Triager:
         return self.encoder.lookup(core_text(text))
 
     def classify(self, text: str) -> Verdict:
-        x = features(self._vector(text), [text])
+        x = self._features(self._vector(text), [text])
         probs = self.categories.probabilities(x)[0]
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(text)
         category = impact.decide_category(ranked, p_emergency, signs)
         runner_up = next(c for c in ranked if c != "emergency")
-        if category == "emergency" and signs.billing_lock:
+        if (category == "emergency" and signs.billing_lock and not signs.intrusion
+                and not signs.data_lost):   # a payment lock that stops sales: billing fixes it
             category = "billing"
         priority = impact.adjust_priority(category, self._priority(x, category), signs)
         fallback = self._priority(x, runner_up)

@@ -22,7 +22,8 @@ PREFIX = "triage-model-"
 FORMAT = 1
 
 
-def inputs_key(examples: Sequence[model.Example], encoder_name: str) -> str:
+def inputs_key(examples: Sequence[model.Example], encoder_name: str,
+               extra: object = None) -> str:
     """A hash of the fit's inputs: any change to them means another file."""
     recipe = {
         "format": FORMAT, "encoder": encoder_name,
@@ -30,6 +31,7 @@ def inputs_key(examples: Sequence[model.Example], encoder_name: str) -> str:
         "words": [CATEGORY_WORDS, IMPACT_WORDS],
         "classes": [model.CATEGORIES, model.PRIORITIES],
         "settings": [model.WORD_WEIGHT, model.L2, model.STEPS, model.RATE],
+        "extra": extra,
     }
     blob = json.dumps(recipe, ensure_ascii=False, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
