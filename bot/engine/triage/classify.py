@@ -15,8 +15,11 @@ from bot.engine.triage import fitted, impact
 from bot.engine.triage.meaning import ImpactMeaning, statements
 from bot.engine.triage.model import (
     CATEGORIES,
+    NEIGHBOUR_SHARE,
+    NEIGHBOURS,
     PRIORITIES,
     Example,
+    Neighbours,
     Softmax,
     allowed_mask,
     features,
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 SHIPPED_EXAMPLES = Path(__file__).with_name("examples.jsonl")
 RANK = {p: i for i, p in enumerate(PRIORITIES)}
+ASK_LOW, ASK_HIGH = 0.2, 0.5   # P(emergency) in this band: ask the yes/no question
 MEANING_WEIGHT = 1.0   # scale of the impact closeness features
 
 
@@ -57,24 +61,25 @@ class Triager:
     """Fitted once per process on config examples, shipped examples and approved corrections."""
 
     def __init__(self, examples: Sequence[Example], encoder: CachedEncoder | None,
-                 ask_band: tuple[float, float] = (0.2, 0.5),
+                 ask_band: tuple[float, float] | None = None,
                  model_dir: Path | None = None) -> None:
         self.encoder = encoder
-        self.ask_band = ask_band
+        self.ask_band = ask_band or (ASK_LOW, ASK_HIGH)
         self.size = len(examples)
         self.meaning = ImpactMeaning(self._vectors(statements()))
         key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none",
-                                [statements(), MEANING_WEIGHT])
+                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE])
         saved = fitted.load(model_dir, key)
         self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
         if saved is None:
             saved = self._fit(examples)
             fitted.save(model_dir, key, *saved)
-        self.categories, self.priorities = saved
+        self.categories, self.priorities, self.neighbours = saved
 
-    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax]:
+    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
         texts = [e.text for e in examples]
-        x = self._features(self._vectors(texts), texts)
+        vectors = self._vectors(texts)
+        x = self._features(vectors, texts)
         categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
@@ -82,7 +87,8 @@ class Triager:
             [examples[i].priority for i in labelled], PRIORITIES)
         if self.encoder is not None:
             self.encoder.save()
-        return categories, priorities
+        labels = numpy.array([CATEGORIES.index(e.category) for e in examples], dtype=numpy.int64)
+        return categories, priorities, Neighbours(vectors, labels)
 
     @classmethod
     def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
@@ -112,8 +118,9 @@ class Triager:
         return self.encoder.lookup(core_text(text))
 
     def classify(self, text: str) -> Verdict:
-        x = self._features(self._vector(text), [text])
-        probs = self.categories.probabilities(x)[0]
+        vector = self._vector(text)
+        x = self._features(vector, [text])
+        probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(text)
@@ -125,9 +132,8 @@ class Triager:
         priority = impact.adjust_priority(category, self._priority(x, category), signs)
         fallback = self._priority(x, runner_up)
         low, high = self.ask_band
-        unsure = (category != "emergency" and not signs.stopped
-                  and (low <= p_emergency < high
-                       or (signs.maybe_stopped and category in impact.ASKED_IN))
+        unsure = (category in impact.ASKED_IN and category != "emergency"
+                  and not signs.stopped and (low <= p_emergency < high or signs.maybe_stopped)
                   and RANK[priority] < RANK["critical"])
         return Verdict(category, priority, unsure, p_emergency, runner_up, fallback)
 

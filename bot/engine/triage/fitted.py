@@ -19,7 +19,7 @@ from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS
 
 log = logging.getLogger(__name__)
 PREFIX = "triage-model-"
-FORMAT = 1
+FORMAT = 2
 
 
 def inputs_key(examples: Sequence[model.Example], encoder_name: str,
@@ -41,21 +41,25 @@ def path_for(folder: Path, key: str) -> Path:
     return folder / f"{PREFIX}{key}.npz"
 
 
-def load(folder: Path | None, key: str) -> tuple[model.Softmax, model.Softmax] | None:
+Fitted = tuple[model.Softmax, model.Softmax, model.Neighbours]
+
+
+def load(folder: Path | None, key: str) -> Fitted | None:
     """The two classifiers saved under `key`, None when absent or unreadable."""
     if folder is None or not path_for(folder, key).exists():
         return None
     try:
         with numpy.load(path_for(folder, key), allow_pickle=False) as saved:
             return (model.Softmax(model.CATEGORIES, saved["cw"], saved["cb"]),
-                    model.Softmax(model.PRIORITIES, saved["pw"], saved["pb"]))
+                    model.Softmax(model.PRIORITIES, saved["pw"], saved["pb"]),
+                    model.Neighbours(saved["nv"], saved["nl"]))
     except (OSError, ValueError, KeyError) as exc:
         log.warning("triage model %s unreadable (%s): fitting again", path_for(folder, key), exc)
         return None
 
 
 def save(folder: Path | None, key: str, categories: model.Softmax,
-         priorities: model.Softmax) -> None:
+         priorities: model.Softmax, neighbours: model.Neighbours) -> None:
     """Write atomically and drop the files of older inputs; a failure only costs a refit."""
     if folder is None:
         return
@@ -65,7 +69,8 @@ def save(folder: Path | None, key: str, categories: model.Softmax,
         handle, temporary = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
         with os.fdopen(handle, "wb") as out:
             numpy.savez(out, cw=categories.weights, cb=categories.bias,
-                        pw=priorities.weights, pb=priorities.bias)
+                        pw=priorities.weights, pb=priorities.bias,
+                        nv=neighbours.vectors, nl=neighbours.labels)
         os.replace(temporary, path_for(folder, key))
     except OSError as exc:
         if temporary is not None:
