@@ -43,8 +43,7 @@ DOWN = (
 OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
           "outage", "not loading", "won t load", "won t open", "fuera de servicio",
           "no responde", "not responding", "no levanta", "unreachable", "offline",
-          "no podemos abrir", "can t open", "cannot open", "is dead", "muerto", "muerta",
-          "unusable", "inutilizable")
+          "is dead", "muerto", "muerta", "unusable", "inutilizable")
 EVERYONE = (
     "nadie", "ningun", "ninguna", "ninguno", "todos los usuarios", "todos los clientes",
     "todos los socios", "todos los papas", "todos nuestros", "todas las sucursales",
