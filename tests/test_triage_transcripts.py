@@ -14,7 +14,14 @@ from bot.cli.triage import triage as triage_cli
 from bot.desk import tickets
 from bot.desk.triage_learning import decide, listed
 from bot.engine.triage import triager_for
-from bot.store.models import KbFeedback, OutboxItem, Ticket, TriageExample
+from bot.store.models import (
+    Conversation,
+    KbFeedback,
+    OutboxItem,
+    Ticket,
+    TicketEvent,
+    TriageExample,
+)
 from tests.transcript import actions, count, reply_text, ticket
 
 OUTAGE = {
@@ -92,10 +99,30 @@ def test_a_vague_outage_gets_one_yes_no_question_and_the_answer_adds_to_it(
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_problem_report_opens_a_ticket_though_an_article_is_about_billing(
         chat: ChatSession, runtime: Runtime, lang: str) -> None:
-    text, found = first_ticket(chat, runtime, DOUBLE_CHARGE[lang])
-    assert CREATED[lang] in text
-    assert "?" not in text.split(".")[0]   # no "did this help?" article first
+    result = chat.send(DOUBLE_CHARGE[lang])
+    assert result["ticket"] == 1, reply_text(result)
+    found = ticket(runtime, 1)
+    confirmation, offered = (reply["text"] for reply in result["replies"])
+    assert CREATED[lang] in confirmation   # the ticket first, no "did this help?" article
     assert (found.category, found.priority) == ("billing", "medium")
+    # the article about the topic beside the confirmation, to read meanwhile
+    beside = {"es": "Mientras tanto, este artículo puede servirte: ",
+              "en": "Meanwhile, this article may help: "}[lang]
+    assert offered.startswith(beside)
+    article = runtime.ctx.articles[offered_article(runtime)]
+    assert article.lang == lang and "billing" in article.id
+    assert offered == beside + article.title + "\n\n" + article.body.strip()
+    assert actions(runtime) == ["problem_report", "created", "kb_offered_beside_ticket"]
+    assert "Did this help" not in offered and "¿Te ayudó?" not in offered
+    with runtime.factory() as session:   # no "did this help?" pending: the ticket goes on
+        assert session.scalars(select(Conversation.state)).one() == "idle"
+    assert count(runtime, KbFeedback) == 0
+
+
+def offered_article(runtime: Runtime) -> str:
+    with runtime.factory() as session:
+        return session.scalars(select(TicketEvent.detail).where(
+            TicketEvent.action == "kb_offered_beside_ticket")).one()
 
 
 def correct(runtime: Runtime, category: str, priority: str, at: datetime) -> None:

@@ -48,7 +48,8 @@ class TriageConfig(Section):
     shipped_examples: bool = True
     # Ask "is your operation or your sales stopped?" when unsure whether it is an emergency.
     ask_impact: bool = True
-    # Encoded examples are cached here (relative to the config file's folder).
+    # Encoded examples are cached here (relative to the config file's folder); the fitted
+    # model is kept beside it, keyed by a hash of its inputs (triage-model-<hash>.npz).
     cache: str = ".cache/triage-vectors.npz"
 
     def described(self) -> dict[str, CategoryDescription]:

@@ -16,6 +16,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You're welcome! If you need anything else, just write.",
     },
     "kb_answer": {"es": "{body}\n\n¿Te ayudó? (sí/no)", "en": "{body}\n\nDid this help? (yes/no)"},
+    "kb_beside_ticket": {
+        "es": "Mientras tanto, este artículo puede servirte: {title}\n\n{body}",
+        "en": "Meanwhile, this article may help: {title}\n\n{body}",
+    },
     "kb_helpful": {
         "es": "¡Qué bien! Me alegra haberte ayudado. Si necesitas algo más, aquí estoy.",
         "en": "Great, glad I could help! If you need anything else, I'm here.",

@@ -210,6 +210,7 @@ def dispatch(turn: Turn, intent: Intent) -> None:
     if open_ticket is None and problem_reports.is_problem_report(turn.text):
         turn.decide("problem_report")   # a customer's own problem is no FAQ question
         ticket_flow.append_or_open(turn, turn.text, open_ticket)
+        problem_reports.offer_article(turn)   # the topic's article beside the confirmation
         return
     if answers.try_knowledge_base(turn, has_open_ticket=open_ticket is not None):
         return

@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING
 
 import numpy
 
-from bot.engine.triage import impact
+from bot.engine.triage import fitted, impact
+from bot.engine.triage.meaning import ImpactMeaning, statements
 from bot.engine.triage.model import (
     CATEGORIES,
+    NEIGHBOUR_SHARE,
+    NEIGHBOURS,
     PRIORITIES,
     Example,
+    Neighbours,
     Softmax,
     allowed_mask,
     features,
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 
 SHIPPED_EXAMPLES = Path(__file__).with_name("examples.jsonl")
 RANK = {p: i for i, p in enumerate(PRIORITIES)}
+ASK_LOW, ASK_HIGH = 0.2, 0.5   # P(emergency) in this band: ask the yes/no question
+MEANING_WEIGHT = 1.0   # scale of the impact closeness features
 
 
 @dataclass(frozen=True)
@@ -55,28 +61,49 @@ class Triager:
     """Fitted once per process on config examples, shipped examples and approved corrections."""
 
     def __init__(self, examples: Sequence[Example], encoder: CachedEncoder | None,
-                 ask_band: tuple[float, float] = (0.2, 0.5)) -> None:
+                 ask_band: tuple[float, float] | None = None,
+                 model_dir: Path | None = None) -> None:
         self.encoder = encoder
-        self.ask_band = ask_band
+        self.ask_band = ask_band or (ASK_LOW, ASK_HIGH)
+        self.size = len(examples)
+        self.meaning = ImpactMeaning(self._vectors(statements()))
+        key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none",
+                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE])
+        saved = fitted.load(model_dir, key)
+        self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
+        if saved is None:
+            saved = self._fit(examples)
+            fitted.save(model_dir, key, *saved)
+        self.categories, self.priorities, self.neighbours = saved
+
+    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
         texts = [e.text for e in examples]
-        x = features(self._vectors(texts), texts)
-        self.categories: Softmax = fit(x, [e.category for e in examples], CATEGORIES)
+        vectors = self._vectors(texts)
+        x = self._features(vectors, texts)
+        categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
-        self.priorities: Softmax = fit(
+        priorities = fit(
             priority_inputs(x[labelled], [examples[i].category for i in labelled]),
             [examples[i].priority for i in labelled], PRIORITIES)
-        if encoder is not None:
-            encoder.save()
-        self.size = len(examples)
+        if self.encoder is not None:
+            self.encoder.save()
+        labels = numpy.array([CATEGORIES.index(e.category) for e in examples], dtype=numpy.int64)
+        return categories, priorities, Neighbours(vectors, labels)
 
     @classmethod
     def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
         """Fitted on the desk's category descriptions and examples, the examples file (or the
         shipped ones) and the approved agent corrections."""
         settings = config.triage
-        encoder = load_encoder_with_cache(config.resolve_path(settings.cache)
-                                          if settings.cache else None)
-        return cls(config_examples(config, learned), encoder)
+        cache = config.resolve_path(settings.cache) if settings.cache else None
+        encoder = load_encoder_with_cache(cache)
+        return cls(config_examples(config, learned), encoder,
+                   model_dir=cache.parent if cache is not None else None)
+
+    def _features(self, vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
+        """Meaning vector, word signals and closeness to each kind of impact."""
+        closeness = self.meaning.closeness(vectors) * MEANING_WEIGHT
+        return numpy.hstack([features(vectors, texts), closeness])
 
     def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
         if self.encoder is None:
@@ -91,21 +118,22 @@ class Triager:
         return self.encoder.lookup(core_text(text))
 
     def classify(self, text: str) -> Verdict:
-        x = features(self._vector(text), [text])
-        probs = self.categories.probabilities(x)[0]
+        vector = self._vector(text)
+        x = self._features(vector, [text])
+        probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(text)
         category = impact.decide_category(ranked, p_emergency, signs)
         runner_up = next(c for c in ranked if c != "emergency")
-        if category == "emergency" and signs.billing_lock:
+        if (category == "emergency" and signs.billing_lock and not signs.intrusion
+                and not signs.data_lost):   # a payment lock that stops sales: billing fixes it
             category = "billing"
         priority = impact.adjust_priority(category, self._priority(x, category), signs)
         fallback = self._priority(x, runner_up)
         low, high = self.ask_band
-        unsure = (category != "emergency" and not signs.stopped
-                  and (low <= p_emergency < high
-                       or (signs.maybe_stopped and category in impact.ASKED_IN))
+        unsure = (category in impact.ASKED_IN and category != "emergency"
+                  and not signs.stopped and (low <= p_emergency < high or signs.maybe_stopped)
                   and RANK[priority] < RANK["critical"])
         return Verdict(category, priority, unsure, p_emergency, runner_up, fallback)
 

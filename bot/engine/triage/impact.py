@@ -23,7 +23,10 @@ NO_SALES = (
     "all cards", "can t process", "cannot process", "no orders can", "can t ship", "cannot ship",
     "no deja vender", "no nos deja vender", "no deja cobrar", "no nos deja cobrar",
     "no deja facturar", "caja bloqueada", "won t let us sell", "doesn t let us sell",
-    "checkout is blocked", "checkout blocked", "till is blocked",
+    "checkout is blocked", "checkout blocked", "till is blocked", "zero orders", "zero sales",
+    "no orders", "not a single order", "not a single sale", "ni un pedido", "ni una venta",
+    "ni un envio", "cero ventas", "cero pedidos", "can t ring", "cannot ring",
+    "turning customers away", "turning people away",
 )
 DOWN = (
     "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
@@ -34,10 +37,13 @@ DOWN = (
     "cannot connect", "not working", "doesn t work", "stopped working", "no entra",
     "no podemos entrar", "no puede entrar", "no pueden entrar", "no pueden ingresar",
     "can t log in", "cannot log in", "can t access", "cannot access", "locked out",
+    "no podemos abrir", "no se puede abrir", "can t open", "cannot open", "muerto", "muerta",
+    "is dead", "totally dead", "unusable", "inutilizable",
 )
 OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
           "outage", "not loading", "won t load", "won t open", "fuera de servicio",
-          "no responde", "not responding", "no levanta", "unreachable")
+          "no responde", "not responding", "no levanta", "unreachable", "offline",
+          "is dead", "muerto", "muerta", "unusable", "inutilizable")
 EVERYONE = (
     "nadie", "ningun", "ninguna", "ninguno", "todos los usuarios", "todos los clientes",
     "todos los socios", "todos los papas", "todos nuestros", "todas las sucursales",
@@ -46,6 +52,8 @@ EVERYONE = (
     "no one", "none of us", "everyone", "everybody", "everything", "all users",
     "all our", "all of our", "all of us", "all branches", "all locations", "whole", "entire",
     "completely", "totally", "cada venta", "every sale", "every order", "every customer",
+    "every register", "every till", "every branch", "every store", "every location",
+    "all registers", "all tills", "all stores", "todas las cajas", "todos los puntos",
 )
 DATA_LOST = (
     "desaparecieron", "desaparecio", "se borraron", "se borro", "borraron", "perdimos",
@@ -66,7 +74,14 @@ INTRUSION = (
     "cambiaron los datos bancarios", "changed the bank", "expuest*", "exposed",
     "comprometid*", "compromised", "ransomware", "virus", "malware", "accedieron",
     "accessed our", "sin autorizacion", "without authori*", "sin permiso", "without permission",
-    "desde otro pais", "from another country", "sesiones que no", "sessions we don t",
+    "desde otro pais", "from another country", "alguien cambio", "alguien cambiaron",
+    "someone changed", "no fuimos nosotros", "no fui yo", "wasn t us", "wasn t me",
+    "we didn t do", "i didn t do", "cambiaron la contrasena", "cambiaron la clave",
+    "changed the password", "changed our password", "password was changed",
+    "no autorizamos", "didn t authori*", "never authori*", "dispositivo que no",
+    "device we don t", "got into our", "got into my", "broke into", "de otras empresas",
+    "de otra empresa", "de otros negocios", "other companies", "another company",
+    "other businesses", "another business", "sesiones que no", "sessions we don t",
     "logins we don t", "inicios de sesion", "suspicious", "sospechos*",
 )
 HOSTILE = ("amenaz*", "threaten*", "bad terms", "quedo mal", "malos terminos", "revenge",
@@ -96,6 +111,16 @@ WORK_STOPPED = (
     "clientes esperando", "customers waiting", "esperando en la puerta", "showing up",
     "llegando", "a mano", "by hand", "en papel", "on paper",
 )
+# Only part of it fails, the rest works: one user, one payment method, one screen.
+PARTIAL = (
+    "los demas si", "las demas si", "los demas pueden", "las demas pueden", "el resto si",
+    "el resto funciona", "el resto anda", "lo demas funciona", "lo demas anda", "solo a mi",
+    "solo a uno", "solo a una", "solo en una", "solo en un", "con tarjeta si", "en efectivo si",
+    "everyone else", "everybody else", "the others can", "others can", "the others are fine",
+    "the rest works", "the rest is fine", "the rest of us", "only one user", "only for one",
+    "just one user", "just for one", "only me", "just me", "still work*", "are fine",
+    "is fine", "work fine", "works fine", "todavia funciona", "sigue funcionando",
+)
 
 
 @dataclass(frozen=True)
@@ -112,12 +137,14 @@ class Signs:
     critical_day: bool
     charge_problem: bool = False
     outage: bool = False
+    partial: bool = False
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
-        return (self.no_sales or self.intrusion or (self.down and self.everyone)
-                or (self.data_lost and self.everyone))
+        whole = self.everyone and not self.partial
+        return (self.no_sales or self.intrusion or (self.down and whole)
+                or (self.data_lost and whole))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -136,7 +163,7 @@ def read(text: str) -> Signs:
         return count_hits(norm, words) > 0
     return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
                  has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
-                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE))
+                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -146,10 +173,14 @@ def decide_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
     """The classifier's best, raised to emergency when the impact rules say so. A lock-out the
     customer caused (account) or a billing lock that stops sales stay in their category."""
     best = ranked[0]
-    if best != "emergency" and p_emergency >= EMERGENCY_FLOOR and not signs.hostile:
+    if (best != "emergency" and p_emergency >= EMERGENCY_FLOOR and not signs.hostile
+            and not (signs.partial and not signs.intrusion)):
         best = "emergency"
     if best == "emergency" and signs.hostile and not (signs.intrusion and signs.harm):
         return ranked[1]   # a hostile ex-employee who still has access: account, not yet harm
+    if best == "emergency" and signs.partial and not (
+            signs.intrusion or signs.no_sales or signs.data_lost):
+        return ranked[1]   # one user, one method, one screen: the rest works
     if best == "emergency" or not signs.stopped:
         return best
     if signs.intrusion or signs.data_lost:

@@ -104,3 +104,30 @@ def priority_inputs(x: numpy.ndarray, categories: Sequence[str]) -> numpy.ndarra
 
 def allowed_mask(category: str) -> numpy.ndarray:
     return numpy.array([p in ALLOWED[category] for p in PRIORITIES])
+
+
+NEIGHBOURS = 5   # examples that vote on a message's category
+NEIGHBOUR_SHARE = 0.5   # their vote's share beside the softmax, times the nearest one's cosine
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The examples' meaning vectors and category indexes: the nearest ones vote, each with
+    its cosine closeness (a paraphrase of one example counts even if the softmax smooths it)."""
+
+    vectors: numpy.ndarray   # (n, d), unit rows
+    labels: numpy.ndarray    # (n,) index into CATEGORIES
+
+    def blend(self, probs: numpy.ndarray, vector: numpy.ndarray) -> numpy.ndarray:
+        """The softmax's probabilities mixed with the neighbours' vote (unchanged without
+        meaning vectors)."""
+        if self.vectors.shape[0] == 0 or vector.shape[1] == 0:
+            return probs
+        sims = self.vectors @ vector[0]
+        nearest = numpy.argsort(-sims, kind="stable")[:NEIGHBOURS]
+        votes = numpy.zeros(len(CATEGORIES), dtype=numpy.float64)
+        numpy.add.at(votes, self.labels[nearest], numpy.maximum(sims[nearest], 0.0))
+        if votes.sum() <= 0:
+            return probs
+        share = NEIGHBOUR_SHARE * float(sims[nearest[0]])   # far neighbours say little
+        return (1 - share) * probs + share * votes / votes.sum()

@@ -3,8 +3,13 @@ since yesterday) needs a person with their account, not a help article about the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.engine.triage.words import count_hits
 from kb.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from bot.engine.turn import Turn
 
 # Something happened to this customer's account or order (es/en), as opposed to a question.
 PROBLEM_WORDS = (
@@ -30,3 +35,20 @@ PROBLEM_WORDS = (
 def is_problem_report(text: str) -> bool:
     """Whether the message reports a problem of the customer's own account or order."""
     return count_hits(normalize_text(text), PROBLEM_WORDS) > 0
+
+
+def offer_article(turn: Turn) -> bool:
+    """Beside the ticket confirmation of a problem report, the article about its topic (when
+    the KB has one): offered to read meanwhile, no "did this help?", the ticket stays open.
+    Not when the bot waits for an answer (its yes/no question, a description)."""
+    if turn.ticket is None or turn.conversation.state != "idle":
+        return False
+    match = turn.prepared.match(turn.ctx.kb_index, turn.text, turn.lang)
+    article_id = match.article_id if match.answered else next(
+        (c.article_id for c in match.choices), None)
+    article = turn.ctx.articles.get(article_id) if article_id else None
+    if article is None:
+        return False
+    turn.say("kb_beside_ticket", title=article.title, body=article.body.strip())
+    turn.decide("kb_offered_beside_ticket", detail=article_id, ticket=turn.ticket)
+    return True

@@ -19,6 +19,10 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "deberian", "ojala", "me gustaria que", "nos gustaria que", "feedback", "suggest*",
         "feature request", "would be nice", "would be great", "would love", "it d be great",
         "wish", "please add", "could you add", "mejora", "una mejora", "dark mode",
+        "podrian agregar", "pueden agregar", "podrian sumar", "agreguen", "seria util",
+        "seria muy util", "would be useful", "would help", "would be helpful", "me encantaria",
+        "nos encantaria", "i d love", "we d love", "nueva funcion", "new feature",
+        "add an option", "agregar una opcion", "any plans", "roadmap",
     ),
     "training": (
         "capacitacion", "capacitaciones", "capacitar*", "capaciten", "entrenamiento",

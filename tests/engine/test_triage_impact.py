@@ -1,0 +1,64 @@
+"""Impact reasoning (issue 20), es and en: one user or one payment method failing while the
+rest works is no emergency; an intrusion is one even when money or invoices are its topic;
+the classifier reads how close a message is to each kind of impact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy
+import pytest
+
+from bot.config.root import load_config
+from bot.engine.triage.classify import Triager
+from bot.engine.triage.impact import read
+from bot.engine.triage.meaning import GROUPS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def triager() -> Triager:
+    return Triager.from_config(load_config(REPO / "config.yaml", environ={}))
+
+
+@pytest.mark.parametrize("text", [
+    "a la cajera de la mañana le dice usuario bloqueado, los demás sí pueden entrar",
+    "Our front desk girl is locked out since the update, everyone else works normally",
+    "Google Pay fails at checkout but cards and cash are fine",
+])
+def test_a_partial_failure_is_not_an_emergency(triager: Triager, text: str) -> None:
+    assert read(text).partial and not read(text).stopped
+    assert triager.classify(text).category != "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "alguien cambió la cuenta bancaria del cobro y no fuimos nosotros, se llevaron lo de la semana",
+    "The portal is showing another company's invoices and customer addresses to our users",
+])
+def test_an_intrusion_or_exposure_is_an_emergency_though_money_is_the_topic(
+        triager: Triager, text: str) -> None:
+    assert read(text).intrusion
+    verdict = triager.classify(text)
+    assert (verdict.category, verdict.priority) == ("emergency", "critical")
+
+
+@pytest.mark.parametrize("text", [
+    "el sistema está muerto en todas las cajas, ni una venta desde las 9",
+    "Our store has been offline all day, zero orders so far",
+])
+def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: str) -> None:
+    assert read(text).stopped
+    assert (triager.classify(text).category, triager.classify(text).priority) == (
+        "emergency", "critical")
+
+
+def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:
+    vectors = triager._vectors(["nadie puede pagar, todas las tarjetas rechazadas",
+                                "olvidé mi contraseña"])
+    closeness = triager.meaning.closeness(vectors)
+    assert closeness.shape == (2, len(GROUPS))
+    sales, one_user = GROUPS.index("sales_stopped"), GROUPS.index("one_user")
+    assert closeness[0, sales] > closeness[1, sales]
+    assert closeness[1, one_user] > closeness[0, one_user]
+    assert numpy.all(closeness <= 1.0001)
