@@ -54,7 +54,7 @@ class WidgetApi:
         self.hub = hub
         self.history = history
         self.media = media
-        self.tokens = VisitorTokens(context.secret_key, config.visitor_days)
+        self.tokens = VisitorTokens(context.secret_key, config.visitor_days, context.now)
         self.origins = Origins(config.allowed_origins, context.public_url)
         self.per_visitor = WindowLimit(config.messages_per_minute)
         self.per_ip = WindowLimit(config.requests_per_minute_per_ip)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from channels.base import InvalidWebhook
 
@@ -20,11 +23,24 @@ VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_TOKEN_CHARS = 300
 
 
-class VisitorTokens:
-    """Issue and check visitor tokens; a token older than `max_days` is refused."""
+class ClockSigner(TimestampSigner):
+    """itsdangerous's timestamp signer reading the injected clock instead of `time.time()`."""
 
-    def __init__(self, secret_key: bytes, max_days: int) -> None:
-        self.serializer = URLSafeTimedSerializer(secret_key, salt=SALT)
+    def __init__(self, *args: Any, now: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+
+    def get_timestamp(self) -> int:
+        return int(self.now().timestamp())
+
+
+class VisitorTokens:
+    """Issue and check visitor tokens; a token older than `max_days` (by the injected clock,
+    both when it is issued and when it is checked) is refused."""
+
+    def __init__(self, secret_key: bytes, max_days: int, now: Callable[[], datetime]) -> None:
+        self.serializer = URLSafeTimedSerializer(secret_key, salt=SALT, signer=ClockSigner,
+                                                 signer_kwargs={"now": now})
         self.max_age = max_days * 86400
 
     def issue(self) -> tuple[str, str]:
@@ -41,6 +57,9 @@ class VisitorTokens:
             raise InvalidWebhook("visitor token is too long", status=401)
         try:
             visitor = self.serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            raise InvalidWebhook("visitor token has expired: call POST /widget/api/session for "
+                                 "a new one", status=401) from None
         except BadSignature:
             raise InvalidWebhook("visitor token is invalid or expired", status=401) from None
         if not isinstance(visitor, str) or not VISITOR_ID.match(visitor):

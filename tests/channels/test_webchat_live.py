@@ -162,5 +162,5 @@ def plugin_address(client: Widget) -> str:
     from bot.store.secret_key import signing_key
     from channels.webchat.identity import VisitorTokens
 
-    tokens = VisitorTokens(signing_key(client.runtime.factory, {}), 90)
+    tokens = VisitorTokens(signing_key(client.runtime.factory, {}), 90, client.runtime.clock.now)
     return tokens.address(client.token)
