@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.app import Runtime
 from bot.engine.mail_history import StoredMailHistory
 from bot.engine.sink import EngineSink
+from bot.engine.web_bus import PgWebBus
 from bot.engine.web_history import StoredWebHistory
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
 from bot.store.secret_key import signing_key
@@ -35,6 +36,11 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         return PollerLock(runtime.engine, lock_id(name))
 
     base = runtime.config.base_dir
+    queries: dict[str, object] = {
+        "mail_history": StoredMailHistory(runtime.factory),
+        "web_history": StoredWebHistory(runtime.factory, runtime.config, runtime.clock)}
+    if runtime.engine.dialect.name == "postgresql":   # several workers may share it
+        queries["web_bus"] = PgWebBus(runtime.engine)
     return ChannelContext(
         sink=sink or EngineSink(runtime.factory, runtime.ctx),
         now=runtime.clock.now,
@@ -45,9 +51,7 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         secret_key=signing_key(runtime.factory, dict(env)),
         company_name=runtime.config.bot.company_name,
         environ=env,
-        queries={"mail_history": StoredMailHistory(runtime.factory),
-                 "web_history": StoredWebHistory(runtime.factory, runtime.config,
-                                                 runtime.clock)},
+        queries=queries,
     )
 
 

@@ -95,6 +95,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_message_id", name="uq_message_provider_id"),
         Index("ix_messages_conversation_ticket", "conversation_id", "ticket_id"),  # reports
+        Index("ix_messages_channel_sender", "channel", "sender", "id"),   # 0014: web history
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
@@ -191,7 +192,8 @@ class TicketEvent(Base):
 
 class OutboxItem(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_channel_recipient", "channel", "recipient", "id"))  # 0014
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(320))

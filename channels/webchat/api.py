@@ -3,10 +3,9 @@ email. Each call checks the calling site, the visitor's token and the limits fir
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sse_starlette import EventSourceResponse
@@ -30,13 +29,14 @@ from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL, VisitorTokens
 from channels.webchat.limits import WindowLimit
 from channels.webchat.origins import Origins
+from channels.webchat.stream import LiveStream
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 TOKEN_HEADER = "x-atiende-visitor"
 JSON_LIMIT = 64 * 1024
 PING_SECONDS = 15
-RECHECK_SECONDS = 20.0
+STREAM_RETRY_SECONDS = 30
 Handler = Callable[[Request, "str | None"], Awaitable[Response]]
 
 
@@ -54,7 +54,7 @@ class WidgetApi:
         self.hub = hub
         self.history = history
         self.media = media
-        self.tokens = VisitorTokens(context.secret_key, config.visitor_days)
+        self.tokens = VisitorTokens(context.secret_key, config.visitor_days, context.now)
         self.origins = Origins(config.allowed_origins, context.public_url)
         self.per_visitor = WindowLimit(config.messages_per_minute)
         self.per_ip = WindowLimit(config.requests_per_minute_per_ip)
@@ -216,32 +216,12 @@ class WidgetApi:
 
     async def events(self, request: Request, _origin: str | None) -> Response:
         address = self.visitor(request)
-        return EventSourceResponse(self.stream(request, address), ping=PING_SECONDS)
-
-    async def stream(self, request: Request, address: str) -> AsyncIterator[dict[str, str]]:
-        """Subscribe first, then send the history: nothing falls between the two. Every
-        RECHECK_SECONDS without news the history is read again, for replies another worker's
-        dispatcher sent (its pushes reach only its own streams)."""
-        queue = self.hub.subscribe(address)
-        try:
-            history = await run_in_threadpool(self.history.history, address)
-            shown = {str(entry["id"]) for entry in history}
-            yield {"event": "history", "data": json.dumps(history)}
-            while True:
-                for event in await self.next_events(queue, address, shown):
-                    shown.add(str(event["id"]))
-                    yield {"event": "message", "id": str(event["id"]), "data": json.dumps(event)}
-        finally:
-            self.hub.unsubscribe(address, queue)
-
-    async def next_events(self, queue: asyncio.Queue[Any], address: str,
-                          shown: set[str]) -> list[Any]:
-        try:
-            return [await asyncio.wait_for(queue.get(), RECHECK_SECONDS)]
-        except TimeoutError:
-            history = await run_in_threadpool(self.history.history, address)
-            return [entry for entry in history
-                    if entry["direction"] == "out" and str(entry["id"]) not in shown]
+        if not self.hub.has_room():
+            raise TooMany(f"this server has {self.hub.total} live chats open (channels.web."
+                          f"max_streams); try again in a moment", STREAM_RETRY_SECONDS)
+        last_id = request.headers.get("last-event-id") or request.query_params.get("last")
+        stream = LiveStream(self.hub, self.history, address, last_id)
+        return EventSourceResponse(stream.events(), ping=PING_SECONDS)
 
 
 def error(exc: InvalidWebhook) -> JSONResponse:

@@ -21,4 +21,8 @@ class WebChatConfig(ChannelSection):
     messages_per_minute: int = Field(20, gt=0)        # per visitor
     requests_per_minute_per_ip: int = Field(120, gt=0)
     visitor_days: int = Field(90, gt=0)               # how long a visitor's token stays valid
+    # Live streams (SSE) one worker keeps open: per visitor (a further tab closes their oldest
+    # stream) and in all (beyond it a new stream is refused with 429 and Retry-After).
+    streams_per_visitor: int = Field(5, gt=0, le=100)
+    max_streams: int = Field(2000, gt=0)
     media_dir: str = "media"

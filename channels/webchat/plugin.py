@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -13,6 +16,7 @@ from channels.base import ChannelContext
 from channels.media import media_store
 from channels.registry import ChannelPlugin, off
 from channels.webchat.api import WidgetApi
+from channels.webchat.bus import LiveBus, LocalBus
 from channels.webchat.config import WebChatConfig
 from channels.webchat.history import NoHistory, WebHistory
 from channels.webchat.hub import Hub
@@ -30,7 +34,8 @@ def build_plugin(section: WebChatConfig | None, context: ChannelContext) -> Chan
     if not section.enabled:
         return off(CHANNEL, "channels.web.enabled is false")
     history: WebHistory = context.queries.get("web_history") or NoHistory()
-    hub = Hub()
+    bus: LiveBus = context.queries.get("web_bus") or LocalBus()
+    hub = Hub(section.streams_per_visitor, section.max_streams)
     media = media_store(context.data_dir, section.media_dir, CHANNEL, section.max_attachment_bytes)
     api = WidgetApi(section, context, hub, history, media)
     routes: list[BaseRoute] = [Route("/widget.js", widget_js, methods=["GET"]),
@@ -38,8 +43,36 @@ def build_plugin(section: WebChatConfig | None, context: ChannelContext) -> Chan
                                *api.routes()]
     base = context.public_url.rstrip("/")
     status = f"on: <script src=\"{base}/widget.js\"></script>, demo at {base}/widget/demo"
-    return ChannelPlugin(name=CHANNEL, status=status,
-                         channel=WebChatChannel(hub, history, context.now), routes=routes)
+    listener = BusListener(bus, hub)
+    return ChannelPlugin(name=CHANNEL, status=status, routes=routes,
+                         channel=WebChatChannel(hub, history, context.now, bus),
+                         startup=[listener.start], shutdown=[listener.stop])
+
+
+class BusListener:
+    """The task that hands other workers' announcements to this worker's streams."""
+
+    def __init__(self, bus: LiveBus, hub: Hub) -> None:
+        self.bus = bus
+        self.hub = hub
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.bus.shared:
+            self.task = asyncio.create_task(self.bus.listen(self.deliver, self.hub.catch_up_all))
+
+    def deliver(self, address: str, event: Mapping[str, Any] | None) -> None:
+        if event is None:
+            self.hub.catch_up(address)
+        else:
+            self.hub.publish(address, event)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
 
 
 async def widget_js(_request: Request) -> Response:

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from channels.base import DeliveryReceipt, OutboundMessage
+from channels.webchat.bus import LiveBus
 from channels.webchat.history import WebHistory
 from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL
@@ -26,14 +27,19 @@ LIVE_ONLY_KINDS = frozenset({"reply"})   # the bot's immediate answers: the visi
 class WebChatChannel:
     name = CHANNEL
 
-    def __init__(self, hub: Hub, history: WebHistory, now: Callable[[], datetime]) -> None:
+    def __init__(self, hub: Hub, history: WebHistory, now: Callable[[], datetime],
+                 bus: LiveBus) -> None:
         self.hub = hub
         self.history = history
         self.now = now
+        self.bus = bus
 
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        """Push to this worker's streams of the visitor and announce it to the others."""
         event = outbound_event(message, self.now())
         online = self.hub.publish(message.recipient, event) > 0
+        if self.bus.shared:
+            await self.bus.announce(message.recipient, event)
         if not online and message.kind not in LIVE_ONLY_KINDS and message.outbox_id:
             await run_in_threadpool(self.history.forward_by_email, message.recipient,
                                     message.outbox_id)

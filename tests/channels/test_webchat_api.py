@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -149,5 +149,26 @@ def test_every_call_from_one_address_counts_against_its_limit(config: AtiendeCon
             assert codes == [200] * 4 + [429]
             assert "too many requests from this address" in http.get(
                 "/widget/api/history").json()["error"]
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_visitor_token_expires_by_the_injected_clock(config: AtiendeConfig,
+                                                       clock: FixedClock) -> None:
+    """`visitor_days` is counted on the runtime's clock: moved forward, not waited for."""
+    runtime = build_runtime(with_web(config, visitor_days=2), clock)
+    try:
+        with widget_server(runtime) as server, httpx.Client(base_url=server.url) as http:
+            client = Widget(server, runtime, http)
+            token = client.start()
+            clock.advance(timedelta(days=2) - timedelta(seconds=1))
+            assert client.history() == []                        # still good
+            assert client.start() == token                       # and kept by a reload
+            clock.advance(timedelta(seconds=2))
+            expired = http.get("/widget/api/history", headers={"X-Atiende-Visitor": token})
+            assert expired.status_code == 401
+            assert "expired" in expired.json()["error"]
+            assert client.start() != token                       # a new visitor token
+            assert client.history() == []
     finally:
         runtime.engine.dispose()

@@ -134,14 +134,14 @@ def test_a_reply_sent_by_another_worker_reaches_the_stream_by_the_recheck(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """This worker's dispatcher does not serve `web` (as if another worker sent the reply):
     the stream finds the reply when it reads the history again."""
-    import channels.webchat.api as api
+    import channels.webchat.stream as stream_module
     from bot.channel_context import build_channel_context
     from bot.engine import outbox
     from bot.web.app import create_web_app
     from channels.webchat.plugin import build_plugin
     from tests.fakes.loopback import LoopbackServer
 
-    monkeypatch.setattr(api, "RECHECK_SECONDS", 0.3)
+    monkeypatch.setattr(stream_module, "RECHECK_SECONDS", 0.3)
     plugin = build_plugin(runtime.config.channels.web, build_channel_context(runtime, {}))
     with LoopbackServer(create_web_app(runtime, plugin.routes)) as server, \
             httpx.Client(base_url=server.url, timeout=10) as http:
@@ -162,5 +162,5 @@ def plugin_address(client: Widget) -> str:
     from bot.store.secret_key import signing_key
     from channels.webchat.identity import VisitorTokens
 
-    tokens = VisitorTokens(signing_key(client.runtime.factory, {}), 90)
+    tokens = VisitorTokens(signing_key(client.runtime.factory, {}), 90, client.runtime.clock.now)
     return tokens.address(client.token)

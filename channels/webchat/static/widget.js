@@ -201,6 +201,9 @@
       items.forEach(render);
     });
     source.addEventListener("message", function (e) { render(JSON.parse(e.data)); });
+    source.addEventListener("closed", function (e) {   // opened in too many windows
+      source.close(); err.textContent = JSON.parse(e.data).reason;
+    });
   }
 
   function start() {
