@@ -22,6 +22,7 @@ import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+TARGET_MB = 300   # issue 19: the multilingual sentence encoder's weights stay resident
 sys.path.insert(0, str(REPO))
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
@@ -128,11 +129,11 @@ def main() -> None:
     rss, busy, lines = measure(args.settle)
     on = [name for name in ("whatsapp", "telegram")
           if any(line.strip().startswith(f"{name}: on") for line in lines)]
-    verdict = "PASS" if rss <= 120 and len(on) == 2 else "FAIL"
+    verdict = "PASS" if max(rss, busy) <= TARGET_MB and len(on) == 2 else "FAIL"
     print(f"serve_rss: idle `atiende serve` resident memory {rss:.1f} MB "
           f"(channels on: {', '.join(on) or 'none'}; SQLite, sample KB; {busy:.1f} MB after "
           f"one message per channel) "
-          f"(target <= 120 MB) {verdict}")
+          f"(target <= {TARGET_MB} MB with the sentence encoder loaded, idle and busy) {verdict}")
 
 
 if __name__ == "__main__":

@@ -69,10 +69,12 @@ class StemMemo:
         self.known: dict[tuple[str, str], str] = {}
 
     def stems(self, words: list[str], lang: str) -> list[str]:
-        new = [w for w in dict.fromkeys(words) if (lang, w) not in self.known]
+        known = self.known
+        new = [w for w in words if (lang, w) not in known]
         if new:
-            self.known.update(((lang, w), s) for w, s in zip(new, stems(new, lang), strict=True))
-        return [self.known[(lang, w)] for w in words]
+            new = list(dict.fromkeys(new))
+            known.update(((lang, w), s) for w, s in zip(new, stems(new, lang), strict=True))
+        return [known[(lang, w)] for w in words]
 
 
 def _article_terms(article: Article,
@@ -87,10 +89,11 @@ def _article_terms(article: Article,
     miss: dict[str, float] = {}
     surface: list[str] = []
     for field, text in fields.items():
-        words = content_words(text)
+        words = list(dict.fromkeys(content_words(text)))   # a body repeats its words
         surface += words
+        keep = 1.0 - FIELD_WEIGHTS[field]
         for term in set(memo.stems(words, article.lang)):
-            miss[term] = miss.get(term, 1.0) * (1.0 - FIELD_WEIGHTS[field])
+            miss[term] = miss.get(term, 1.0) * keep
     return {term: 1.0 - m for term, m in miss.items()}, surface
 
 

@@ -94,15 +94,33 @@ def _article_signals(index: KbIndex, message: Message) -> tuple[numpy.ndarray, .
     """(lexical, meaning or None, combined) scores per article.
 
     Words are weighed over the whole asked text (question sentences count double there), so
-    a context sentence cannot win alone; meaning takes the best of the text and each sentence.
+    a context sentence cannot win alone; meaning is read from the one text (the whole, the
+    asked part or a sentence) that singles out a topic most clearly, see `_decisive`.
     """
     lexical = numpy.zeros(len(index.articles))
     for number, score in lexical_scores(index.lexical, [message.focus]).items():
         lexical[number] = score
     if index.meaning is None:
         return lexical, None, lexical
-    meaning = numpy.clip(index.meaning.scores(message.texts), 0.0, 1.0).astype(numpy.float64)
+    rows = numpy.clip(index.meaning.rows(message.texts), 0.0, 1.0).astype(numpy.float64)
+    meaning = _decisive(index, rows)
     return lexical, meaning, (lexical + meaning) / 2
+
+
+def _decisive(index: KbIndex, rows: numpy.ndarray) -> numpy.ndarray:
+    """The row of the text whose best topic stands out most from the other topics (in standard
+    deviations). A generic sentence ("Is there a better way in Tiendita?", "¿Cómo se
+    configura?") is fairly close to many articles and stands out from none, while the sentence
+    that names the need does; taking the plain maximum let generic sentences win."""
+    if len(rows) == 1:
+        return rows[0]
+    peaks = [_peak(_by_topic(index, row)) for row in rows]
+    return rows[int(numpy.argmax(peaks))]
+
+
+def _peak(topic_scores: numpy.ndarray) -> float:
+    spread = float(topic_scores.std())
+    return (float(topic_scores.max()) - float(topic_scores.mean())) / spread if spread else 0.0
 
 
 def _signals(index: KbIndex, lexical: numpy.ndarray, meaning: numpy.ndarray | None,

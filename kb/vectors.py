@@ -33,10 +33,14 @@ class ArticleVectors:
 
     def scores(self, texts: Sequence[str]) -> numpy.ndarray:
         """Per article, the best cosine between any of `texts` and any of its phrasings."""
+        return self.rows(texts).max(axis=0, initial=0.0)
+
+    def rows(self, texts: Sequence[str]) -> numpy.ndarray:
+        """(texts, articles): per text, each article's best cosine over its phrasings."""
         if not len(self.starts) or not texts:
-            return numpy.zeros(len(self.starts), dtype=numpy.float32)
-        best_row = (self.encoder.encode(texts) @ self.matrix.T).max(axis=0)
-        return numpy.maximum.reduceat(best_row, self.starts)
+            return numpy.zeros((len(texts), len(self.starts)), dtype=numpy.float32)
+        cosines = self.encoder.encode(texts) @ self.matrix.T
+        return numpy.maximum.reduceat(cosines, self.starts, axis=1)
 
 
 def phrasings(article: Article) -> list[str]:
