@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +61,7 @@ from tests.servers.worker_load import (  # noqa: E402
 )
 
 SETTLE_LOOK = 1.5   # wait_settled's last look for doubles is not work
+KEEP_LOGS: list[Path] = []   # --logs DIR: the workers' logs are copied there
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def workers(count: int, db_url: str, twilio: FakeTwilio) -> Iterator[tuple[Worke
         finally:
             pool.stop_all()
             sink.stop()
+            for keep in KEEP_LOGS:
+                shutil.copytree(folder, keep / f"{count}-workers-{uuid.uuid4().hex[:6]}")
 
 
 def throughput(count: int, size: Size, twilio: FakeTwilio) -> tuple[float, Findings]:
@@ -188,7 +192,10 @@ def main() -> None:
                         help="seconds PostgreSQL stays stopped (at least)")
     parser.add_argument("--workers", default="1,2,4", help='throughput runs; "" for none')
     parser.add_argument("--faults", default="kill,restart", help='fault runs; "" for none')
+    parser.add_argument("--logs", type=Path, help="copy the workers' logs into this folder; "
+                        "the findings' examples go to stderr")
     args = parser.parse_args()
+    KEEP_LOGS.extend([args.logs] if args.logs else [])
     faults = set(filter(None, args.faults.split(",")))
     if "restart" in faults and (lack := missing()):
         raise SystemExit(f"multi_worker: the restart run needs {lack}")
@@ -202,6 +209,10 @@ def main() -> None:
         killed = kill_run(size, twilio) if "kill" in faults else None
         restarted = restart_run(size, args.outage, twilio) if "restart" in faults else None
     print(line(size, rates, killed, restarted, time.monotonic() - started))
+    if args.logs:
+        for fault in (killed, restarted):
+            if fault is not None:
+                print(fault.found.examples, file=sys.stderr)
 
 
 def findings(found: Findings) -> str:
