@@ -178,14 +178,20 @@ class Dispatcher:
         """
         claimed: list[OutboxItem] = []
         unknown: dict[int, datetime] = {}
+        stale_lines: set[tuple[str, str, datetime]] = set()
         for item in session.scalars(self.due(now, limit)).all():
             won = session.connection().execute(CLAIM, {
                 "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
                 "lease_end": now + self.lease}).rowcount
             if not won:
                 continue
-            if item.status == SENDING:
+            line = (item.channel, item.recipient, item.next_attempt_at)
+            if item.status == SENDING and line not in stale_lines:
+                # one claim's rows for one recipient go one at a time, each outcome committed
+                # before the next send: only the first left `sending` can have been under way
                 unknown[item.id] = item.next_attempt_at - self.lease
+            if item.status == SENDING:
+                stale_lines.add(line)
             for name, value in (("status", SENDING), ("attempts", item.attempts + 1),
                                 ("next_attempt_at", now + self.lease)):
                 set_committed_value(item, name, value)   # no history: not an outcome

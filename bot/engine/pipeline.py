@@ -199,8 +199,8 @@ def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
     """Route several stored messages in one transaction; if that fails, one by one, so only
     the message that fails is marked `failed` (its own error logged). With several workers,
     the customers' earlier messages stored by another worker and not routed yet go first."""
-    if ctx.work.writer is None:   # a database several workers share
-        route_earlier_first(factory, ctx, batch)
+    if ctx.work.writer is None and not route_earlier_first(factory, ctx, batch):
+        return []   # the database went away: these stay stored, behind the earlier ones
     if len(batch) > 1:
         try:
             message_ids = [accepted.message_id for accepted in batch]
@@ -221,12 +221,17 @@ def route_batch(factory: sessionmaker[Session], ctx: EngineContext,
 
 
 def route_earlier_first(factory: sessionmaker[Session], ctx: EngineContext,
-                        batch: list[Accepted]) -> None:
+                        batch: list[Accepted]) -> bool:
+    """False when an earlier message could not be routed because the database was away:
+    then the batch must wait too, or a later message would be answered first."""
     for message_id in earlier_unrouted(factory, batch):
         try:
             process_message(factory, ctx, message_id)
+        except DATABASE_UNAVAILABLE:
+            return False
         except Exception:  # logged and marked failed by process_message
             continue
+    return True
 
 
 def prepare_for(factory: sessionmaker[Session], ctx: EngineContext, message_ids: list[int],
@@ -275,11 +280,18 @@ def receive(factory: sessionmaker[Session], ctx: EngineContext,
 
 def process_message(factory: sessionmaker[Session], ctx: EngineContext, message_id: int,
                     inputs: list[TurnInput] | None = None) -> RouteResult:
-    """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised."""
+    """Route a stored message; on failure it stays stored, marked `failed`, and is re-raised.
+    When the database was away, it is not the message's fault: it stays `received`, so the
+    customer's next message routes it first (earlier_first) and no failure is counted."""
     try:
         prepared = prepare_for(factory, ctx, [message_id], inputs)
         with ctx.work.writer_turn(), transaction(factory) as session:
             return route_message(session, ctx, message_id, prepared)
+    except DATABASE_UNAVAILABLE as exc:
+        metrics.ROUTING_FAILURES.inc()
+        log.error("routing message %s failed, the database is unavailable (%s); it stays "
+                  "stored for a retry", message_id, type(exc).__name__)
+        raise
     except Exception:
         metrics.ROUTING_FAILURES.inc()
         log.exception("routing message %s failed; it stays stored for a retry", message_id)
@@ -308,6 +320,8 @@ def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_tha
         try:
             process_message(factory, ctx, message_id)
             done += 1
+        except DATABASE_UNAVAILABLE:
+            break   # the rest waits for the next run, in order
         except Exception:  # logged and marked failed by process_message
             continue
     return done
