@@ -471,3 +471,34 @@ def test_a_customers_earlier_message_left_by_another_worker_is_routed_first(
     assert max(first_ids) < min(second_ids)   # answered in the order the customer wrote
     route_stored(runtime.factory, runtime.ctx, [first])
     assert replies_to(runtime, first.message_id) == to_first   # not handled twice
+
+
+def test_more_stragglers_than_one_look_up_takes_are_all_routed_first(
+        runtime: Runtime, clock: FixedClock, db_url: str) -> None:
+    """A worker killed mid-load leaves customers' messages stored and not routed, several
+    each; a batch with a later message of each customer routes every earlier one first,
+    however many (one look-up returns at most EARLIER_LIMIT)."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one process: its routing queue keeps a customer's order")
+    from bot.engine.earlier_first import EARLIER_LIMIT
+
+    customers, earlier_each = 20, 3
+    assert customers * earlier_each > EARLIER_LIMIT >= customers
+    senders = [f"whatsapp:+5730077{n:05d}" for n in range(customers)]
+    earlier = [[store(runtime.factory, runtime.ctx,
+                      message(clock, round_ * customers + n, KB_QUESTION, sender))
+                for round_ in range(earlier_each)] for n, sender in enumerate(senders)]
+    later = [store(runtime.factory, runtime.ctx,
+                   message(clock, earlier_each * customers + n, PROBLEM, sender))
+             for n, sender in enumerate(senders)]
+    route_stored(runtime.factory, runtime.ctx, later)
+    with runtime.factory() as session:
+        reply_ids = dict(session.execute(
+            select(OutboxItem.in_reply_to, func.min(OutboxItem.id))
+            .where(OutboxItem.channel == "whatsapp").group_by(OutboxItem.in_reply_to)).all())
+    out_of_order = [
+        accepted.message_id for stragglers, last in zip(earlier, later, strict=True)
+        for accepted in stragglers
+        if accepted.message_id not in reply_ids
+        or reply_ids[accepted.message_id] > reply_ids[last.message_id]]
+    assert out_of_order == []

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
-from bot.engine.earlier_first import earlier_unrouted
+from bot.engine.earlier_first import EARLIER_LIMIT, earlier_unrouted
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
 from bot.engine.prepare import Prepared, TurnInput, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
@@ -224,13 +224,16 @@ def route_earlier_first(factory: sessionmaker[Session], ctx: EngineContext,
                         batch: list[Accepted]) -> bool:
     """False when an earlier message could not be routed because the database was away:
     then the batch must wait too, or a later message would be answered first."""
-    for message_id in earlier_unrouted(factory, batch):
-        try:
-            process_message(factory, ctx, message_id)
-        except DATABASE_UNAVAILABLE:
-            return False
-        except Exception:  # logged and marked failed by process_message
-            continue
+    while stragglers := earlier_unrouted(factory, batch):
+        for message_id in stragglers:
+            try:
+                process_message(factory, ctx, message_id)
+            except DATABASE_UNAVAILABLE:
+                return False
+            except Exception:  # logged and marked failed by process_message
+                continue
+        if len(stragglers) < EARLIER_LIMIT:
+            return True   # that was all of them
     return True
 
 
