@@ -173,23 +173,35 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
-              connections: int, rate: float | None, limit_s: float) -> dict[str, float]:
+              connections: int, rate: float | None, limit_s: float,
+              pid: int) -> dict[str, float]:
+    """Send one phase and wait until it is answered; CPU is the server's, from the first
+    webhook until the last reply was accepted (storing, routing and delivery)."""
     sids = [sid for sid, _ in batch]
     sent: dict[str, float] = {}
+    cpu_began = cpu_seconds(pid)
     began = time.monotonic()
     failures = asyncio.run(send(port, batch, connections, rate, sent))
     acked = time.monotonic()
     routed = wait_for(lambda: count_routed(db, sids) >= len(sids) - failures, limit_s)
     answered = wait_for(lambda: len(set(answered_at(db, twilio)[0]) & set(sids))
                         >= len(sids) - failures, limit_s)
+    cpu = cpu_seconds(pid) - cpu_began
     first, doubled = answered_at(db, twilio)
     delays = [first[sid] - sent[sid] for sid in sids if sid in first]
     return {"acked_s": acked - began, "sent_rate": len(sids) / (acked - began),
             "routed_s": routed - began,
             "answered_s": answered - began, "lost": len(sids) - len(delays),
             "doubled": doubled, "p50": percentile(delays, 0.5) * 1000,
-            "p95": percentile(delays, 0.95) * 1000, "failed": failures}
+            "p95": percentile(delays, 0.95) * 1000, "failed": failures,
+            "cpu_ms": cpu * 1000 / max(len(delays), 1)}
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
@@ -208,11 +220,11 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float
         try:
             wait_listening(proc)
             burst = run_phase(port, db, twilio, signed(port, 0, args.burst, args.numbers, "57301"),
-                              args.connections, None, args.limit)
+                              args.connections, None, args.limit, proc.pid)
             steady_count = int(args.rate * args.seconds)
             steady = run_phase(port, db, twilio,
                                signed(port, 10_000_000, steady_count, args.numbers, "57302"),
-                               args.connections, args.rate, args.limit)
+                               args.connections, args.rate, args.limit, proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
@@ -243,11 +255,13 @@ def main() -> None:
           f"{args.connections} conns: acknowledged in {burst['acked_s']:.1f} s, routed in "
           f"{burst['routed_s']:.1f} s, answered in {burst['answered_s']:.1f} s "
           f"({ratio:.2f}x routing), reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
-          f"lost {burst['lost']} doubled {burst['doubled']}; steady {args.rate:.0f}/s for "
+          f"lost {burst['lost']} doubled {burst['doubled']}, serve CPU "
+          f"{burst['cpu_ms']:.1f} ms/message; steady {args.rate:.0f}/s for "
           f"{args.seconds:.0f} s (sent at {steady['sent_rate']:.0f}/s: a webhook waits for the "
           f"previous one's answer on its connection): reply p50 {steady['p50']:.0f} ms "
           f"p95 {steady['p95']:.0f} ms, "
-          f"lost {steady['lost']} doubled {steady['doubled']} (targets steady p50 <= 300 ms, "
+          f"lost {steady['lost']} doubled {steady['doubled']}, serve CPU "
+          f"{steady['cpu_ms']:.1f} ms/message (targets steady p50 <= 300 ms, "
           f"p95 <= 1000 ms, burst answered <= 2x routing, 0 lost, 0 doubled) "
           f"{'PASS' if ok else 'FAIL'}")
 
