@@ -134,6 +134,26 @@ def reply_of(db: Path) -> dict[int, str]:
         connection.close()
 
 
+def stages(db: Path, sids: list[str]) -> tuple[float, float]:
+    """Medians (ms) over these webhooks' first replies: stored -> routed (the reply row
+    written) and routed -> its send began (the outbox row's sent_at)."""
+    from datetime import datetime
+
+    connection = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        rows = connection.execute(
+            "SELECT m.created_at, min(o.created_at), min(o.sent_at) FROM outbox o "
+            "JOIN messages m ON m.id = o.in_reply_to WHERE o.sent_at IS NOT NULL "
+            f"AND m.provider_message_id IN ({','.join('?' * len(sids))}) GROUP BY m.id",
+            sids).fetchall()
+    finally:
+        connection.close()
+    parsed = [[datetime.fromisoformat(value) for value in row] for row in rows]
+    routing = [(routed - stored).total_seconds() for stored, routed, _ in parsed]
+    delivery = [(sent - routed).total_seconds() for _, routed, sent in parsed]
+    return percentile(routing, 0.5) * 1000, percentile(delivery, 0.5) * 1000
+
+
 def accepted(twilio: Any) -> list[tuple[int, str, float]]:
     """(outbox id, body, time) of each create the fake Twilio accepted."""
     out = []
@@ -201,7 +221,8 @@ def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
             "answered_s": answered - began, "lost": len(sids) - len(delays),
             "doubled": doubled, "p50": percentile(delays, 0.5) * 1000,
             "p95": percentile(delays, 0.95) * 1000, "failed": failures,
-            "cpu_ms": cpu * 1000 / max(len(delays), 1)}
+            "cpu_ms": cpu * 1000 / max(len(delays), 1),
+            "stages": stages(db, sids)}
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
@@ -260,6 +281,8 @@ def main() -> None:
           f"{args.seconds:.0f} s (sent at {steady['sent_rate']:.0f}/s: a webhook waits for the "
           f"previous one's answer on its connection): reply p50 {steady['p50']:.0f} ms "
           f"p95 {steady['p95']:.0f} ms, "
+          f"(stored->routed p50 {steady['stages'][0]:.0f} ms, routed->sending p50 "
+          f"{steady['stages'][1]:.0f} ms), "
           f"lost {steady['lost']} doubled {steady['doubled']}, serve CPU "
           f"{steady['cpu_ms']:.1f} ms/message (targets steady p50 <= 300 ms, "
           f"p95 <= 1000 ms, burst answered <= 2x routing, 0 lost, 0 doubled) "

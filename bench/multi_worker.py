@@ -177,6 +177,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--outage", type=float, default=5.0, help="seconds without PostgreSQL")
     parser.add_argument("--workers", default="1,2,4", help='throughput runs; "" for none')
+    parser.add_argument("--no-fault", action="store_true",
+                        help="throughput runs only (no fault run)")
     args = parser.parse_args()
     size = Size(args.conversations, args.per_conversation, args.tickets, args.concurrency)
     twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN)
@@ -184,8 +186,22 @@ def main() -> None:
         twilio.url = server.url
         rates = {n: throughput(n, size, twilio)
                  for n in map(int, filter(None, args.workers.split(",")))}
+        if args.no_fault:
+            print(speeds_line(size, rates))
+            return
         found, outage, load = fault_run(size, args.outage, twilio)
     print(line(size, rates, found, outage, load, args.outage))
+
+
+def speeds_line(size: Size, rates: dict[int, tuple[float, Findings]]) -> str:
+    speeds = ", ".join(f"{n} worker{'s' if n > 1 else ''} {rate:.1f} msg/s"
+                       for n, (rate, _) in rates.items())
+    dirty = "; ".join(f"{n} workers: {f.line()}" for n, (_, f) in rates.items()
+                      if not f.is_clean())
+    return (f"multi_worker: {speeds} ({size.messages} messages over {size.conversations} "
+            f"conversations + {size.tickets} tickets due, PostgreSQL, handled and answered; "
+            f"{'clean' if not dirty else 'NOT clean: ' + dirty}); "
+            f"load average {os.getloadavg()[0]:.1f}")
 
 
 def line(size: Size, rates: dict[int, tuple[float, Findings]], found: Findings,
