@@ -8,11 +8,15 @@ import asyncio
 from collections import defaultdict
 from itertools import pairwise
 
+import pytest
+from sqlalchemy import select
+
 from bot.app import Runtime
 from bot.engine.outbox import Dispatcher, enqueue
 from bot.engine.outbox_pump import OutboxPump
 from bot.engine.outbox_signal import OutboxSignal
 from bot.store.db import transaction
+from bot.store.models import OutboxItem
 from channels.base import DeliveryReceipt, OutboundMessage
 from channels.rate_limit import RateLimiter
 from tests.fakes.monotonic import FakeTime
@@ -131,3 +135,21 @@ def test_a_rate_limit_holds_under_concurrent_lines(runtime: Runtime) -> None:
                 if recipient == f"slow:{person}"]
         assert [text for _, text in mine] == [str(index) for index in range(8)]
         assert all(later - earlier >= 1 - 1e-9 for (earlier, _), (later, _) in pairwise(mine))
+
+
+def test_a_row_another_worker_is_claiming_is_not_overtaken(runtime: Runtime) -> None:
+    """Another worker has locked Ana's first row (its claim not committed yet, so the row
+    still reads `pending`): this claim skips it, and must not take her second row past it."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite has one writer)")
+    for recipient, text in (("slow:ana", "ana 1"), ("slow:ana", "ana 2"), ("slow:beto", "b")):
+        queue(runtime, recipient, text)
+    pump = OutboxPump(Dispatcher(runtime.factory, {"slow": SlowChannel()}),
+                      runtime.clock.now, 100)
+    with runtime.factory() as other:
+        first = other.scalars(select(OutboxItem.id).order_by(OutboxItem.id).limit(1)
+                              .with_for_update()).one()
+        items, _, _ = pump.claim(100)
+        other.rollback()
+    assert first not in [item.id for item in items]
+    assert [item.payload["text"] for item in items] == ["b"]

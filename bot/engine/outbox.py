@@ -164,13 +164,25 @@ class Dispatcher:
         if self.poked is not None:
             self.poked.set()
 
-    def due(self, now: datetime, limit: int) -> Select[tuple[OutboxItem]]:
+    def due(self, now: datetime, limit: int,
+            first_only: bool = False) -> Select[tuple[OutboxItem]]:
         """Due rows (and claims whose lease ran out), oldest first, skipping recipients with
-        a send under way elsewhere (their order must hold)."""
+        a send under way elsewhere (their order must hold).
+
+        `first_only`: only each recipient's oldest due row. Another worker may be claiming
+        that one right now (locked and skipped here, not yet `sending`): a later row must not
+        be taken past it. The pump claims again as soon as an outcome is written."""
         # `id + 0`: sorted after the due index found them; ordering by the primary key would
         # let SQLite walk the whole table in id order, sent rows and all
-        return (self.due_where(select(OutboxItem), now)
-                .order_by(OutboxItem.id + 0).limit(limit).with_for_update(skip_locked=True))
+        stmt = self.due_where(select(OutboxItem), now)
+        if first_only:
+            earlier = OUTBOX.alias("earlier")
+            stmt = stmt.where(~select(earlier.c.id).where(
+                earlier.c.channel == OutboxItem.channel,
+                earlier.c.recipient == OutboxItem.recipient, earlier.c.id < OutboxItem.id,
+                earlier.c.status.in_(("pending", SENDING)),
+                earlier.c.next_attempt_at <= now).exists())
+        return stmt.order_by(OutboxItem.id + 0).limit(limit).with_for_update(skip_locked=True)
 
     def due_ids(self, now: datetime) -> Select[tuple[int]]:
         """Whether any row is due (no lock: a plain read)."""
@@ -188,8 +200,8 @@ class Dispatcher:
             stmt = stmt.where(OutboxItem.recipient == self.recipient)
         return stmt
 
-    def claim_due(self, session: Session, now: datetime,
-                  limit: int) -> tuple[list[OutboxItem], dict[int, datetime]]:
+    def claim_due(self, session: Session, now: datetime, limit: int, first_only: bool = False
+                  ) -> tuple[list[OutboxItem], dict[int, datetime]]:
         """Claim due rows and commit the claim; returns them and, for rows whose earlier
         attempt's outcome is unknown, when that attempt was claimed.
 
@@ -198,7 +210,7 @@ class Dispatcher:
         """
         claimed: list[OutboxItem] = []
         unknown: dict[int, datetime] = {}
-        for item in session.scalars(self.due(now, limit)).all():
+        for item in session.scalars(self.due(now, limit, first_only)).all():
             won = session.connection().execute(CLAIM, {
                 "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
                 "lease_end": now + self.lease}).rowcount

@@ -7,8 +7,10 @@ number of claimed rows in flight (`limit`): when woken (`Dispatcher.poke`, on ev
 queued rows), when a line finishes, or when outcomes are written, it claims what is due and
 starts those lines at once. Order per recipient holds as in `Dispatcher.due`: a recipient with
 a row being sent (claimed, its lease running) gets no new claim until that row's outcome is
-written. Outcomes are written by one writer, together as they come (one transaction for what
-finished meanwhile), off the event loop; claims are too.
+written, and a claim takes only each recipient's oldest due row (so a row being claimed by
+another worker at that moment is never overtaken). Outcomes are written by one writer,
+together as they come (one transaction for what finished meanwhile), off the event loop;
+claims are too.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ class OutboxPump:
             if session.execute(dispatcher.due_ids(now)).first() is None:
                 return [], {}, {}
         with dispatcher.writer_turn(), dispatcher.factory() as session:
-            items, unknown = dispatcher.claim_due(session, now, room)
+            items, unknown = dispatcher.claim_due(session, now, room, first_only=True)
             numbers = ticket_numbers(session, items)
             session.expunge_all()
         return items, unknown, numbers
