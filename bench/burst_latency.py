@@ -134,6 +134,26 @@ def reply_of(db: Path) -> dict[int, str]:
         connection.close()
 
 
+def stages(db: Path, sids: list[str]) -> tuple[float, float]:
+    """Medians (ms) over these webhooks' first replies: stored -> routed (the reply row
+    written) and routed -> its send began (the outbox row's sent_at)."""
+    from datetime import datetime
+
+    connection = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        rows = connection.execute(
+            "SELECT m.created_at, min(o.created_at), min(o.sent_at) FROM outbox o "
+            "JOIN messages m ON m.id = o.in_reply_to WHERE o.sent_at IS NOT NULL "
+            f"AND m.provider_message_id IN ({','.join('?' * len(sids))}) GROUP BY m.id",
+            sids).fetchall()
+    finally:
+        connection.close()
+    parsed = [[datetime.fromisoformat(value) for value in row] for row in rows]
+    routing = [(routed - stored).total_seconds() for stored, routed, _ in parsed]
+    delivery = [(sent - routed).total_seconds() for _, routed, sent in parsed]
+    return percentile(routing, 0.5) * 1000, percentile(delivery, 0.5) * 1000
+
+
 def accepted(twilio: Any) -> list[tuple[int, str, float]]:
     """(outbox id, body, time) of each create the fake Twilio accepted."""
     out = []
@@ -173,23 +193,36 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
-              connections: int, rate: float | None, limit_s: float) -> dict[str, float]:
+              connections: int, rate: float | None, limit_s: float,
+              pid: int) -> dict[str, float]:
+    """Send one phase and wait until it is answered; CPU is the server's, from the first
+    webhook until the last reply was accepted (storing, routing and delivery)."""
     sids = [sid for sid, _ in batch]
     sent: dict[str, float] = {}
+    cpu_began = cpu_seconds(pid)
     began = time.monotonic()
     failures = asyncio.run(send(port, batch, connections, rate, sent))
     acked = time.monotonic()
     routed = wait_for(lambda: count_routed(db, sids) >= len(sids) - failures, limit_s)
     answered = wait_for(lambda: len(set(answered_at(db, twilio)[0]) & set(sids))
                         >= len(sids) - failures, limit_s)
+    cpu = cpu_seconds(pid) - cpu_began
     first, doubled = answered_at(db, twilio)
     delays = [first[sid] - sent[sid] for sid in sids if sid in first]
     return {"acked_s": acked - began, "sent_rate": len(sids) / (acked - began),
             "routed_s": routed - began,
             "answered_s": answered - began, "lost": len(sids) - len(delays),
             "doubled": doubled, "p50": percentile(delays, 0.5) * 1000,
-            "p95": percentile(delays, 0.95) * 1000, "failed": failures}
+            "p95": percentile(delays, 0.95) * 1000, "failed": failures,
+            "cpu_ms": cpu * 1000 / max(len(delays), 1),
+            "stages": stages(db, sids)}
 
 
 def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
@@ -208,11 +241,11 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float
         try:
             wait_listening(proc)
             burst = run_phase(port, db, twilio, signed(port, 0, args.burst, args.numbers, "57301"),
-                              args.connections, None, args.limit)
+                              args.connections, None, args.limit, proc.pid)
             steady_count = int(args.rate * args.seconds)
             steady = run_phase(port, db, twilio,
                                signed(port, 10_000_000, steady_count, args.numbers, "57302"),
-                               args.connections, args.rate, args.limit)
+                               args.connections, args.rate, args.limit, proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
@@ -243,11 +276,15 @@ def main() -> None:
           f"{args.connections} conns: acknowledged in {burst['acked_s']:.1f} s, routed in "
           f"{burst['routed_s']:.1f} s, answered in {burst['answered_s']:.1f} s "
           f"({ratio:.2f}x routing), reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
-          f"lost {burst['lost']} doubled {burst['doubled']}; steady {args.rate:.0f}/s for "
+          f"lost {burst['lost']} doubled {burst['doubled']}, serve CPU "
+          f"{burst['cpu_ms']:.1f} ms/message; steady {args.rate:.0f}/s for "
           f"{args.seconds:.0f} s (sent at {steady['sent_rate']:.0f}/s: a webhook waits for the "
           f"previous one's answer on its connection): reply p50 {steady['p50']:.0f} ms "
           f"p95 {steady['p95']:.0f} ms, "
-          f"lost {steady['lost']} doubled {steady['doubled']} (targets steady p50 <= 300 ms, "
+          f"(stored->routed p50 {steady['stages'][0]:.0f} ms, routed->sending p50 "
+          f"{steady['stages'][1]:.0f} ms), "
+          f"lost {steady['lost']} doubled {steady['doubled']}, serve CPU "
+          f"{steady['cpu_ms']:.1f} ms/message (targets steady p50 <= 300 ms, "
           f"p95 <= 1000 ms, burst answered <= 2x routing, 0 lost, 0 doubled) "
           f"{'PASS' if ok else 'FAIL'}")
 

@@ -182,25 +182,34 @@ def wait_until_routed(db_path: Path, expected: int, limit_s: float = 600) -> Non
         connection.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(kind: str, folder: Path, count: int,
-            concurrency: int) -> tuple[float, float, int]:
-    """(acknowledged/s, handled/s, failures): handled = stored and routed for the full app."""
+            concurrency: int) -> tuple[float, float, int, float]:
+    """(acknowledged/s, handled/s, failures, server CPU ms per message): handled = stored and
+    routed for the full app."""
     from tests.servers.ports import free_port
     port = free_port()
     config = write_config(folder, port)
     proc = start(kind, config, port)
     try:
         batch = signed_requests(port, count)
+        cpu = cpu_seconds(proc.pid)
         began = time.perf_counter()
         failures = asyncio.run(fire(port, batch, concurrency))
         acked = time.perf_counter() - began
         if kind == "full":
             wait_until_routed(folder / "bench.db", count - failures)
         handled = time.perf_counter() - began
+        cpu = cpu_seconds(proc.pid) - cpu
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    return count / acked, count / handled, failures
+    return count / acked, count / handled, failures, cpu * 1000 / count
 
 
 def main() -> None:
@@ -214,16 +223,19 @@ def main() -> None:
         serve(args.serve[0], args.serve[1], int(args.serve[2]))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        _, bare, _ = measure("bare", Path(tmp), args.messages, args.concurrency)
-        _, peer, peer_failed = measure("peer", Path(tmp), args.messages, args.concurrency)
-        acked, full, failed = measure("full", Path(tmp), args.messages, args.concurrency)
+        _, bare, _, _ = measure("bare", Path(tmp), args.messages, args.concurrency)
+        _, peer, peer_failed, peer_cpu = measure("peer", Path(tmp), args.messages,
+                                                 args.concurrency)
+        acked, full, failed, cpu = measure("full", Path(tmp), args.messages, args.concurrency)
     ack_ratio, handled_ratio = acked / peer, full / peer
     verdict = ("PASS" if ack_ratio >= 0.7 and handled_ratio >= 0.35 and not failed
                and not peer_failed else "FAIL")
     print(f"webhook_throughput: acknowledged {acked:.0f} msg/s ({ack_ratio:.2f}x peer), "
           f"handled (stored+routed) {full:.0f} msg/s ({handled_ratio:.2f}x peer); durable "
           f"peer {peer:.0f} msg/s, bare route {bare:.0f} msg/s (SQLite, 1 worker, "
-          f"{args.messages} signed webhooks, {args.concurrency} connections, {failed} failed) "
+          f"{args.messages} signed webhooks, {args.concurrency} connections, {failed} failed; "
+          f"server CPU per message: {cpu:.2f} ms handled, peer {peer_cpu:.2f} ms; load average "
+          f"{os.getloadavg()[0]:.1f}) "
           f"(targets acknowledged >= 0.7x, handled >= 0.35x the peer) {verdict}")
 
 

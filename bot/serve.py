@@ -16,6 +16,7 @@ from bot.channel_context import build_channel_plugins
 from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
 from bot.engine.outbox import Dispatcher
+from bot.engine.outbox_pump import OutboxPump
 from bot.engine.outbox_signal import OutboxSignal, listen
 from bot.engine.pipeline import retry_unrouted
 from bot.listeners import bind_listeners
@@ -61,10 +62,16 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
         if on_started is not None:
             on_started()
         channels = {p.name: p.channel for p in started if p.channel is not None}
-        runner = SchedulerRunner(scheduled_jobs(runtime, make_dispatcher(runtime, channels)))
+        dispatcher = make_dispatcher(runtime, channels)
+        runner = SchedulerRunner(scheduled_jobs(runtime, dispatcher))
         runner.start()
-        runtime.on_outbox = lambda: runner.wake("outbox_dispatch")
-        wakes = OutboxWakes(runtime, lambda: runner.wake("outbox_dispatch"))
+
+        def wake() -> None:   # the pump under way claims at once; else a run starts
+            dispatcher.poke()
+            runner.wake("outbox_dispatch")
+
+        runtime.on_outbox = wake
+        wakes = OutboxWakes(runtime, wake)
         yield
         wakes.close()
         runtime.on_outbox = None
@@ -83,7 +90,8 @@ def make_lifespan(runtime: Runtime, plugins: list[ChannelPlugin],
 def make_dispatcher(runtime: Runtime, channels: dict[str, Channel]) -> Dispatcher:
     settings = runtime.config.outbox
     return Dispatcher(runtime.factory, channels, concurrency=settings.concurrency,
-                      claim_seconds=settings.claim_seconds)
+                      claim_seconds=settings.claim_seconds,
+                      writer_turn=runtime.ctx.work.writer_turn)
 
 
 class OutboxWakes:
@@ -110,15 +118,10 @@ def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
         return await asyncio.to_thread(sweep, runtime.factory, runtime.ctx.desk,
                                        runtime.clock.now())
 
-    batch = runtime.config.outbox.batch_size
+    pump = OutboxPump(dispatcher, runtime.clock.now, runtime.config.outbox.batch_size)
 
-    async def outbox_dispatch() -> int:  # batch after batch while full: a burst drains at once
-        total = 0
-        while True:
-            sent, claimed = await dispatcher.deliver_batch(runtime.clock.now(), batch)
-            total += sent
-            if claimed < batch:
-                return total
+    async def outbox_dispatch() -> int:  # until nothing is due or in flight (see OutboxPump)
+        return await pump.run()
 
     async def route_stranded() -> int:  # the process stopped between storing and routing
         cutoff = runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)

@@ -43,7 +43,9 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
     return len(agents)
 
 
-TRANSCRIPT = (select(Message)   # built once: it runs for every new ticket and follow-up
+# Built once: it runs for every new ticket and follow-up. Only the columns it shows (whole
+# messages would decode each one's raw payload and attachments).
+TRANSCRIPT = (select(Message.id, Message.text)
               .where(Message.direction == "in",
                      (Message.ticket_id == bindparam("ticket_id"))
                      | (Message.conversation_id == bindparam("conversation_id")))
@@ -58,16 +60,16 @@ def transcript(session: Session, ticket: Ticket, latest: Message | None = None,
     conversation is not flushed yet (the turn flushes once, at its end). `earlier=False`
     says there are no others (its conversation began with it): nothing to look up.
     """
-    found: list[Message] = []
+    found: list[tuple[int, str | None]] = []
     if earlier:
         with session.no_autoflush:
-            found = list(session.scalars(TRANSCRIPT, {
+            found = [(row.id, row.text) for row in session.execute(TRANSCRIPT, {
                 "ticket_id": ticket.id, "limit": limit,
-                "conversation_id": ticket.conversation_id}))
+                "conversation_id": ticket.conversation_id})]
         found.reverse()
-    if latest is not None and latest not in found:
-        found = [*found, latest][-limit:]
-    return "\n".join(f"> {message.text}" for message in found)
+    if latest is not None and all(found_id != latest.id for found_id, _ in found):
+        found = [*found, (latest.id, latest.text)][-limit:]
+    return "\n".join(f"> {text}" for _, text in found)
 
 
 def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, message: Message,

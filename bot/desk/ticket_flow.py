@@ -20,7 +20,7 @@ from bot.engine.replies import (
     render,
 )
 from bot.engine.reply_times import render_week, render_when
-from bot.engine.triage import explicit_category, triager_for
+from bot.engine.triage import explicit_category
 from bot.engine.triage.classify import Verdict, at_least
 from bot.engine.turn import Turn
 from bot.store.models import CATEGORIES, Ticket
@@ -72,7 +72,7 @@ def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
 
 def triage(turn: Turn, text: str) -> Verdict:
     """Category and priority of `text` (every ticket gets a best guess)."""
-    return triager_for(turn.session, turn.ctx.config).classify(text)
+    return turn.prepared.classify(turn.session, turn.ctx.config, text)
 
 
 def without_agent_request(text: str) -> str:

@@ -7,8 +7,10 @@ import functools
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, Update, bindparam, case, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -142,34 +144,64 @@ class Dispatcher:
                  concurrency: int = CONCURRENT_SENDS,
                  jitter: Callable[[], float] = random.random,
                  recipient: str | None = None,
-                 claim_seconds: float = CLAIM_SECONDS) -> None:
+                 claim_seconds: float = CLAIM_SECONDS,
+                 writer_turn: Callable[[], AbstractContextManager[object]] = nullcontext
+                 ) -> None:
         """`recipient` limits the dispatcher to one recipient's rows (a console session
-        delivers its own customer's messages only; the others stay pending)."""
+        delivers its own customer's messages only; the others stay pending). `writer_turn`
+        is taken around the pump's write transactions (SQLite's one writer, see EngineWork)."""
         self.factory = factory
         self.channels = channels
         self.concurrency = concurrency
         self.jitter = jitter
         self.recipient = recipient
         self.lease = timedelta(seconds=claim_seconds)
+        self.writer_turn = writer_turn
+        self.poked: asyncio.Event | None = None   # set while a pump runs (see outbox_pump)
 
-    def due(self, now: datetime, limit: int) -> Select[tuple[OutboxItem]]:
+    def poke(self) -> None:
+        """Rows were queued: a pump under way claims them now (call in its event loop)."""
+        if self.poked is not None:
+            self.poked.set()
+
+    def due(self, now: datetime, limit: int,
+            first_only: bool = False) -> Select[tuple[OutboxItem]]:
         """Due rows (and claims whose lease ran out), oldest first, skipping recipients with
-        a send under way elsewhere (their order must hold)."""
+        a send under way elsewhere (their order must hold).
+
+        `first_only`: only each recipient's oldest due row. Another worker may be claiming
+        that one right now (locked and skipped here, not yet `sending`): a later row must not
+        be taken past it. The pump claims again as soon as an outcome is written."""
+        # `id + 0`: sorted after the due index found them; ordering by the primary key would
+        # let SQLite walk the whole table in id order, sent rows and all
+        stmt = self.due_where(select(OutboxItem), now)
+        if first_only:
+            earlier = OUTBOX.alias("earlier")
+            stmt = stmt.where(~select(earlier.c.id).where(
+                earlier.c.channel == OutboxItem.channel,
+                earlier.c.recipient == OutboxItem.recipient, earlier.c.id < OutboxItem.id,
+                earlier.c.status.in_(("pending", SENDING)),
+                earlier.c.next_attempt_at <= now).exists())
+        return stmt.order_by(OutboxItem.id + 0).limit(limit).with_for_update(skip_locked=True)
+
+    def due_ids(self, now: datetime) -> Select[tuple[int]]:
+        """Whether any row is due (no lock: a plain read)."""
+        return self.due_where(select(OutboxItem.id), now).limit(1)
+
+    def due_where(self, stmt: Select[Any], now: datetime) -> Select[Any]:
         busy = OUTBOX.alias("busy")
         in_flight = (select(busy.c.id).where(
             busy.c.channel == OutboxItem.channel, busy.c.recipient == OutboxItem.recipient,
             busy.c.status == SENDING, busy.c.next_attempt_at > now).exists())
-        stmt = (select(OutboxItem)
-                .where(OutboxItem.status.in_(("pending", SENDING)),
-                       OutboxItem.next_attempt_at <= now,
-                       OutboxItem.channel.in_(list(self.channels)), ~in_flight)
-                .order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        stmt = stmt.where(OutboxItem.status.in_(("pending", SENDING)),
+                          OutboxItem.next_attempt_at <= now,
+                          OutboxItem.channel.in_(list(self.channels)), ~in_flight)
         if self.recipient is not None:
             stmt = stmt.where(OutboxItem.recipient == self.recipient)
         return stmt
 
-    def claim_due(self, session: Session, now: datetime,
-                  limit: int) -> tuple[list[OutboxItem], dict[int, datetime]]:
+    def claim_due(self, session: Session, now: datetime, limit: int, first_only: bool = False
+                  ) -> tuple[list[OutboxItem], dict[int, datetime]]:
         """Claim due rows and commit the claim; returns them and, for rows whose earlier
         attempt's outcome is unknown, when that attempt was claimed.
 
@@ -179,7 +211,7 @@ class Dispatcher:
         claimed: list[OutboxItem] = []
         unknown: dict[int, datetime] = {}
         stale_lines: set[tuple[str, str, datetime]] = set()
-        for item in session.scalars(self.due(now, limit)).all():
+        for item in session.scalars(self.due(now, limit, first_only)).all():
             won = session.connection().execute(CLAIM, {
                 "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
                 "lease_end": now + self.lease}).rowcount

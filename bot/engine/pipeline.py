@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config.root import AtiendeConfig
 from bot.engine.earlier_first import EARLIER_LIMIT, earlier_unrouted
 from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
-from bot.engine.prepare import Prepared, TurnInput, prepare, read_inputs
+from bot.engine.prepare import Prepared, TurnInput, batch_triager, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
 from bot.engine.work import EngineWork
@@ -239,12 +239,13 @@ def route_earlier_first(factory: sessionmaker[Session], ctx: EngineContext,
 
 def prepare_for(factory: sessionmaker[Session], ctx: EngineContext, message_ids: list[int],
                 inputs: list[TurnInput] | None) -> Prepared:
-    """The batch's CPU work (language, intent, KB match), before its write transaction: the
+    """The batch's CPU work (language, intent, KB match, triage), before its write transaction: the
     writer is never held while it runs (a long text must not hold back other stores). The
     texts come from storing; the retry job's are read back."""
     if inputs is None:
         inputs = read_inputs(factory, message_ids)
-    return prepare(ctx.kb_index, ctx.config.bot.default_language, inputs)
+    return prepare(ctx.kb_index, ctx.config.bot.default_language, inputs,
+                   batch_triager(factory, ctx.config))
 
 
 def inputs_of(batch: list[Accepted]) -> list[TurnInput] | None:

@@ -12,16 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.intents import Intent, read_intent
+from bot.engine.triage import triager_for
 from bot.store.models import Message
 from kb.language import language_verdict
 from kb.matcher import KbIndex, Match, best_match
 from kb.normalize import normalize_text
 from kb.sentences import split_message
+
+if TYPE_CHECKING:
+    from bot.config.root import AtiendeConfig
+    from bot.engine.triage.classify import Triager, Verdict
 
 SHORT_MESSAGE_WORDS = 3
 # Intents the bot answers itself: the KB is not asked for them (nor computed ahead).
@@ -45,6 +51,8 @@ class Prepared:
     verdicts: dict[str, str | None] = field(default_factory=dict)
     intents: dict[str, Intent] = field(default_factory=dict)
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
+    triager: Triager | None = None   # the batch's (approved examples change only by an agent)
+    triaged: dict[str, Verdict] = field(default_factory=dict)
 
     def verdict(self, text: str) -> str | None:
         if text not in self.verdicts:
@@ -55,6 +63,16 @@ class Prepared:
         if text not in self.intents:
             self.intents[text] = read_intent(text)
         return self.intents[text]
+
+    def classify(self, session: Session, config: AtiendeConfig, text: str) -> Verdict:
+        """Triage's verdict on `text`. The Triager is looked up once per batch, without
+        flushing the turns' pending changes (the examples it learns from are not among them)."""
+        if self.triager is None:
+            with session.no_autoflush:
+                self.triager = triager_for(session, config)
+        if text not in self.triaged:
+            self.triaged[text] = self.triager.classify(text)
+        return self.triaged[text]
 
     def match(self, index: KbIndex, text: str, lang: str) -> Match:
         key = (text, lang)
@@ -73,17 +91,22 @@ def choose_language(prepared: Prepared, text: str, hint: str | None, known: str 
     return prepared.verdict(text) or known or default
 
 
-def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput]) -> Prepared:
+def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput],
+            triager: Triager | None = None) -> Prepared:
     """Compute ahead, outside any write transaction, what the batch's turns will ask for.
     The sender's stored language is not read here: the KB match is computed for the language
     the text itself shows (the hint, else the default, when unclear), which is what the turn
-    asks for except for a returning sender's short or unclear message."""
-    prepared = Prepared()
+    asks for except for a returning sender's short or unclear message. With `triager`, the
+    same texts are triaged ahead (a turn asks whether it is an emergency before the KB)."""
+    prepared = Prepared(triager=triager)
     asked = [(item.text, choose_language(prepared, item.text, item.hint, None, default_language))
              for item in inputs if prepared.intent(item.text).name not in OWN_INTENTS]
     with encoded_ahead(index, [text for text, _ in asked]):
         for text, lang in asked:
             prepared.match(index, text, lang)
+    if triager is not None:
+        for text, _ in asked:
+            prepared.triaged.setdefault(text, triager.classify(text))
     return prepared
 
 
@@ -94,6 +117,12 @@ def encoded_ahead(index: KbIndex, texts: list[str]) -> AbstractContextManager[ob
         return nullcontext()
     return index.meaning.encoder.encoded_ahead(
         [part for text in texts for part in split_message(text).texts])
+
+
+def batch_triager(factory: sessionmaker[Session], config: AtiendeConfig) -> Triager:
+    """The Triager for a batch, read before its write transaction (a plain read)."""
+    with factory() as session:
+        return triager_for(session, config)
 
 
 def read_inputs(factory: sessionmaker[Session], message_ids: Sequence[int]) -> list[TurnInput]:

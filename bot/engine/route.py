@@ -16,7 +16,7 @@ from bot.engine.conversations import ConversationKey, current_conversation, curr
 from bot.engine.intents import Intent
 from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
-from bot.engine.triage import problem_reports, triager_for
+from bot.engine.triage import problem_reports
 from bot.engine.turn import EngineContext, Turn
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
@@ -227,7 +227,8 @@ def stays_on_ticket(turn: Turn, ticket: Ticket) -> bool:
 
 def is_emergency(turn: Turn) -> bool:
     """Outages, intrusions and "we cannot sell" go straight to a person, never to an article."""
-    return triager_for(turn.session, turn.ctx.config).classify(turn.text).category == "emergency"
+    verdict = turn.prepared.classify(turn.session, turn.ctx.config, turn.text)
+    return verdict.category == "emergency"
 
 
 def handle_intent(turn: Turn, intent: Intent) -> bool:
