@@ -194,7 +194,8 @@ class OutboxItem(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
                       Index("ix_outbox_channel_recipient", "channel", "recipient", "id"),  # 0014
-                      Index("ix_outbox_channel_due", "status", "channel", "next_attempt_at"))  # 0015
+                      Index("ix_outbox_channel_due",  # 0015
+                            "status", "channel", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(320))

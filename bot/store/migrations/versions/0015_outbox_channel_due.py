@@ -3,15 +3,15 @@
 Rows for a channel that is off (say, agents' mail while email is not configured) stay pending;
 with only (status, next_attempt_at) every claim read them all to filter on channel.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 17:50:00
 """
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
