@@ -112,6 +112,8 @@ def _decisive(index: KbIndex, rows: numpy.ndarray) -> numpy.ndarray:
     deviations). A generic sentence ("Is there a better way in Tiendita?", "¿Cómo se
     configura?") is fairly close to many articles and stands out from none, while the sentence
     that names the need does; taking the plain maximum let generic sentences win."""
+    if not rows.size:   # nothing to read (an empty text) or no article
+        return numpy.zeros(len(index.articles))
     if len(rows) == 1:
         return rows[0]
     peaks = [_peak(_by_topic(index, row)) for row in rows]

@@ -35,3 +35,10 @@ def test_a_long_email_is_matched_by_its_telling_sentence(tmp_path: Path) -> None
              "Gracias,\nSebastián")
     match = best_match(index, email)
     assert match.candidates[0].article_id == "table-qr-es"
+
+
+def test_a_message_with_nothing_to_read_gets_no_answer_and_no_error(tmp_path: Path) -> None:
+    """An empty mail body, only a quoted thread, only a signature: no text is left to encode."""
+    index = open_index(write_sample_kb(tmp_path / "kb"))
+    for text in ("", "   ", "> Escribió el soporte:\n> hola", "--\nAna Pérez\nGerente"):
+        assert not best_match(index, text, "es").answered
