@@ -65,6 +65,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'atiende.db'}"
         return
+    yield from postgres_schema()
+
+
+def postgres_schema() -> Iterator[str]:
+    """The URL of a throwaway schema on the shared PostgreSQL, dropped when resumed."""
     if not postgres_available():
         need_service("PostgreSQL on 127.0.0.1:5432 (user postgres, database test)")
     schema = f"t_{uuid.uuid4().hex[:12]}"

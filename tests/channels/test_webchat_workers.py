@@ -5,18 +5,16 @@ reconnects with Last-Event-ID gets what it missed."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from channels.webchat.stream import RECHECK_SECONDS
 from tests.channels.conftest import ENV
 from tests.channels.webchat_site import sse_events
-from tests.conftest import PG_SERVER, need_service, postgres_available
+from tests.conftest import postgres_schema
 from tests.fakes.twilio_api import FakeTwilio
 from tests.servers.serve_workers import WorkerPool, write_config
 from tests.servers.smtp_sink import SmtpSink
@@ -30,16 +28,7 @@ READ_SECONDS = RECHECK_SECONDS / 3
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    if not postgres_available():
-        need_service("PostgreSQL on 127.0.0.1:5432 (user postgres, database test)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from postgres_schema()
 
 
 @pytest.fixture
