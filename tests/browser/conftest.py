@@ -100,7 +100,9 @@ def desk(runtime: Runtime, twilio: FakeTwilio) -> Iterator[Desk]:
                             build_channel_context(runtime, ENV))
     assert plugin.is_on, plugin.status
     app = create_web_app(runtime, plugin.routes, make_lifespan(runtime, [plugin]))
-    with LoopbackServer(app) as server:
+    # a page left open by the module's browser keeps its event stream: a short graceful
+    # shutdown, or each test waits the default 10 s for a stream that never ends by itself
+    with LoopbackServer(app, graceful_s=1) as server:
         yield Desk(runtime, server, twilio)
 
 

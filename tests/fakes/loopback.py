@@ -17,7 +17,7 @@ T = TypeVar("T")
 class LoopbackServer:
     """uvicorn on an already-listening socket; `run()` executes coroutines on its loop."""
 
-    def __init__(self, app: Any, lifespan: str = "on") -> None:
+    def __init__(self, app: Any, lifespan: str = "on", graceful_s: float = 10) -> None:
         # proto given: asyncio sets TCP_NODELAY only on sockets whose proto is TCP (a bare
         # socket() has 0), and without it a kept-alive response waits 40 ms for a delayed ACK
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -26,7 +26,7 @@ class LoopbackServer:
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="warning", lifespan=lifespan,
-                                timeout_graceful_shutdown=10)
+                                timeout_graceful_shutdown=graceful_s)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        daemon=True)
