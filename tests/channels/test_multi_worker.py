@@ -10,14 +10,12 @@ the retry job's 60 s cutoff, so the run lasts about two minutes.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.channels.conftest import ENV
-from tests.conftest import PG_SERVER, need_service, postgres_available
+from tests.conftest import postgres_schema
 from tests.fakes.twilio_api import FakeTwilio
 from tests.servers.serve_workers import WorkerPool, write_config
 from tests.servers.smtp_sink import SmtpSink
@@ -36,16 +34,7 @@ WORKERS, CONVERSATIONS, PER_CONVERSATION, DUE = 4, 20, 4, 20
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
-    if not postgres_available():
-        need_service("PostgreSQL on 127.0.0.1:5432 (user postgres, database test)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from postgres_schema()
 
 
 @pytest.fixture(scope="module")
