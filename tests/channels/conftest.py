@@ -23,6 +23,7 @@ from bot.web.app import create_web_app
 from channels.registry import ChannelPlugin
 from channels.telegram.plugin import build_plugin as build_telegram
 from channels.whatsapp.plugin import build_plugin as build_whatsapp
+from tests.channels.webchat_site import Widget, open_widget
 from tests.fakes.clients import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -191,3 +192,10 @@ def live(runtime: Runtime) -> Iterator[Live]:
     app = create_web_app(runtime, routes, plugin_lifespan(runtime, plugins))
     with LoopbackServer(app) as server:
         yield Live(runtime, server, *plugins)
+
+
+@pytest.fixture
+def widget(runtime: Runtime) -> Iterator[Widget]:
+    """A widget visitor with a session, for the web channel's tests (their config turns it on)."""
+    with open_widget(runtime) as client:
+        yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,14 +22,6 @@ HOURS_QUESTION = "¿Cuál es el horario de atención?"
 @pytest.fixture
 def config(config: AtiendeConfig) -> AtiendeConfig:
     return with_web(config, messages_per_minute=5)
-
-
-@pytest.fixture
-def widget(runtime: Runtime) -> Iterator[Widget]:
-    with widget_server(runtime) as server, httpx.Client(base_url=server.url, timeout=10) as http:
-        client = Widget(server, runtime, http)
-        client.start()
-        yield client
 
 
 def stored(runtime: Runtime) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ from bot.config.root import AtiendeConfig
 from bot.desk.relay import answer_customer
 from bot.store.db import transaction
 from bot.store.models import Contact, ContactIdentity, Message, OutboxItem, Ticket
-from tests.channels.webchat_site import Widget, sse_events, widget_server, with_web
+from tests.channels.webchat_site import Widget, sse_events, with_web
 
 COMPLAINT = "Quiero hablar con un agente: la factura 4455 me llegó con un cobro doble"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -24,14 +24,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 @pytest.fixture
 def config(config: AtiendeConfig, tmp_path: Path) -> AtiendeConfig:
     return with_web(config, max_attachment_bytes=1000, media_dir=str(tmp_path / "media"))
-
-
-@pytest.fixture
-def widget(runtime: Runtime) -> Iterator[Widget]:
-    with widget_server(runtime) as server, httpx.Client(base_url=server.url, timeout=10) as http:
-        client = Widget(server, runtime, http)
-        client.start()
-        yield client
 
 
 def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:

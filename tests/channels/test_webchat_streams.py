@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bot.app import Runtime
 from bot.config.root import AtiendeConfig
-from tests.channels.webchat_site import Widget, sse_events, widget_server, with_web
+from tests.channels.webchat_site import Widget, sse_events, with_web
 
 HOURS = "¿Cuál es el horario de soporte?"
 EXPORT = "¿Cómo exporto mis datos?"
@@ -21,14 +18,6 @@ EXPORT = "¿Cómo exporto mis datos?"
 def config(config: AtiendeConfig, tmp_path: Path) -> AtiendeConfig:
     return with_web(config, streams_per_visitor=2, max_streams=3,
                     media_dir=str(tmp_path / "media"))
-
-
-@pytest.fixture
-def widget(runtime: Runtime) -> Iterator[Widget]:
-    with widget_server(runtime) as server, httpx.Client(base_url=server.url, timeout=10) as http:
-        client = Widget(server, runtime, http)
-        client.start()
-        yield client
 
 
 def events_url(widget: Widget) -> str:

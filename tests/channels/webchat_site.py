@@ -73,6 +73,15 @@ def widget_server(runtime: Runtime) -> Iterator[LoopbackServer]:
         yield server
 
 
+@contextmanager
+def open_widget(runtime: Runtime) -> Iterator[Widget]:
+    """A started widget visitor (its session taken) against a served web channel."""
+    with widget_server(runtime) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        client = Widget(server, runtime, http)
+        client.start()
+        yield client
+
+
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, Any]]:
     """(event, data) pairs from a streaming text/event-stream response."""
     event, data = "message", []
