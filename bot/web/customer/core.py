@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -19,6 +21,7 @@ from bot.web.customer.limits import Limits
 from bot.web.customer.uploads import FormRefused, Upload, read_form
 from bot.web.customer.words import LANGUAGES, from_accept_language, t
 
+T = TypeVar("T")
 COOKIE = "atiende_customer"
 LANG_COOKIE = "atiende_customer_lang"
 
@@ -108,3 +111,16 @@ class Portal:
         if not is_valid_csrf(customer.session, fields.get("csrf")):
             raise FormRefused("csrf", 403)
         return fields, files
+
+    async def spend_posted_link(self, request: Request, customer: Customer,
+                                spend: Callable[[Portal, str], T | None]) -> T | Response:
+        """A mailed link's POST: the form checked, then `spend(portal, token)` in a thread;
+        its result, or the page that says why not (a refused form, a dead link)."""
+        try:
+            await self.form(request, customer)
+        except FormRefused as refused:
+            return self.refuse(request, customer, refused.key, refused.status)
+        spent = await run_in_threadpool(spend, self, request.path_params["token"])
+        if spent is None:
+            return self.refuse(request, customer, "bad_link", 404)
+        return spent

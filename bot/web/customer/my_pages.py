@@ -90,13 +90,9 @@ def link_routes(portal: Portal) -> list[Route]:
 
     async def take_link(request: Request) -> Response:
         customer = portal.customer(request)
-        try:
-            await portal.form(request, customer)
-        except FormRefused as refused:
-            return portal.refuse(request, customer, refused.key, refused.status)
-        email = await run_in_threadpool(spend_link, portal, request.path_params["token"])
-        if email is None:
-            return portal.refuse(request, customer, "bad_link", 404)
+        email = await portal.spend_posted_link(request, customer, spend_link)
+        if isinstance(email, Response):
+            return email
         customer.session = signed_in(email, 0, portal.now())
         return portal.finish(RedirectResponse(HOME, 303), customer)
 

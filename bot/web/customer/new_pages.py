@@ -96,13 +96,9 @@ def confirm_routes(portal: Portal) -> list[Route]:
 
     async def confirm(request: Request) -> Response:
         customer = portal.customer(request)
-        try:
-            await portal.form(request, customer)
-        except FormRefused as refused:
-            return portal.refuse(request, customer, refused.key, refused.status)
-        number = await run_in_threadpool(confirm_now, portal, request.path_params["token"])
-        if number is None:
-            return portal.refuse(request, customer, "bad_link", 404)
+        number = await portal.spend_posted_link(request, customer, confirm_now)
+        if isinstance(number, Response):
+            return number
         portal.runtime.outbox_ready()
         return done(portal, request, customer, number)
 
