@@ -1,15 +1,17 @@
-"""Report charts drawn with matplotlib (no pyplot, no display) as inline SVG text."""
+"""Report charts drawn with matplotlib (no pyplot, no display) as inline SVG text.
+
+matplotlib is imported when the first chart is drawn: it takes about a second to import, and
+every `atiende` command (and the server's start) would otherwise pay for it."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
-
-from matplotlib import rc_context
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from bot.store.models import PRIORITIES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 AGING_FILL = {"green": "#2e7d32", "blue": "#1565c0", "yellow": "#f9a825", "orange": "#ef6c00",
               "red": "#c62828"}
@@ -21,6 +23,8 @@ def to_svg(figure: Figure) -> str:
     """The figure as an <svg> element (text kept as text, no date stamp)."""
     for axes in figure.axes:
         axes.set_ylim(bottom=0)
+    from matplotlib import rc_context
+
     buffer = io.StringIO()
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "atiende"}):
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -29,6 +33,9 @@ def to_svg(figure: Figure) -> str:
 
 
 def new_axes(title: str) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=SIZE)
     axes = figure.add_subplot()
     axes.set_title(title, loc="left", fontsize=11)
