@@ -121,3 +121,16 @@ def test_each_encoder_has_its_own_fitted_abstention_model(
     with caplog.at_level(logging.WARNING, logger="kb.abstention"):
         assert model_for("some-other-model") is load_models()[None]   # words decide
     assert "no abstention model fitted" in caplog.text
+
+
+def test_kb_ask_with_a_kb_folder_still_follows_the_configured_encoder(
+        installed: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli.main import main
+    folder = write_sample_kb(tmp_path / "kb")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text("kb:\n  encoder: use\n", encoding="utf-8")
+    done = CliRunner().invoke(main, ["kb", "ask", "--kb", str(folder), "--json", "hola"])
+    assert done.exit_code == 0, done.output
+    assert list(encoder_module._LOADED) == ["use"]
