@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 EVAL = REPO.parent / "shared" / "kb-eval"
 
 from kb.abstention import LEXICAL_FEATURES, MEANING_FEATURES, MODEL_FILE  # noqa: E402
-from kb.encoder import load_encoder  # noqa: E402
+from kb.encoder import PREFERENCE, load_encoder  # noqa: E402
 from kb.loader import load_kb  # noqa: E402
 from kb.matcher import best_match, build_index  # noqa: E402
 from kb.vectors import build_vectors  # noqa: E402
@@ -68,15 +68,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         write_eval_kb(Path(tmp))
         articles = load_kb(tmp)
-    encoder = load_encoder()
-    if encoder is None:
-        sys.exit("kb_calibrate: the sentence encoder is needed to fit the meaning model")
-    saved, losses = {"fitted_on": "kb-eval dev split (first 40 %)", "folds": FOLDS}, []
-    for name, index, features in (
-            ("meaning", build_index(articles, build_vectors(articles, encoder)), MEANING_FEATURES),
-            ("lexical", build_index(articles), LEXICAL_FEATURES)):
-        saved[name], loss = fit(*rows(index, questions, features), features)
-        losses.append(f"{name}_cv_log_loss={loss:.3f}")
+    encoders = [e for e in (load_encoder(name) for name in PREFERENCE) if e is not None]
+    if not encoders:
+        sys.exit("kb_calibrate: a sentence encoder is needed to fit the meaning models")
+    saved: dict = {"fitted_on": "kb-eval dev split (first 40 %)", "folds": FOLDS, "meaning": {}}
+    losses = []
+    for encoder in encoders:
+        index = build_index(articles, build_vectors(articles, encoder))
+        saved["meaning"][encoder.name], loss = fit(*rows(index, questions, MEANING_FEATURES),
+                                                   MEANING_FEATURES)
+        losses.append(f"{encoder.name}_cv_log_loss={loss:.3f}")
+    saved["lexical"], loss = fit(*rows(build_index(articles), questions, LEXICAL_FEATURES),
+                                 LEXICAL_FEATURES)
+    losses.append(f"lexical_cv_log_loss={loss:.3f}")
     Path(args.out).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     print(f"kb_calibrate n={len(questions)} " + " ".join(losses) + f" -> {args.out}")
 

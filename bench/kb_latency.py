@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb.encoder import load_encoder
+from kb.encoder import CHOICES, choose_encoder, load_encoder
 from kb.knowledge import open_index
 from kb.matcher import best_match
 
@@ -87,9 +87,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5_000)
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--lexical-only", action="store_true", help="leave the encoder out")
+    parser.add_argument("--encoder", choices=CHOICES, default="auto", help="as kb.encoder")
     args = parser.parse_args()
     rng = random.Random(7)
     meaning = not args.lexical_only
+    choose_encoder(args.encoder)
     encoder, model_s, _ = timed(load_encoder) if meaning else (None, 0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         questions = write_articles(Path(tmp), rng, args.articles)
@@ -97,7 +99,8 @@ def main() -> None:
         index, warm_s, warm_cpu = timed(lambda: open_index(tmp, meaning))
     queries = [make_query(rng, questions) for _ in range(args.queries)]
     (p50, p95), (cpu50, cpu95) = query_times(index, queries)
-    print(f"kb_latency articles={args.articles} meaning={'on' if encoder else 'off'} "
+    print(f"kb_latency articles={args.articles} "
+          f"meaning={encoder.name if encoder else 'off'} "
           f"model_load_s={model_s:.2f} cold_load_s={cold_s:.2f} (cpu {cold_cpu:.2f}) "
           f"warm_load_s={warm_s:.2f} (cpu {warm_cpu:.2f}) "
           f"queries={args.queries} p50_ms={p50:.2f} p95_ms={p95:.2f} "

@@ -22,6 +22,8 @@ import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+ENCODER = ["auto"]   # kb.encoder of the served config (--encoder)
+START_TIMEOUT = [120.0]
 TARGET_MB = 300   # issue 19: the multilingual sentence encoder's weights stay resident
 sys.path.insert(0, str(REPO))
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -60,6 +62,7 @@ def write_config(folder: Path, port: int, twilio_url: str, telegram_url: str) ->
     data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = f"sqlite:///{folder / 'rss.db'}"
     data["kb"]["path"] = str(REPO / "kb" / "articles")
+    data["kb"]["encoder"] = ENCODER[0]
     data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
     data["channels"] = {"whatsapp": {"api_base_url": twilio_url},
                         "telegram": {"api_base_url": telegram_url, "mode": "webhook"}}
@@ -108,7 +111,7 @@ def measure(settle: float) -> tuple[float, float, list[str]]:
         proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            lines = wait_listening(proc)
+            lines = wait_listening(proc, START_TIMEOUT[0])
             time.sleep(settle)   # idle: let startup settle
             idle = tree_rss_kib(proc.pid) / 1024
             first_messages(f"http://127.0.0.1:{port}", twilio, telegram)
@@ -125,12 +128,17 @@ def measure(settle: float) -> tuple[float, float, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before reading")
+    parser.add_argument("--encoder", choices=["auto", "e5", "use", "none"], default="auto",
+                        help="kb.encoder of the served config")
+    parser.add_argument("--start-timeout", type=float, default=120.0,
+                        help="seconds to wait for the server to listen")
     args = parser.parse_args()
+    ENCODER[0], START_TIMEOUT[0] = args.encoder, args.start_timeout
     rss, busy, lines = measure(args.settle)
     on = [name for name in ("whatsapp", "telegram")
           if any(line.strip().startswith(f"{name}: on") for line in lines)]
     verdict = "PASS" if max(rss, busy) <= TARGET_MB and len(on) == 2 else "FAIL"
-    print(f"serve_rss: idle `atiende serve` resident memory {rss:.1f} MB "
+    print(f"serve_rss: kb.encoder={args.encoder} idle `atiende serve` resident memory {rss:.1f} MB "
           f"(channels on: {', '.join(on) or 'none'}; SQLite, sample KB; {busy:.1f} MB after "
           f"one message per channel) "
           f"(target <= {TARGET_MB} MB with the sentence encoder loaded, idle and busy) {verdict}")

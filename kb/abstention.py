@@ -9,11 +9,13 @@ pays off exactly when the probability of being right exceeds 2/3.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("abstention.json")
 ANSWER_PROBABILITY = 2 / 3
 MEANING_FEATURES = ("combined_margin", "meaning", "meaning_margin",
@@ -45,12 +47,25 @@ def _from_json(data: dict) -> AbstentionModel:
 
 
 @cache
-def load_models(path: Path = MODEL_FILE) -> dict[str, AbstentionModel]:
-    """{"meaning": model, "lexical": model} from the fitted file."""
+def load_models(path: Path = MODEL_FILE) -> dict[str | None, AbstentionModel]:
+    """{encoder name: model over both signals, None: the words-only model} from the file."""
     saved = json.loads(path.read_text(encoding="utf-8"))
-    return {name: _from_json(saved[name]) for name in ("meaning", "lexical")}
+    models: dict[str | None, AbstentionModel] = {None: _from_json(saved["lexical"])}
+    models.update((name, _from_json(fitted)) for name, fitted in saved["meaning"].items())
+    return models
 
 
-def model_for(has_meaning: bool) -> AbstentionModel:
-    """The model over both signals, or the lexical-only one when no encoder is installed."""
-    return load_models()["meaning" if has_meaning else "lexical"]
+def model_for(encoder: str | None) -> AbstentionModel:
+    """The model fitted for this sentence encoder's signal, or the words-only one (no encoder,
+    or one no model was fitted for: then the meaning signal only ranks the candidates)."""
+    models = load_models()
+    if encoder not in models:
+        _warn_unfitted(encoder)
+        return models[None]
+    return models[encoder]
+
+
+@cache
+def _warn_unfitted(encoder: str | None) -> None:
+    log.warning("no abstention model fitted for encoder %s (bench/kb_calibrate.py): "
+                "deciding on words", encoder)

@@ -102,9 +102,19 @@ def _article_signals(index: KbIndex, message: Message) -> tuple[numpy.ndarray, .
         lexical[number] = score
     if index.meaning is None:
         return lexical, None, lexical
-    rows = numpy.clip(index.meaning.rows(message.texts), 0.0, 1.0).astype(numpy.float64)
-    meaning = _decisive(index, rows)
+    rows = index.meaning.rows(message.texts).astype(numpy.float64)
+    relative = index.meaning.encoder.relative
+    meaning = _decisive(index, _relative(rows) if relative else numpy.clip(rows, 0.0, 1.0))
     return lexical, meaning, (lexical + meaning) / 2
+
+
+def _relative(rows: numpy.ndarray) -> numpy.ndarray:
+    """Each text's cosines above its typical one (the median over the articles), on 0..1:
+    encoders differ in how close unrelated texts sit (USE near 0.1, e5 near 0.8)."""
+    if not rows.size:
+        return rows
+    typical = numpy.median(rows, axis=1, keepdims=True)
+    return numpy.clip((rows - typical) / numpy.maximum(1.0 - typical, 1e-6), 0.0, 1.0)
 
 
 def _decisive(index: KbIndex, rows: numpy.ndarray) -> numpy.ndarray:
@@ -171,7 +181,8 @@ def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
         return Match(False, None, 0.0, lang, (), False)
     signals = _signals(index, lexical, meaning, combined)
     signals["length"] = math.log1p(content_count(message.focus))
-    confidence = model_for(meaning is not None).probability(signals)
+    encoder = index.meaning.encoder.name if index.meaning is not None else None
+    confidence = model_for(encoder).probability(signals)
     tie = signals["combined_gap"] < NEAR_TIE and bool(signals.get("agree", 1.0))
     sure = confidence >= ANSWER_PROBABILITY
     answered = sure and not tie

@@ -66,7 +66,8 @@ def ask_one(index: KbIndex, text: str, lang: str | None) -> dict[str, Any]:
 def kb_ask(text: str | None, kb_dir: str | None, lang: str | None, as_json: bool,
            jsonl: str | None, config_path: str | None) -> None:
     """Ask the KB TEXT and print the decision (JSON with --json)."""
-    index = open_index(kb_dir or read_config(config_path).kb_path())
+    config = read_config(config_path)   # also with --kb: kb.encoder chooses the encoder
+    index = open_index(kb_dir or config.kb_path())
     if jsonl is not None:
         ask_batch(index, lang)
         return
