@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Runtime, warm_up
 from bot.engine import triage
 from bot.engine.inbox import Accepted, accept_inbound, stage_many
-from bot.store.models import Contact, ContactIdentity, Message
+from bot.engine.sink import EngineSink
+from bot.store.models import Contact, ContactIdentity, Message, OutboxItem
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
 
@@ -85,3 +89,29 @@ def test_warm_up_fits_the_triager_before_the_first_message(runtime: Runtime) -> 
     fitted = triage._FITTED[id(runtime.config)][2]
     with Session(runtime.engine) as session:
         assert triage.triager_for(session, runtime.config) is fitted
+
+
+def test_a_group_releases_what_was_held_for_each_of_its_senders(
+        runtime: Runtime, clock: FixedClock) -> None:
+    sink = EngineSink(runtime.factory, runtime.ctx)
+    senders = ["whatsapp:+573005550011", "whatsapp:+573005550012", "whatsapp:+573005550013"]
+    for n, sender in enumerate(senders):
+        sink.accept_now(inbound(clock, f"SMH{n}", sender))
+    sink.route_accepted()
+    with runtime.factory() as session, session.begin():
+        for item in session.scalars(select(OutboxItem).where(OutboxItem.channel == "whatsapp")):
+            item.status = "held"
+    clock.advance(timedelta(days=2))
+
+    async def group() -> list[bool]:   # the first two write back together
+        return list(await asyncio.gather(*(sink.accept(inbound(clock, f"SMW{n}", sender))
+                                           for n, sender in enumerate(senders[:2]))))
+
+    assert asyncio.run(group()) == [True, True]
+    with runtime.factory() as session:
+        rows = session.execute(select(OutboxItem.recipient, OutboxItem.status,
+                                      OutboxItem.next_attempt_at)
+                               .where(OutboxItem.channel == "whatsapp")).all()
+    assert [(r.recipient, r.status) for r in rows if r.status == "held"] == [(senders[2], "held")]
+    assert {(r.recipient, r.next_attempt_at) for r in rows if r.status != "held"} == {
+        (sender, clock.now()) for sender in senders[:2]}

@@ -95,9 +95,7 @@ def stage_many(session: Session, config: AtiendeConfig,
     fresh = [group[index][0] for index in new.values()]
     ids = insert_messages(connection, config, fresh)
     accepted = dict(zip(new, ids, strict=True))
-    for index in new.values():
-        if (on_new := group[index][1]) is not None:
-            on_new(session)
+    run_on_new(session, [group[index][1] for index in new.values()])
     return [outcome_of(index, key, seen, new, accepted)
             for index, key in enumerate((i.channel, i.provider_message_id) for i, _ in group)]
 
@@ -119,6 +117,21 @@ def insert_messages(connection: Connection, config: AtiendeConfig,
     return [Accepted(int(message_id), True, row["contact_id"],
                      TurnInput(inbound.text or "", inbound.language_hint))
             for message_id, row, inbound in zip(ids, rows, fresh, strict=True)]
+
+
+def run_on_new(session: Session, hooks: Sequence[OnNew | None]) -> None:
+    """The new messages' hooks, in order; hooks of a kind that can run for several messages
+    at once (a static `together(session, hooks)`) run once for all of that kind, after."""
+    kinds: dict[type, list[OnNew]] = {}
+    for hook in hooks:
+        if hook is None:
+            continue
+        if hasattr(type(hook), "together"):
+            kinds.setdefault(type(hook), []).append(hook)
+        else:
+            hook(session)
+    for kind, members in kinds.items():
+        kind.together(session, members)  # type: ignore[attr-defined]
 
 
 def outcome_of(index: int, key: tuple[str, str], seen: dict[tuple[str, str], int],
