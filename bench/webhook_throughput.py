@@ -62,13 +62,14 @@ def serve(kind: str, config_path: str, port: int) -> None:
     elif kind == "peer":
         app = durable_peer(config_path, port)
     else:
-        from bot.app import build_runtime
+        from bot.app import build_runtime, warm_up
         from bot.channel_context import build_channel_context
         from bot.config.root import load_config
         from bot.web.app import create_web_app
         from channels.whatsapp.plugin import build_plugin
 
         runtime = build_runtime(load_config(config_path))
+        warm_up(runtime)   # as `atiende serve` does: the triager is fitted before the first message
         plugin = build_plugin(runtime.config.channels.whatsapp, build_channel_context(runtime, ENV))
         app = create_web_app(runtime, plugin.routes)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

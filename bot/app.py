@@ -84,3 +84,12 @@ def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
     if migrate:
         bring_up_to_date(engine)
     return Runtime(config, engine, make_session_factory(engine), build_context(config, clock))
+
+
+def warm_up(runtime: Runtime) -> None:
+    """Fit the triager before the first message (a second or two on a cold cache), so a server
+    that is up is ready: the first turns do not wait for it, nor compete with storing."""
+    from bot.engine.triage import triager_for
+
+    with runtime.factory() as session:
+        triager_for(session, runtime.config)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import uvicorn
 from starlette.applications import Starlette
 
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime, build_runtime, warm_up
 from bot.channel_context import build_channel_plugins
 from bot.config.root import AtiendeConfig
 from bot.desk.sweeps import sweep
@@ -174,6 +174,7 @@ def announce_started(runtime: Runtime, plugins: list[ChannelPlugin]) -> None:
 def run_server(config: AtiendeConfig) -> None:
     """Database first, then every listener bound, then the app; the banner comes last."""
     runtime = build_runtime(config)
+    warm_up(runtime)
     http = bind_listeners(config)
     app = create_server_app(runtime, announce=True)
     server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port,

@@ -131,7 +131,7 @@ def test_an_unavailable_database_fails_the_group_at_once(
         one_by_one.append("store")
         raise RuntimeError("stored one by one")
 
-    monkeypatch.setattr(pipeline, "stage_inbound", locked)
+    monkeypatch.setattr(pipeline, "stage_many", locked)
     monkeypatch.setattr(pipeline, "store", store_alone)
 
     async def burst() -> list[object]:

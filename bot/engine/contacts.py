@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
@@ -14,10 +16,11 @@ NAME_CHARS = 200
 CONTACTS = Contact.__table__
 IDENTITIES = ContactIdentity.__table__
 # Built once: the hot path passes only parameters (no statement building per message).
-CONTACT_BY_ADDRESS = (select(CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
-                      .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
-                      .where(IDENTITIES.c.channel == bindparam("channel"),
-                             IDENTITIES.c.address == bindparam("address")))
+CONTACTS_BY_ADDRESSES = (
+    select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
+    .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
+    .where(IDENTITIES.c.channel == bindparam("channel"),
+           IDENTITIES.c.address.in_(bindparam("addresses", expanding=True))))
 INSERT_CONTACT = insert(CONTACTS)
 INSERT_IDENTITY = insert(IDENTITIES)
 
@@ -44,19 +47,48 @@ def ensure_contact_id(connection: Connection, config: AtiendeConfig, channel: st
 
     Fills in a display name the contact lacks and raises VIP status from config.
     """
-    is_vip = config.is_vip_address(address)
-    found = connection.execute(CONTACT_BY_ADDRESS, {"channel": channel, "address": address}).first()
-    if found is None:
-        created = connection.execute(INSERT_CONTACT, {"name": clip_name(name), "vip": is_vip,
-                                                      "created_at": now})
-        contact_id = int(created.inserted_primary_key[0])
-        connection.execute(INSERT_IDENTITY, {"contact_id": contact_id, "channel": channel,
-                                             "address": address})
-        return contact_id
+    return ensure_contact_ids(connection, config, {(channel, address): (name, now)})[
+        (channel, address)]
+
+
+def ensure_contact_ids(connection: Connection, config: AtiendeConfig,
+                       senders: Mapping[tuple[str, str], tuple[str | None, datetime]]
+                       ) -> dict[tuple[str, str], int]:
+    """ensure_contact_id for a group of (channel, address) → (name, first seen), in one
+    lookup per channel and one insert each for the contacts and identities that are new."""
+    found: dict[tuple[str, str], Row[Any]] = {}
+    for channel in {channel for channel, _ in senders}:
+        addresses = [address for ch, address in senders if ch == channel]
+        found.update(((channel, row.address), row) for row in connection.execute(
+            CONTACTS_BY_ADDRESSES, {"channel": channel, "addresses": addresses}))
+    ids = {key: update_contact(connection, config, key[1], senders[key][0], row)
+           for key, row in found.items()}
+    new = [key for key in senders if key not in found]
+    if new:
+        ids.update(zip(new, create_contacts(connection, config, new, senders), strict=True))
+    return ids
+
+
+def create_contacts(connection: Connection, config: AtiendeConfig, keys: list[tuple[str, str]],
+                    senders: Mapping[tuple[str, str], tuple[str | None, datetime]]) -> list[int]:
+    created = connection.execute(
+        INSERT_CONTACT.returning(CONTACTS.c.id, sort_by_parameter_order=True),
+        [{"name": clip_name(senders[key][0]), "vip": config.is_vip_address(key[1]),
+          "created_at": senders[key][1]} for key in keys])
+    ids = [int(contact_id) for contact_id in created.scalars()]
+    connection.execute(INSERT_IDENTITY, [
+        {"contact_id": contact_id, "channel": channel, "address": address}
+        for contact_id, (channel, address) in zip(ids, keys, strict=True)])
+    return ids
+
+
+def update_contact(connection: Connection, config: AtiendeConfig, address: str,
+                   name: str | None, found: Row[Any]) -> int:
+    """A known contact: fill in a display name it lacks, raise VIP status from config."""
     changes: dict[str, object] = {}
     if name and not found.name:
         changes["name"] = clip_name(name)
-    if is_vip and not found.vip:
+    if config.is_vip_address(address) and not found.vip:
         changes["vip"] = True
     if changes:
         connection.execute(update(CONTACTS).where(CONTACTS.c.id == found.id).values(changes))

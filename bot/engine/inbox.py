@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
-from bot.engine.contacts import ensure_contact_id
+from bot.engine.contacts import ensure_contact_id, ensure_contact_ids
 from bot.engine.prepare import TurnInput
 from bot.store.models import Message
 from channels.base import InboundMessage
@@ -23,7 +23,11 @@ MESSAGES = Message.__table__
 MESSAGE_ID_BY_PROVIDER_ID = select(MESSAGES.c.id).where(
     MESSAGES.c.channel == bindparam("channel"),
     MESSAGES.c.provider_message_id == bindparam("provider_message_id"))
+MESSAGE_IDS_BY_PROVIDER_IDS = select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
+    MESSAGES.c.channel == bindparam("channel"),
+    MESSAGES.c.provider_message_id.in_(bindparam("provider_ids", expanding=True)))
 INSERT_MESSAGE = insert(MESSAGES)
+OnNew = Callable[[Session], object]
 
 
 @dataclass(frozen=True)
@@ -62,19 +66,6 @@ def insert_message(session: Session, config: AtiendeConfig, inbound: InboundMess
     return accepted
 
 
-def stage_inbound(session: Session, config: AtiendeConfig, inbound: InboundMessage,
-                  on_new: Callable[[Session], object] | None = None) -> Accepted:
-    """accept_inbound without the commit, for several messages stored in one transaction.
-
-    A provider id staged earlier in the same transaction counts as seen. A conflict with
-    another worker raises IntegrityError: the caller rolls back and uses accept_inbound.
-    """
-    existing = find_message_id(session, inbound.channel, inbound.provider_message_id)
-    if existing is not None:
-        return Accepted(existing, False)
-    return stage_message(session, config, inbound, on_new)
-
-
 def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessage,
                   on_new: Callable[[Session], object] | None) -> Accepted:
     connection = session.connection()
@@ -86,6 +77,82 @@ def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessa
         on_new(session)
     return Accepted(message_id, True, contact_id,
                     TurnInput(inbound.text or "", inbound.language_hint))
+
+
+def stage_many(session: Session, config: AtiendeConfig,
+               group: Sequence[tuple[InboundMessage, OnNew | None]]) -> list[Accepted]:
+    """accept_inbound without the commit, for a group stored in one transaction: a few
+    statements for the whole group (seen ids, contacts, the inserts), not a few per message
+    (storing is what a webhook waits for). Same rules and outcomes, in the group's order; a
+    provider id twice in the group is new once. A conflict raises IntegrityError."""
+    connection = session.connection()
+    seen = seen_ids(connection, [inbound for inbound, _ in group])
+    new: dict[tuple[str, str], int] = {}   # provider key → index of its first copy
+    for index, (inbound, _) in enumerate(group):
+        key = (inbound.channel, inbound.provider_message_id)
+        if key not in seen and key not in new:
+            new[key] = index
+    fresh = [group[index][0] for index in new.values()]
+    ids = insert_messages(connection, config, fresh)
+    accepted = dict(zip(new, ids, strict=True))
+    run_on_new(session, [group[index][1] for index in new.values()])
+    return [outcome_of(index, key, seen, new, accepted)
+            for index, key in enumerate((i.channel, i.provider_message_id) for i, _ in group)]
+
+
+def insert_messages(connection: Connection, config: AtiendeConfig,
+                    fresh: list[InboundMessage]) -> list[Accepted]:
+    """Insert new messages (and their new contacts) in one statement each, in order."""
+    if not fresh:
+        return []
+    senders: dict[tuple[str, str], tuple[str | None, datetime]] = {}
+    for inbound in fresh:   # the first message's name and time count
+        senders.setdefault((inbound.channel, inbound.sender),
+                           (inbound.sender_name, inbound.received_at))
+    contacts = ensure_contact_ids(connection, config, senders)
+    rows = [message_values(contacts[inbound.channel, inbound.sender], inbound)
+            for inbound in fresh]
+    ids = connection.execute(
+        INSERT_MESSAGE.returning(MESSAGES.c.id, sort_by_parameter_order=True), rows).scalars()
+    return [Accepted(int(message_id), True, row["contact_id"],
+                     TurnInput(inbound.text or "", inbound.language_hint))
+            for message_id, row, inbound in zip(ids, rows, fresh, strict=True)]
+
+
+def run_on_new(session: Session, hooks: Sequence[OnNew | None]) -> None:
+    """The new messages' hooks, in order; hooks of a kind that can run for several messages
+    at once (a static `together(session, hooks)`) run once for all of that kind, after."""
+    kinds: dict[type, list[OnNew]] = {}
+    for hook in hooks:
+        if hook is None:
+            continue
+        if hasattr(type(hook), "together"):
+            kinds.setdefault(type(hook), []).append(hook)
+        else:
+            hook(session)
+    for kind, members in kinds.items():
+        kind.together(session, members)  # type: ignore[attr-defined]
+
+
+def outcome_of(index: int, key: tuple[str, str], seen: dict[tuple[str, str], int],
+               new: dict[tuple[str, str], int],
+               accepted: dict[tuple[str, str], Accepted]) -> Accepted:
+    if key in seen:
+        return Accepted(seen[key], False)
+    first = accepted[key]
+    return first if new[key] == index else Accepted(first.message_id, False)
+
+
+def seen_ids(connection: Connection, messages: Sequence[InboundMessage]
+             ) -> dict[tuple[str, str], int]:
+    """(channel, provider id) → message id, for those of `messages` stored already."""
+    seen: dict[tuple[str, str], int] = {}
+    for channel in {message.channel for message in messages}:
+        provider_ids = [m.provider_message_id for m in messages if m.channel == channel]
+        seen.update(((channel, row.provider_message_id), int(row.id)) for row in
+                    connection.execute(MESSAGE_IDS_BY_PROVIDER_IDS,
+                                       {"channel": channel, "provider_ids": provider_ids}))
+    return seen
 
 
 def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:

@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,17 +85,41 @@ def outbox_row(channel: str, recipient: str, text: str, now: datetime,
             "sent_at": None}
 
 
-HELD_FOR = select(OutboxItem.id).where(  # built once: it runs for every WhatsApp message
-    OutboxItem.channel == bindparam("channel"), OutboxItem.recipient == bindparam("recipient"),
+HELD_FOR = select(OutboxItem.id).where(  # built once: it runs for every inbound message
+    OutboxItem.channel == bindparam("channel"),
+    OutboxItem.recipient.in_(bindparam("recipients", expanding=True)),
     OutboxItem.status == "held")
 
 
-def release_held(session: Session, channel: str, recipient: str, now: datetime) -> int:
-    """Held rows for this recipient become due again (e.g. the customer wrote back)."""
+@dataclass(frozen=True)
+class ReleaseHeld:
+    """A new message's storing hook: the rows held for its sender become due (they wrote)."""
+
+    channel: str
+    recipient: str
+    now: Callable[[], datetime]
+
+    def __call__(self, session: Session) -> int:
+        return self.together(session, [self])
+
+    @staticmethod
+    def together(session: Session, hooks: Sequence[ReleaseHeld]) -> int:
+        """Several new messages' hooks at once: one lookup per channel."""
+        released = 0
+        for channel in dict.fromkeys(hook.channel for hook in hooks):
+            recipients = list(dict.fromkeys(h.recipient for h in hooks if h.channel == channel))
+            released += release_held(session, channel, recipients, hooks[-1].now())
+        return released
+
+
+def release_held(session: Session, channel: str, recipients: Sequence[str],
+                 now: datetime) -> int:
+    """Held rows for these recipients become due again (e.g. the customer wrote back)."""
     # On the session's connection: a Core statement skips the ORM's per-query work.
     held = list(session.connection().execute(
-        HELD_FOR, {"channel": channel, "recipient": recipient}).scalars())
+        HELD_FOR, {"channel": channel, "recipients": list(recipients)}).scalars())
     if held:  # the common case writes nothing (SQLite: no write lock taken)
+        log.info("%s: %s held message(s) released", channel, len(held))
         session.execute(update(OutboxItem)
                         .where(OutboxItem.id.in_(held), OutboxItem.status == "held")
                         .values(status="pending", next_attempt_at=now))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
 from bot.engine.earlier_first import EARLIER_LIMIT, earlier_unrouted
-from bot.engine.inbox import Accepted, accept_inbound, stage_inbound
+from bot.engine.inbox import Accepted, accept_inbound, stage_many
 from bot.engine.prepare import Prepared, TurnInput, batch_triager, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
@@ -121,8 +121,8 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
     if len(batch) > 1:
         try:
             with ctx.work.writer_turn(store=True), factory() as session:
-                stored = [stage_inbound(session, ctx.config, pending.inbound, pending.on_new)
-                          for pending in batch]
+                stored = stage_many(session, ctx.config,
+                                    [(pending.inbound, pending.on_new) for pending in batch])
                 session.commit()
         except DATABASE_UNAVAILABLE as exc:
             log.error("storing %d messages failed: %s", len(batch), exc)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import delivery_status, pipeline
 from bot.engine.inbox import Accepted, find_message_id
-from bot.engine.outbox import release_held
+from bot.engine.outbox import ReleaseHeld
 from bot.engine.route import RouteResult
 from bot.engine.turn import EngineContext
 from bot.engine.windows import find_last_inbound_many
@@ -78,13 +78,9 @@ class EngineSink:
             words.get(item.message_id, "received") if item.is_new else "duplicate")
             for item in stored]
 
-    def on_new(self, message: InboundMessage) -> Any:
+    def on_new(self, message: InboundMessage) -> ReleaseHeld:
         """In the storing transaction: the customer wrote, so messages held for them are due."""
-        def release(session: Session) -> None:
-            released = release_held(session, message.channel, message.sender, self.ctx.clock.now())
-            if released:
-                log.info("%s: %s held message(s) released", message.channel, released)
-        return release
+        return ReleaseHeld(message.channel, message.sender, self.ctx.clock.now)
 
     def has_seen(self, channel: str, provider_message_id: str) -> bool:
         with self.factory() as session:

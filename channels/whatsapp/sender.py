@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BODY_CHARS = 1600
+MAX_KEPT_WINDOWS = 10_000   # open windows remembered between dispatcher batches
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class WhatsAppChannel:
         self.company = company
         self.clients: dict[asyncio.AbstractEventLoop, Client] = {}
         self.sent_once = SendOnce()
-        self.open_windows: dict[str, datetime] = {}  # from prepare(): the dispatcher's batch
+        self.open_windows: dict[str, datetime] = {}  # from prepare(): open, not yet expired
 
     def client(self) -> Client:
         """One Twilio client per event loop (its aiohttp session belongs to that loop).
@@ -109,14 +110,29 @@ class WhatsAppChannel:
         return f"{self.public_url}/webhooks/whatsapp/status{query}"
 
     async def prepare(self, recipients: list[str]) -> None:
-        """Look up the window of a whole dispatcher batch in one go (send() would ask per row).
+        """Look up the windows of a whole dispatcher batch in one go (send() would ask per row).
 
-        Only open windows are kept, and only until the next batch: a closed or unknown window
-        is always read again, so a customer who just wrote is never sent a template by mistake.
+        Only open windows are kept: a closed or unknown window is always read again, so a
+        customer who just wrote is never sent a template by mistake. An open window stays open
+        until 24 h after the message that opened it (a later message only extends it), so it is
+        kept across batches until then and only the batch's other recipients are looked up
+        (Twilio's 63016 drops one at once: `forget_window`).
         """
-        found = await run_in_threadpool(self.last_inbound_many, recipients)
-        self.open_windows = {address: at for address, at in found.items()
-                             if at is not None and can_send_free_text(at, self.now())}
+        now = self.now()
+        if len(self.open_windows) > MAX_KEPT_WINDOWS:   # expired ones go; all, if still many
+            kept = {address: at for address, at in self.open_windows.items()
+                    if can_send_free_text(at, now)}
+            self.open_windows = kept if len(kept) <= MAX_KEPT_WINDOWS else {}
+        unknown = [address for address in dict.fromkeys(recipients)
+                   if not can_send_free_text(self.open_windows.get(address), now)]
+        if not unknown:
+            return
+        found = await run_in_threadpool(self.last_inbound_many, unknown)
+        for address, at in found.items():
+            if at is not None and can_send_free_text(at, now):
+                self.open_windows[address] = at
+            else:
+                self.open_windows.pop(address, None)
 
     def forget_window(self, address: str) -> None:
         """Twilio said 63016 (window closed) for this customer: read it again before sending."""

@@ -11,7 +11,6 @@ from datetime import datetime
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from twilio.request_validator import RequestValidator
 
 from channels.base import (
     Attachment,
@@ -25,6 +24,7 @@ from channels.media import MediaError, MediaStore, download, file_name
 from channels.webhook_edge import parse_number, quarantine, read_body, rejection
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.sender import Credentials
+from channels.whatsapp.signature import TwilioSignature
 from channels.whatsapp.wire import (
     CHANNEL,
     EMPTY_TWIML,
@@ -50,7 +50,7 @@ class WhatsAppWebhooks:
                  window_closed: Callable[[str], object]) -> None:
         self.config = config
         self.credentials = credentials
-        self.validator = RequestValidator(credentials.auth_token)
+        self.validator = TwilioSignature(credentials.auth_token)
         self.media = media
         self.sink = sink
         self.now = now

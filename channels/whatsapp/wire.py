@@ -8,10 +8,10 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import ImmutableMultiDict
-from twilio.request_validator import RequestValidator
 
 from channels.base import Attachment, InboundMessage, InvalidWebhook
 from channels.webhook_edge import is_storable, parse_number
+from channels.whatsapp.signature import TwilioSignature
 
 CHANNEL = "whatsapp"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -44,11 +44,11 @@ def signed_url(public_url: str, path: str, query: str) -> str:
     return public_url.rstrip("/") + path + (f"?{query}" if query else "")
 
 
-def check_signature(validator: RequestValidator, url: str, form: Form,
+def check_signature(validator: TwilioSignature, url: str, form: Form,
                     signature: str | None) -> None:
     if not signature:
         raise InvalidWebhook("missing X-Twilio-Signature header", status=403)
-    if not validator.validate(url, form, signature):
+    if not validator.is_valid(url, form, signature):
         raise InvalidWebhook(f"X-Twilio-Signature does not match a request to {url}",
                              status=403)
 

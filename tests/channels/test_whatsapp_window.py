@@ -254,3 +254,25 @@ class TestWithARatingTemplate:
         assert [json.loads(m.one("ContentVariables") or "") for m in templated] == [
             {"1": str(ticket.number)}]
         assert rating_of(live, ticket).request_status == "sent"
+
+
+def test_an_open_window_is_kept_across_batches_until_it_expires(
+        live: Live, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    channel = live.whatsapp.channel
+    assert channel is not None
+    other = "whatsapp:+573009990000"
+    customer_wrote(live.runtime, "SMk1", CUSTOMER, clock.now() - timedelta(hours=23))
+    asked: list[list[str]] = []
+    real = channel.last_inbound_many
+
+    def counted(addresses: list[str]) -> dict[str, datetime | None]:
+        asked.append(list(addresses))
+        return real(addresses)
+
+    monkeypatch.setattr(channel, "last_inbound_many", counted)
+    live.server.run(channel.prepare([CUSTOMER, other]))
+    live.server.run(channel.prepare([CUSTOMER, other]))   # the closed one is read again
+    assert asked == [[CUSTOMER, other], [other]]
+    clock.advance(timedelta(hours=2))   # 25 h after the customer wrote: read again, closed
+    live.server.run(channel.prepare([CUSTOMER]))
+    assert asked[-1] == [CUSTOMER] and CUSTOMER not in channel.open_windows
