@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -19,6 +20,7 @@ from bot.engine.outbox import Dispatcher
 from bot.engine.outbox_pump import OutboxPump
 from bot.engine.outbox_signal import OutboxSignal, listen
 from bot.engine.pipeline import retry_unrouted
+from bot.engine.prepare import batch_triager
 from bot.listeners import bind_listeners
 from bot.web.app import Lifespan, create_web_app
 from channels.base import Channel, ChannelOff
@@ -171,11 +173,23 @@ def announce_started(runtime: Runtime, plugins: list[ChannelPlugin]) -> None:
                                             "quit)", http.host, http.port)
 
 
+def warm_up(runtime: Runtime) -> None:
+    """Fit triage now (seconds on a fresh start) rather than in the first messages' routing,
+    which would otherwise wait for it."""
+    try:
+        batch_triager(runtime.factory, runtime.config)
+    except Exception:  # the first routing batch fits it then, and reports what fails
+        log.warning("triage warm-up failed; the first message fits it", exc_info=True)
+
+
 def run_server(config: AtiendeConfig) -> None:
-    """Database first, then every listener bound, then the app; the banner comes last."""
+    """Database first, then every listener bound, then the app; the banner comes last.
+    Triage is fitted in the background meanwhile (see `warm_up`)."""
     runtime = build_runtime(config)
+    threading.Thread(target=warm_up, args=(runtime,), name="warm-up", daemon=True).start()
     http = bind_listeners(config)
     app = create_server_app(runtime, announce=True)
     server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port,
-                                           log_level="info", timeout_graceful_shutdown=10))
+                                           log_level="info", timeout_graceful_shutdown=10,
+                                           access_log=config.http.access_log))
     server.run(sockets=[http])
