@@ -195,7 +195,10 @@ def widget_part(folder: Path) -> str:
     port = free_port()
     proc = start_serve(write_config(folder, port, REPO / "kb" / "articles"), port)
     try:
+        serve_cpu, client_cpu = cpu_seconds(proc.pid), time.process_time()
         latencies, problems = asyncio.run(roundtrips(f"http://127.0.0.1:{port}"))
+        serve_cpu = cpu_seconds(proc.pid) - serve_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -206,8 +209,19 @@ def widget_part(folder: Path) -> str:
     return (f"{VISITORS} visitors x {len(QUESTIONS)} messages: send→KB answer p50 "
             f"{statistics.median(ms):.0f} ms, p95 {p95:.0f} ms ({len(ms)} answers); stored "
             f"{total}/{expected}, {expected - distinct} lost, {total - distinct} doubled; "
-            f"{stage_p95(folder / 'bench.db')}"
+            f"{stage_p95(folder / 'bench.db')}; CPU per message: serve "
+            f"{1000 * serve_cpu / expected:.1f} ms, this client "
+            f"{1000 * client_cpu / expected:.1f} ms"
             + (f"; problems: {problems[:3]}" if problems else ""))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def help_part(folder: Path) -> str:

@@ -89,7 +89,9 @@ def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
 def warm_up(runtime: Runtime) -> None:
     """Fit the triager before the first message (a second or two on a cold cache), so a server
     that is up is ready: the first turns do not wait for it, nor compete with storing."""
-    from bot.engine.triage import triager_for
+    from bot.engine.prepare import batch_triager
 
-    with runtime.factory() as session:
-        triager_for(session, runtime.config)
+    try:
+        batch_triager(runtime.factory, runtime.config)
+    except Exception:  # the first routing batch fits it then, and reports what fails
+        log.warning("triage warm-up failed; the first message fits it", exc_info=True)

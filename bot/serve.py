@@ -172,11 +172,13 @@ def announce_started(runtime: Runtime, plugins: list[ChannelPlugin]) -> None:
 
 
 def run_server(config: AtiendeConfig) -> None:
-    """Database first, then every listener bound, then the app; the banner comes last."""
+    """Database first, triage fitted (see `warm_up`), then every listener bound, then the app;
+    the banner comes last."""
     runtime = build_runtime(config)
     warm_up(runtime)
     http = bind_listeners(config)
     app = create_server_app(runtime, announce=True)
     server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port,
-                                           log_level="info", timeout_graceful_shutdown=10))
+                                           log_level="info", timeout_graceful_shutdown=10,
+                                           access_log=config.http.access_log))
     server.run(sockets=[http])

@@ -67,6 +67,7 @@ class HttpConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"
+    access_log: bool = False   # one line per request (costs CPU at high request rates)
 
 
 class KbConfig(Section):

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, case, func, inspect, select, update
+from sqlalchemy import Select, Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from bot.engine.outbox_signal import mark_queued
 from bot.store.models import OutboxItem, Rating, Ticket
@@ -35,6 +35,7 @@ UNKNOWN_OUTCOME = ("outcome unknown: the process stopped while sending and this 
                    "look the send up; not sent again (at most once). `atiende outbox retry` "
                    "sends it again")
 OUTBOX = OutboxItem.__table__
+BUSY = OUTBOX.alias("busy")   # built once: `due_where` runs on every wake of the dispatcher
 CLAIM = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"),
                               OUTBOX.c.status == bindparam("old_status"),
                               OUTBOX.c.attempts == bindparam("old_attempts"))
@@ -213,7 +214,7 @@ class Dispatcher:
         return self.due_where(select(OutboxItem.id), now).limit(1)
 
     def due_where(self, stmt: Select[Any], now: datetime) -> Select[Any]:
-        busy = OUTBOX.alias("busy")
+        busy = BUSY
         in_flight = (select(busy.c.id).where(
             busy.c.channel == OutboxItem.channel, busy.c.recipient == OutboxItem.recipient,
             busy.c.status == SENDING, busy.c.next_attempt_at > now).exists())
@@ -371,8 +372,7 @@ def record_outcome(session: Session, item: OutboxItem) -> None:
     reported back before our call returned, or our call timed out): a success is then not
     written over it (only `sent_at` is filled in), and a failure leaves its `status` alone.
     """
-    state = inspect(item)
-    changed = tuple(name for name in OUTCOME_COLUMNS if state.attrs[name].history.has_changes())
+    changed = tuple(name for name in OUTCOME_COLUMNS if get_history(item, name).has_changes())
     if changed:
         values = {f"new_{name}": getattr(item, name) for name in changed}
         sent = item.sent_at is not None

@@ -9,6 +9,8 @@ per rule.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 SHORT_MESSAGE_WORDS = 3
 # Intents the bot answers itself: the KB is not asked for them (nor computed ahead).
 OWN_INTENTS = frozenset({"greeting", "thanks", "status", "escalate", "human"})
+VERDICT_MEMO_SIZE = 4096   # texts whose triage verdict is kept, per fitted Triager
 TURN_INPUTS = (select(Message.text, Message.language_hint)
                .where(Message.id.in_(bindparam("message_ids", expanding=True))))
 
@@ -71,7 +74,7 @@ class Prepared:
             with session.no_autoflush:
                 self.triager = triager_for(session, config)
         if text not in self.triaged:
-            self.triaged[text] = self.triager.classify(text)
+            self.triaged[text] = triage(self.triager, text)
         return self.triaged[text]
 
     def match(self, index: KbIndex, text: str, lang: str) -> Match:
@@ -106,8 +109,45 @@ def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput],
             prepared.match(index, text, lang)
     if triager is not None:
         for text, _ in asked:
-            prepared.triaged.setdefault(text, triager.classify(text))
+            if text not in prepared.triaged:
+                prepared.triaged[text] = triage(triager, text)
     return prepared
+
+
+class VerdictMemo:
+    """The verdicts one fitted Triager gave on recent texts (a verdict depends only on the
+    text and the fit; a refit is a new Triager with its own memo). Widget and chat customers
+    send the same questions again and again; each is classified once."""
+
+    def __init__(self, size: int = VERDICT_MEMO_SIZE) -> None:
+        self.size = size
+        self.verdicts: dict[str, Verdict] = {}
+        self.lock = threading.Lock()
+
+    def classify(self, triager: Triager, text: str) -> Verdict:
+        with self.lock:
+            found = self.verdicts.get(text)
+        if found is not None:
+            return found
+        verdict = triager.classify(text)
+        with self.lock:
+            if len(self.verdicts) >= self.size:   # the oldest first
+                del self.verdicts[next(iter(self.verdicts))]
+            self.verdicts[text] = verdict
+        return verdict
+
+
+_MEMOS: weakref.WeakKeyDictionary[Triager, VerdictMemo] = weakref.WeakKeyDictionary()
+_MEMOS_LOCK = threading.Lock()
+
+
+def triage(triager: Triager, text: str) -> Verdict:
+    """`triager.classify(text)`, remembered for this Triager across batches."""
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(triager)
+        if memo is None:
+            memo = _MEMOS[triager] = VerdictMemo()
+    return memo.classify(triager, text)
 
 
 def encoded_ahead(index: KbIndex, texts: list[str]) -> AbstractContextManager[object]:

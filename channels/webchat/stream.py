@@ -63,8 +63,11 @@ class LiveStream:
 
 async def next_event(queue: asyncio.Queue[Event]) -> Event | None:
     """The next queued event; None after RECHECK_SECONDS without one."""
+    if not queue.empty():   # no timer for what is already there
+        return queue.get_nowait()
     try:
-        return await asyncio.wait_for(queue.get(), RECHECK_SECONDS)
+        async with asyncio.timeout(RECHECK_SECONDS):   # no task per wait (wait_for's)
+            return await queue.get()
     except TimeoutError:
         return None
 
