@@ -62,3 +62,22 @@ def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None
     assert closeness[0, sales] > closeness[1, sales]
     assert closeness[1, one_user] > closeness[0, one_user]
     assert numpy.all(closeness <= 1.0001)
+
+
+@pytest.mark.parametrize(("short", "long"), [
+    ("nadie puede pagar en la caja",
+     "Buenas tardes, les escribo desde la sucursal del centro. Ayer hicimos el cambio de "
+     "turno y reorganizamos los productos de la vitrina como cada mes. Nadie puede pagar en "
+     "la caja. Quedo atenta, gracias."),
+    ("no customer can pay us",
+     "Hello team, I manage the downtown branch and we moved the shelves around yesterday "
+     "as we do every month. No customer can pay us. Thanks in advance, Maria"),
+])
+def test_an_impact_sentence_counts_inside_a_long_message(
+        triager: Triager, short: str, long: str) -> None:
+    """The closest sentence decides each kind of impact, not the diluted whole email."""
+    sales = GROUPS.index("sales_stopped")
+    whole = triager.meaning.closeness(triager._vectors([long]))[0, sales]
+    by_sentence = triager._sentence_closeness([long])[0, sales]
+    alone = triager._sentence_closeness([short])[0, sales]
+    assert by_sentence - whole > 0.5 * (alone - whole) > 0

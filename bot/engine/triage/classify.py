@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,8 @@ class Triager:
         self.size = len(examples)
         self.meaning = ImpactMeaning(self._vectors(statements()))
         key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none",
-                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE])
+                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE,
+                                 "sentences"])
         saved = fitted.load(model_dir, key)
         self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
         if saved is None:
@@ -79,7 +81,7 @@ class Triager:
     def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
         texts = [e.text for e in examples]
         vectors = self._vectors(texts)
-        x = self._features(vectors, texts)
+        x = self._features(vectors, texts, self._sentence_closeness(texts))
         categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
@@ -100,10 +102,28 @@ class Triager:
         return cls(config_examples(config, learned), encoder,
                    model_dir=cache.parent if cache is not None else None)
 
-    def _features(self, vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
+    def _features(self, vectors: numpy.ndarray, texts: Sequence[str],
+                  closeness: numpy.ndarray) -> numpy.ndarray:
         """Meaning vector, word signals and closeness to each kind of impact."""
-        closeness = self.meaning.closeness(vectors) * MEANING_WEIGHT
-        return numpy.hstack([features(vectors, texts), closeness])
+        return numpy.hstack([features(vectors, texts), closeness * MEANING_WEIGHT])
+
+    def _sentence_closeness(self, texts: Sequence[str]) -> numpy.ndarray:
+        """(n, groups): each text's closest sentence to each kind of impact, over the whole
+        message, its asked part and each sentence (what the KB matcher encodes anyway, so the
+        encoder's memo has them): "nadie puede pagar" counts inside a long email."""
+        if self.encoder is None:
+            return self.meaning.closeness(numpy.zeros((len(texts), 0), dtype=numpy.float32))
+        parts = [split_message(t).texts or (core_text(t),) for t in texts]
+        flat = [p for group in parts for p in group]
+        rows = self.meaning.closeness(self._encode_parts(flat, len(texts) == 1))
+        bounds = numpy.cumsum([0, *(len(group) for group in parts)])
+        return numpy.stack([rows[a:b].max(axis=0) for a, b in pairwise(bounds)])
+
+    def _encode_parts(self, texts: list[str], one_message: bool) -> numpy.ndarray:
+        assert self.encoder is not None
+        if one_message:   # a live message: the KB matcher's memo, never the cache file
+            return self.encoder.lookup_many(texts)
+        return self.encoder.encode_many(texts)
 
     def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
         if self.encoder is None:
@@ -119,7 +139,7 @@ class Triager:
 
     def classify(self, text: str) -> Verdict:
         vector = self._vector(text)
-        x = self._features(vector, [text])
+        x = self._features(vector, [text], self._sentence_closeness([text]))
         probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
