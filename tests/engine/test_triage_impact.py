@@ -81,3 +81,17 @@ def test_an_impact_sentence_counts_inside_a_long_message(
     by_sentence = triager._sentence_closeness([long])[0, sales]
     alone = triager._sentence_closeness([short])[0, sales]
     assert by_sentence - whole > 0.5 * (alone - whole) > 0
+
+
+def test_the_priority_model_reads_impact_within_each_category() -> None:
+    """Each impact signal gets one column per category, filled only in the row's category."""
+    from bot.engine.triage.model import CATEGORIES, IMPACT_COLUMNS, priority_inputs
+    x = numpy.arange(2 * 40, dtype=numpy.float32).reshape(2, 40) / 80
+    rows = priority_inputs(x, ["technical", "suggestion"])
+    assert rows.shape == (2, 40 + len(CATEGORIES) * (1 + IMPACT_COLUMNS))
+    within = rows[:, 40 + len(CATEGORIES):].reshape(2, len(CATEGORIES), IMPACT_COLUMNS)
+    impact = x[:, -IMPACT_COLUMNS:]
+    assert numpy.allclose(within[0, CATEGORIES.index("technical")], impact[0])
+    assert numpy.allclose(within[1, CATEGORIES.index("suggestion")], impact[1])
+    assert within[0].sum() == pytest.approx(impact[0].sum())
+    assert within[1].sum() == pytest.approx(impact[1].sum())
