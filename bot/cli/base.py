@@ -14,6 +14,7 @@ import click
 from bot.config.root import AtiendeConfig, load_config
 from bot.errors import AtiendeError, ConfigError
 from channels.base import AdapterError
+from kb.encoder import choose_encoder
 from kb.loader import KbInvalid
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ def config_option(func: F) -> F:
 def read_config(config_path: str | None) -> AtiendeConfig:
     """The given file; without --config, ./config.yaml or the built-in defaults."""
     if config_path is None and not Path(DEFAULT_CONFIG).exists():
-        return AtiendeConfig()
-    return load_config(config_path or DEFAULT_CONFIG)
+        config = AtiendeConfig()
+    else:
+        config = load_config(config_path or DEFAULT_CONFIG)
+    choose_encoder(config.kb.encoder)   # the process's sentence encoder follows its config
+    return config
 
 
 def parse_when(value: str | None) -> datetime | None:

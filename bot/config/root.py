@@ -71,6 +71,8 @@ class HttpConfig(Section):
 
 class KbConfig(Section):
     path: str = "kb/articles"
+    # the sentence encoder of the meaning signal: auto (the best installed), e5, use, none
+    encoder: Literal["auto", "e5", "use", "none"] = "auto"
 
 
 class BotConfig(Section):

