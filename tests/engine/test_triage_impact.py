@@ -95,3 +95,19 @@ def test_the_priority_model_reads_impact_within_each_category() -> None:
     assert numpy.allclose(within[1, CATEGORIES.index("suggestion")], impact[1])
     assert within[0].sum() == pytest.approx(impact[0].sum())
     assert within[1].sum() == pytest.approx(impact[1].sum())
+
+
+def test_a_shared_direction_is_removed_only_when_it_dominates() -> None:
+    """e5-like vectors (every cosine near 0.8) are compared without their common part;
+    USE-like spread vectors are used as they are."""
+    from bot.engine.triage.classify import shared_direction
+    rng = numpy.random.default_rng(7)
+    noise = rng.normal(size=(40, 16)).astype(numpy.float32)
+    common = numpy.zeros(16, numpy.float32)
+    common[0] = 1.0
+    squeezed = common + 0.08 * noise
+    squeezed /= numpy.linalg.norm(squeezed, axis=1, keepdims=True)
+    spread = noise / numpy.linalg.norm(noise, axis=1, keepdims=True)
+    assert shared_direction(squeezed).shape == (16,)
+    assert shared_direction(spread).shape == (0,)
+    assert shared_direction(numpy.zeros((0, 16), numpy.float32)).shape == (0,)
