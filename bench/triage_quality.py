@@ -131,15 +131,18 @@ def cross_validated(rows: list[dict[str, Any]], fold_of: dict[int, int]) -> list
 
 
 def warm_cache(rows: list[dict[str, Any]]) -> None:
-    """Encode every eval text once through the on-disk cache (the machine is shared)."""
+    """Encode every eval text once through the on-disk cache (the machine is shared): the
+    message and its sentences, as the KB matcher encodes them before triage reads them."""
     try:
         from bot.engine.triage.classify import core_text
         from bot.engine.triage.vectors import cached_encoder
+        from kb.sentences import split_message
     except ImportError:
         return
     encoder = cached_encoder(CACHE)
     if encoder is not None:
-        encoder.encode_many([core_text(row["q"]) for row in rows])
+        encoder.encode_many([text for row in rows for text in
+                             (core_text(row["q"]), *split_message(row["q"]).texts)])
         encoder.save()
 
 

@@ -96,6 +96,30 @@ def test_a_vague_outage_gets_one_yes_no_question_and_the_answer_adds_to_it(
     assert "customer_message" in actions(runtime, 1)
 
 
+@pytest.mark.parametrize(("lang", "answer", "category", "priority", "said"), [
+    ("es", "sí, no podemos cobrar nada desde las 9", "emergency", "critical", "urgente"),
+    ("en", "yes, nobody can pay us", "emergency", "critical", "urgent"),
+    ("es", "no, solo está lenta, igual reservan por teléfono", "technical", "medium",
+     "Agregué"),
+    ("en", "No, it's just slow, the rest works", "technical", "medium", "I added"),
+    ("es", "no lo sé, revisen por favor", "technical", "high", "Agregué"),
+    ("en", "not sure, please check", "technical", "high", "I added"),
+])
+def test_an_answer_in_words_counts_by_what_it_says(
+        chat: ChatSession, runtime: Runtime, lang: str, answer: str, category: str,
+        priority: str, said: str) -> None:
+    """"sí, no podemos cobrar" is a yes, "no lo sé" is no "no": unsure keeps it at high, and
+    every answer joins the ticket that asked."""
+    chat.send(VAGUE[lang])
+    after = chat.send(answer)
+    assert after["ticket"] == 1
+    assert said in reply_text(after)
+    found = ticket(runtime, 1)
+    assert (found.category, found.priority) == (category, priority)
+    assert found.description == VAGUE[lang]
+    assert count(runtime, Ticket) == 1
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_problem_report_opens_a_ticket_though_an_article_is_about_billing(
         chat: ChatSession, runtime: Runtime, lang: str) -> None:

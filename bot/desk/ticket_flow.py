@@ -21,6 +21,7 @@ from bot.engine.replies import (
 )
 from bot.engine.reply_times import render_week, render_when
 from bot.engine.triage import explicit_category
+from bot.engine.triage.answers import is_unsure, read_impact_answer
 from bot.engine.triage.classify import Verdict, at_least
 from bot.engine.turn import Turn
 from bot.store.models import CATEGORIES, Ticket
@@ -126,30 +127,55 @@ def ask_impact(turn: Turn, ticket: Ticket, verdict: Verdict) -> None:
 def take_impact(turn: Turn, intent: Intent) -> bool:
     """The yes/no answer: it joins the ticket (it adds to the first message); yes makes the
     ticket an emergency (a billing lock stays billing) at critical priority, no returns it to
-    the priority triage gave before asking."""
+    the priority triage gave before asking. An answer in words counts by what it says ("sí, no
+    podemos cobrar", "no, it is only slow", or the first message and the answer read together);
+    "no sé" / "not sure" joins the ticket and keeps it at high at least."""
     context = turn.conversation.context
     ticket = tickets.find_ticket(turn.session, context.get("ticket_id"))
     reset_state(turn.conversation, turn.now)
-    if ticket is None or intent.name not in ("yes", "no"):
+    if ticket is None:
         return False
+    stopped = impact_answer(turn, ticket, intent)
+    if stopped is None and not is_unsure(turn.text):
+        return False   # no answer to the question: the message is routed as any other
     turn.ticket = ticket
     tickets.attach_message(turn.session, turn.desk, ticket, turn.message, turn.actor, turn.now)
-    if intent.name == "yes":
-        if ticket.category != "billing":
-            tickets.set_category(turn.session, turn.desk, ticket, "emergency", turn.actor,
-                                 turn.now)
-        tickets.set_priority(turn.session, turn.desk, ticket, "critical", turn.actor, turn.now,
-                             reason="customer: operation or sales stopped")
-        if oncall.is_vip_emergency(ticket, ticket.description, turn.ctx.config):
-            oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
-        turn.say("impact_raised", number=ticket.number, promise=promise(turn, ticket))
-    else:
+    if stopped:
+        raise_to_emergency(turn, ticket)
+    elif stopped is False:
         tickets.set_priority(turn.session, turn.desk, ticket,
                              context.get("priority") or ticket.priority, turn.actor, turn.now,
                              reason="customer: operation not stopped")
         turn.say("ticket_updated", number=ticket.number)
-    turn.decide("triage_impact_answered", ticket=ticket, detail=intent.name)
+    else:
+        turn.say("ticket_updated", number=ticket.number)
+    turn.decide("triage_impact_answered", ticket=ticket,
+                detail={True: "yes", False: "no", None: "unsure"}[stopped])
     return True
+
+
+def impact_answer(turn: Turn, ticket: Ticket, intent: Intent) -> bool | None:
+    """Yes (stopped), no, or None: the plain yes/no intent, what the answer's words say, then
+    the first message and the answer triaged together (an emergency or critical is a yes)."""
+    if intent.name in ("yes", "no") and not is_unsure(turn.text):
+        return intent.name == "yes"
+    stopped = read_impact_answer(turn.text)
+    if (stopped is not None or is_unsure(turn.text)
+            or not has_substance(normalize_text(turn.text))):
+        return stopped
+    together = triage(turn, f"{ticket.description}\n{turn.text}")
+    return True if (together.category == "emergency" or together.priority == "critical") \
+        else None
+
+
+def raise_to_emergency(turn: Turn, ticket: Ticket) -> None:
+    if ticket.category != "billing":
+        tickets.set_category(turn.session, turn.desk, ticket, "emergency", turn.actor, turn.now)
+    tickets.set_priority(turn.session, turn.desk, ticket, "critical", turn.actor, turn.now,
+                         reason="customer: operation or sales stopped")
+    if oncall.is_vip_emergency(ticket, ticket.description, turn.ctx.config):
+        oncall.start_paging(turn.session, turn.desk, ticket, turn.now)
+    turn.say("impact_raised", number=ticket.number, promise=promise(turn, ticket))
 
 
 def ask_category(turn: Turn, ticket: Ticket) -> None:

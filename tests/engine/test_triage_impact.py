@@ -62,3 +62,52 @@ def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None
     assert closeness[0, sales] > closeness[1, sales]
     assert closeness[1, one_user] > closeness[0, one_user]
     assert numpy.all(closeness <= 1.0001)
+
+
+@pytest.mark.parametrize(("short", "long"), [
+    ("nadie puede pagar en la caja",
+     "Buenas tardes, les escribo desde la sucursal del centro. Ayer hicimos el cambio de "
+     "turno y reorganizamos los productos de la vitrina como cada mes. Nadie puede pagar en "
+     "la caja. Quedo atenta, gracias."),
+    ("no customer can pay us",
+     "Hello team, I manage the downtown branch and we moved the shelves around yesterday "
+     "as we do every month. No customer can pay us. Thanks in advance, Maria"),
+])
+def test_an_impact_sentence_counts_inside_a_long_message(
+        triager: Triager, short: str, long: str) -> None:
+    """The closest sentence decides each kind of impact, not the diluted whole email."""
+    sales = GROUPS.index("sales_stopped")
+    whole = triager.meaning.closeness(triager._vectors([long]))[0, sales]
+    by_sentence = triager._sentence_closeness([long])[0, sales]
+    alone = triager._sentence_closeness([short])[0, sales]
+    assert by_sentence - whole > 0.5 * (alone - whole) > 0
+
+
+def test_the_priority_model_reads_impact_within_each_category() -> None:
+    """Each impact signal gets one column per category, filled only in the row's category."""
+    from bot.engine.triage.model import CATEGORIES, IMPACT_COLUMNS, priority_inputs
+    x = numpy.arange(2 * 40, dtype=numpy.float32).reshape(2, 40) / 80
+    rows = priority_inputs(x, ["technical", "suggestion"])
+    assert rows.shape == (2, 40 + len(CATEGORIES) * (1 + IMPACT_COLUMNS))
+    within = rows[:, 40 + len(CATEGORIES):].reshape(2, len(CATEGORIES), IMPACT_COLUMNS)
+    impact = x[:, -IMPACT_COLUMNS:]
+    assert numpy.allclose(within[0, CATEGORIES.index("technical")], impact[0])
+    assert numpy.allclose(within[1, CATEGORIES.index("suggestion")], impact[1])
+    assert within[0].sum() == pytest.approx(impact[0].sum())
+    assert within[1].sum() == pytest.approx(impact[1].sum())
+
+
+def test_a_shared_direction_is_removed_only_when_it_dominates() -> None:
+    """e5-like vectors (every cosine near 0.8) are compared without their common part;
+    USE-like spread vectors are used as they are."""
+    from bot.engine.triage.classify import shared_direction
+    rng = numpy.random.default_rng(7)
+    noise = rng.normal(size=(40, 16)).astype(numpy.float32)
+    common = numpy.zeros(16, numpy.float32)
+    common[0] = 1.0
+    squeezed = common + 0.08 * noise
+    squeezed /= numpy.linalg.norm(squeezed, axis=1, keepdims=True)
+    spread = noise / numpy.linalg.norm(noise, axis=1, keepdims=True)
+    assert shared_direction(squeezed).shape == (16,)
+    assert shared_direction(spread).shape == (0,)
+    assert shared_direction(numpy.zeros((0, 16), numpy.float32)).shape == (0,)

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,9 +67,12 @@ class Triager:
         self.encoder = encoder
         self.ask_band = ask_band or (ASK_LOW, ASK_HIGH)
         self.size = len(examples)
-        self.meaning = ImpactMeaning(self._vectors(statements()))
+        said = self._vectors(statements(), centered=False)
+        self.center = shared_direction(said)
+        self.meaning = ImpactMeaning(self._centered(said))
         key = fitted.inputs_key(examples, encoder.encoder.name if encoder else "none",
-                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE])
+                                [statements(), MEANING_WEIGHT, NEIGHBOURS, NEIGHBOUR_SHARE,
+                                 "sentences", "centered"])
         saved = fitted.load(model_dir, key)
         self.refitted = saved is None   # False: loaded from `model_dir`, nothing encoded
         if saved is None:
@@ -79,7 +83,7 @@ class Triager:
     def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
         texts = [e.text for e in examples]
         vectors = self._vectors(texts)
-        x = self._features(vectors, texts)
+        x = self._features(vectors, texts, self._sentence_closeness(texts))
         categories = fit(x, [e.category for e in examples], CATEGORIES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
@@ -100,26 +104,53 @@ class Triager:
         return cls(config_examples(config, learned), encoder,
                    model_dir=cache.parent if cache is not None else None)
 
-    def _features(self, vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
+    def _features(self, vectors: numpy.ndarray, texts: Sequence[str],
+                  closeness: numpy.ndarray) -> numpy.ndarray:
         """Meaning vector, word signals and closeness to each kind of impact."""
-        closeness = self.meaning.closeness(vectors) * MEANING_WEIGHT
-        return numpy.hstack([features(vectors, texts), closeness])
+        return numpy.hstack([features(vectors, texts), closeness * MEANING_WEIGHT])
 
-    def _vectors(self, texts: Sequence[str]) -> numpy.ndarray:
+    def _sentence_closeness(self, texts: Sequence[str]) -> numpy.ndarray:
+        """(n, groups): each text's closest sentence to each kind of impact, over the whole
+        message, its asked part and each sentence (what the KB matcher encodes anyway, so the
+        encoder's memo has them): "nadie puede pagar" counts inside a long email."""
+        if self.encoder is None:
+            return self.meaning.closeness(numpy.zeros((len(texts), 0), dtype=numpy.float32))
+        parts = [split_message(t).texts or (core_text(t),) for t in texts]
+        flat = [p for group in parts for p in group]
+        rows = self.meaning.closeness(self._centered(self._encode_parts(flat, len(texts) == 1)))
+        bounds = numpy.cumsum([0, *(len(group) for group in parts)])
+        return numpy.stack([rows[a:b].max(axis=0) for a, b in pairwise(bounds)])
+
+    def _encode_parts(self, texts: list[str], one_message: bool) -> numpy.ndarray:
+        assert self.encoder is not None
+        if one_message:   # a live message: the KB matcher's memo, never the cache file
+            return self.encoder.lookup_many(texts)
+        return self.encoder.encode_many(texts)
+
+    def _vectors(self, texts: Sequence[str], centered: bool = True) -> numpy.ndarray:
         if self.encoder is None:
             return numpy.zeros((len(texts), 0), dtype=numpy.float32)
-        return self.encoder.encode_many([core_text(t) for t in texts])
+        vectors = self.encoder.encode_many([core_text(t) for t in texts])
+        return self._centered(vectors) if centered else vectors
+
+    def _centered(self, vectors: numpy.ndarray) -> numpy.ndarray:
+        """Unit rows without the shared direction."""
+        if vectors.shape[1] == 0 or self.center.shape[0] != vectors.shape[1]:
+            return vectors
+        moved = vectors - self.center
+        return (moved / numpy.maximum(numpy.linalg.norm(moved, axis=1, keepdims=True),
+                                      1e-12)).astype(numpy.float32)
 
     def _vector(self, text: str) -> numpy.ndarray:
         """One message's vector: from the example cache when known, else through the KB
         encoder (its memo gives the KB matcher the same vector without encoding again)."""
         if self.encoder is None:
             return numpy.zeros((1, 0), dtype=numpy.float32)
-        return self.encoder.lookup(core_text(text))
+        return self._centered(self.encoder.lookup(core_text(text)))
 
     def classify(self, text: str) -> Verdict:
         vector = self._vector(text)
-        x = self._features(vector, [text])
+        x = self._features(vector, [text], self._sentence_closeness([text]))
         probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
@@ -154,6 +185,18 @@ class Triager:
                         else verdict.priority)
             return replace(verdict, category=category, priority=priority, ask_impact=False)
         return replace(verdict, priority=at_least(verdict.priority, "high"), ask_impact=False)
+
+
+SHARED_NORM = 0.7   # mean of the statements' unit vectors: e5 0.91, USE 0.43
+
+
+def shared_direction(vectors: numpy.ndarray) -> numpy.ndarray:
+    """The direction every sentence shares when it dominates (e5's cosines all sit near 0.8,
+    which a small regression cannot tell apart), estimated on the impact statements; empty
+    (vectors used as they are) for an encoder whose sentences spread out (USE)."""
+    mean = vectors.mean(axis=0) if vectors.shape[0] else numpy.zeros(0, numpy.float32)
+    return mean if float(numpy.linalg.norm(mean)) >= SHARED_NORM else numpy.zeros(
+        0, numpy.float32)
 
 
 def config_examples(config: AtiendeConfig, learned: Sequence[Example] = ()) -> list[Example]:

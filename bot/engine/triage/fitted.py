@@ -19,7 +19,7 @@ from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS
 
 log = logging.getLogger(__name__)
 PREFIX = "triage-model-"
-FORMAT = 2
+FORMAT = 3   # 3: the priority model reads impact within each category
 
 
 def inputs_key(examples: Sequence[model.Example], encoder_name: str,

@@ -42,6 +42,28 @@ IMPACTS: dict[str, tuple[str, ...]] = {
         "un usuario no puede iniciar sesión, los demás sí", "olvidé mi contraseña",
         "one user cannot log in, the others can", "I forgot my password",
     ),
+    # The priority's questions: do end customers feel it, can staff work, is there a way
+    # around it, is there a date, is it only a question.
+    "customers_feel_it": (
+        "a nuestros clientes les sale un error", "los clientes se quejan y no pueden usarlo",
+        "our customers get an error", "our clients are complaining they cannot use it",
+    ),
+    "work_by_hand": (
+        "tenemos que hacerlo a mano en papel", "el equipo no puede hacer su trabajo",
+        "we are doing it by hand on paper", "our staff cannot do their work",
+    ),
+    "workaround": (
+        "es solo estético, se puede usar igual", "por ahora lo hacemos de otra forma",
+        "it is only cosmetic, we can still use it", "there is a workaround for now",
+    ),
+    "deadline": (
+        "lo necesitamos antes del lunes", "empezamos la semana que viene",
+        "we need it before Monday", "we go live next week",
+    ),
+    "just_asking": (
+        "solo una consulta, ¿cómo se hace?", "una idea para mejorar la aplicación",
+        "just a question, how do I do this?", "an idea to improve the app",
+    ),
 }
 GROUPS = tuple(IMPACTS)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy
 from threadpoolctl import threadpool_limits
 
+from bot.engine.triage.meaning import GROUPS
 from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS, category_hits, impact_hits
 
 CATEGORIES = ("technical", "functional", "billing", "account", "training", "customization",
@@ -97,9 +98,17 @@ def fit(x: numpy.ndarray, labels: Sequence[str], classes: Sequence[str],
     return model
 
 
+# The last columns of a row: impact word signals, then closeness to each kind of impact.
+IMPACT_COLUMNS = len(IMPACT_WORDS) + len(GROUPS)
+
+
 def priority_inputs(x: numpy.ndarray, categories: Sequence[str]) -> numpy.ndarray:
-    """The priority model also reads the category (one-hot)."""
-    return numpy.hstack([x, one_hot(categories, CATEGORIES)])
+    """The priority model also reads the category (one-hot) and each impact signal within
+    each category: "customers feel it" makes technical high, it says nothing in a suggestion."""
+    hot = one_hot(categories, CATEGORIES)
+    impact = x[:, -IMPACT_COLUMNS:]
+    within = (hot[:, :, None] * impact[:, None, :]).reshape(len(x), -1)
+    return numpy.hstack([x, hot, within]).astype(numpy.float32)
 
 
 def allowed_mask(category: str) -> numpy.ndarray:

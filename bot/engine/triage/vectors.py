@@ -62,6 +62,16 @@ class CachedEncoder:
             return known[None, :].astype(numpy.float32)
         return self.encoder.encode([text])
 
+    def lookup_many(self, texts: Sequence[str]) -> numpy.ndarray:
+        """(n, d) for one message's texts: known ones from the cache file, the others in one
+        call to the encoder (whose memo holds what the KB matcher just encoded); nothing is
+        added to the cache file."""
+        rows = [self.known.get(text_key(self.encoder.name, text)) for text in texts]
+        missing = [text for text, row in zip(texts, rows, strict=True) if row is None]
+        fresh = iter(self.encoder.encode(missing)) if missing else iter(())
+        return numpy.stack([row if row is not None else next(fresh)
+                            for row in rows]).astype(numpy.float32)
+
     def save(self) -> None:
         """Write the cache atomically when it changed; a failure only costs re-encoding."""
         if self.path is None or not self.dirty:
