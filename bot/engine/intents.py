@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.engine.triage.answers import is_unsure
 from kb.normalize import normalize_text
 from kb.stopwords import is_function_word
 
@@ -106,6 +107,8 @@ def _human(text: str, norm: str, words: list[str]) -> Intent | None:
 
 
 def _yes_no(text: str, norm: str, words: list[str]) -> Intent | None:
+    if is_unsure(text):
+        return None   # "no lo sé", "not sure": neither a yes nor a no
     if norm in YES:
         return Intent("yes")
     if norm in NO or (words and words[0] == "no" and len(words) <= 4):
