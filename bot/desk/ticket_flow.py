@@ -157,7 +157,7 @@ def take_impact(turn: Turn, intent: Intent) -> bool:
 def impact_answer(turn: Turn, ticket: Ticket, intent: Intent) -> bool | None:
     """Yes (stopped), no, or None: the plain yes/no intent, what the answer's words say, then
     the first message and the answer triaged together (an emergency or critical is a yes)."""
-    if intent.name in ("yes", "no") and not is_unsure(turn.text):
+    if intent.name in ("yes", "no"):   # read_intent gives neither for "no sé" / "not sure"
         return intent.name == "yes"
     stopped = read_impact_answer(turn.text)
     if (stopped is not None or is_unsure(turn.text)
