@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -171,6 +172,21 @@ def announce_started(runtime: Runtime, plugins: list[ChannelPlugin]) -> None:
                                             "quit)", http.host, http.port)
 
 
+GC_THRESHOLDS = (20_000, 10, 10)   # young collections every 20,000 net allocations, not 700
+
+
+def settle_heap() -> None:
+    """What start-up built (the KB index, the triage model, the app) lives as long as the
+    process: take it out of the cyclic GC's sight, so that a full collection walks only what
+    the traffic allocated, and collect the young generations less often. Measured with the
+    sample KB (about 160,000 objects at start-up) under `bench/widget_roundtrip.py`: a full
+    pass took 100–300 ms with the event loop stopped, and the default thresholds ran one to
+    two a second plus young passes of several ms; with this, none ran during the load."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_server(config: AtiendeConfig) -> None:
     """Database first, triage fitted (see `warm_up`), then every listener bound, then the app;
     the banner comes last."""
@@ -178,6 +194,7 @@ def run_server(config: AtiendeConfig) -> None:
     warm_up(runtime)
     http = bind_listeners(config)
     app = create_server_app(runtime, announce=True)
+    settle_heap()
     server = uvicorn.Server(uvicorn.Config(app, host=config.http.host, port=config.http.port,
                                            log_level="info", timeout_graceful_shutdown=10,
                                            access_log=config.http.access_log))
