@@ -65,6 +65,7 @@ def serve(kind: str, config_path: str, port: int) -> None:
         from bot.app import build_runtime, warm_up
         from bot.channel_context import build_channel_context
         from bot.config.root import load_config
+        from bot.serve import settle_heap
         from bot.web.app import create_web_app
         from channels.whatsapp.plugin import build_plugin
 
@@ -72,6 +73,7 @@ def serve(kind: str, config_path: str, port: int) -> None:
         warm_up(runtime)   # as `atiende serve` does: the triager is fitted before the first message
         plugin = build_plugin(runtime.config.channels.whatsapp, build_channel_context(runtime, ENV))
         app = create_web_app(runtime, plugin.routes)
+        settle_heap()      # as `atiende serve` does: the start-up heap is frozen
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
