@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot.cli.base import read_config
 from bot.config.root import AtiendeConfig, load_config
 from bot.errors import ConfigError
 from channels.telegram.config import TelegramConfig
@@ -113,6 +114,25 @@ def test_a_misspelt_environment_key_is_an_unknown_key_named_by_its_variable() ->
     message = config_error(REPO_CONFIG, {"ATIENDE__DATABASE__ULR": "sqlite:///x.db"})
     assert message.startswith("environment variable ATIENDE__DATABASE__ULR: database.ulr: "
                               "unknown key")
+
+
+def test_without_a_config_file_the_cli_still_takes_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)   # no ./config.yaml: the built-in defaults
+    monkeypatch.setenv("ATIENDE__HTTP__PORT", "8181")
+    monkeypatch.setenv("ATIENDE__BOT__COMPANY_NAME", "Facturas Ya")
+    config = read_config(None)
+    assert (config.http.port, config.bot.company_name) == (8181, "Facturas Ya")
+    assert config.database.url == AtiendeConfig().database.url
+
+
+def test_without_a_config_file_a_bad_variable_is_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ATIENDE__HTTP__PORT", "abc")
+    with pytest.raises(ConfigError) as caught:
+        read_config(None)
+    assert str(caught.value).startswith("environment variable ATIENDE__HTTP__PORT: http.port: ")
 
 
 def test_a_bad_value_in_the_file_still_names_the_file(tmp_path: Path) -> None:

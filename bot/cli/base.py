@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.config.root import AtiendeConfig, load_config
+from bot.config.root import AtiendeConfig, default_config, load_config
 from bot.errors import AtiendeError, ConfigError
 from channels.base import AdapterError
 from kb.encoder import choose_encoder
@@ -52,9 +52,10 @@ def config_option(func: F) -> F:
 
 
 def read_config(config_path: str | None) -> AtiendeConfig:
-    """The given file; without --config, ./config.yaml or the built-in defaults."""
+    """The given file; without --config, ./config.yaml or the built-in defaults (each with the
+    environment's ATIENDE__… overrides)."""
     if config_path is None and not Path(DEFAULT_CONFIG).exists():
-        config = AtiendeConfig()
+        config = default_config()
     else:
         config = load_config(config_path or DEFAULT_CONFIG)
     choose_encoder(config.kb.encoder)   # the process's sentence encoder follows its config

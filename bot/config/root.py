@@ -127,14 +127,23 @@ class AtiendeConfig(Section):
 def load_config(path: str | Path = "config.yaml",
                 environ: dict[str, str] | None = None) -> AtiendeConfig:
     """Read, override from the environment and validate; raise ConfigError with one line."""
+    return validated(read_yaml_mapping(Path(path)), str(path),
+                     str(Path(path).resolve().parent), environ)
+
+
+def default_config(environ: dict[str, str] | None = None) -> AtiendeConfig:
+    """The built-in defaults (no config file) with the environment's ATIENDE__… overrides."""
+    return validated({}, "<defaults>", "", environ)
+
+
+def validated(data: dict[str, Any], source: str, base_dir: str,
+              environ: dict[str, str] | None) -> AtiendeConfig:
     env = os.environ if environ is None else environ
-    data = read_yaml_mapping(Path(path))
-    overridden = apply_env_overrides(data, env, str(path))
+    overridden = apply_env_overrides(data, env, source)
     try:
-        return AtiendeConfig.model_validate(
-            {**data, "source": str(path), "base_dir": str(Path(path).resolve().parent)})
+        return AtiendeConfig.model_validate({**data, "source": source, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, str(path), overridden)) from None
+        raise ConfigError(describe_validation_error(exc, source, overridden)) from None
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
