@@ -52,6 +52,7 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         company_name=runtime.config.bot.company_name,
         environ=env,
         queries=queries,
+        limiter=runtime.rate_limiter,
     )
 
 
