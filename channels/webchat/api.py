@@ -29,6 +29,7 @@ from channels.webchat.history import WebHistory
 from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL, VisitorTokens
 from channels.webchat.origins import Origins
+from channels.webchat.presence import Presence
 from channels.webchat.stream import LiveStream
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -48,8 +49,9 @@ class TooMany(InvalidWebhook):
 
 class WidgetApi:
     def __init__(self, config: WebChatConfig, context: ChannelContext, hub: Hub,
-                 history: WebHistory, media: MediaStore) -> None:
+                 history: WebHistory, media: MediaStore, presence: Presence) -> None:
         self.config = config
+        self.presence = presence
         self.context = context
         self.hub = hub
         self.history = history
@@ -223,7 +225,7 @@ class WidgetApi:
             raise TooMany(f"this server has {self.hub.total} live chats open (channels.web."
                           f"max_streams); try again in a moment", STREAM_RETRY_SECONDS)
         last_id = request.headers.get("last-event-id") or request.query_params.get("last")
-        stream = LiveStream(self.hub, self.history, address, last_id)
+        stream = LiveStream(self.hub, self.history, address, last_id, self.presence)
         return EventSourceResponse(stream.events(), ping=PING_SECONDS)
 
 
