@@ -1,7 +1,11 @@
 """Rate-limit counts in the database (channels/rate_limits.py's Counter): one row per
 (bucket, key) with its current and previous fixed window, so every `serve` worker of one
 database counts together. A hit is one statement (an upsert that shifts the windows and books
-only when the sliding estimate allows); rows idle for two periods are swept on write."""
+only when the sliding estimate allows); rows idle for two periods are swept on write.
+
+On PostgreSQL the hit's transaction does not wait for its WAL flush (`synchronous_commit = off`
+for that transaction only): a count is not worth an fsync (4-6 ms a hit here, ~1.4 ms without),
+and a server crash loses at most the last moments' counts."""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ ON CONFLICT (bucket, subject) DO UPDATE SET
   expires = :expires
 RETURNING previous_hits, hits, booked
 """)
+NO_FLUSH = text("SET LOCAL synchronous_commit = off")
 GIVE_BACK = text("UPDATE rate_limits SET hits = hits - 1 WHERE bucket = :bucket "
                  "AND subject = :subject AND window_start = :start AND hits > 0")
 SWEEP = text("DELETE FROM rate_limits WHERE expires < :now")
@@ -42,6 +47,7 @@ class StoredCounter(Counter):
         self.engine = engine
         self.monotonic = monotonic
         self.swept_at = -math.inf
+        self.no_flush = engine.dialect.name == "postgresql"
 
     def book(self, rule: Rule, key: str, at: float) -> Counts:
         start = window_start(rule, at)
@@ -49,6 +55,8 @@ class StoredCounter(Counter):
                   "period": rule.seconds, "weight": previous_weight(rule, at),
                   "count": rule.count, "expires": start + 2 * rule.seconds}
         with self.engine.begin() as connection:
+            if self.no_flush:
+                connection.execute(NO_FLUSH)
             row = connection.execute(BOOK, values).one()
         if self.monotonic() - self.swept_at >= SWEEP_SECONDS:
             self.swept_at = self.monotonic()
