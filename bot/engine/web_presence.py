@@ -2,7 +2,8 @@
 per open stream, with an expiry its worker's heartbeat pushes forward. A stream that closes
 deletes its row; a crashed worker's rows expire after TTL and are then swept. Every call is one
 short statement; a database error is logged and read as "no stream" (the email copy goes:
-a copy too many, never one missing)."""
+a copy too many, never one missing). On PostgreSQL these writes skip the WAL flush, like the
+rate-limit counts (bot/store/rate_limits.py): what a server crash could lose is advisory."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, exists, select, update
 
 from bot.store.models import WebStream
+from bot.store.rate_limits import NO_FLUSH
 from channels.webchat.presence import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class StoredPresence:
         self.now = now
         self.ttl = ttl
         self.worker = uuid.uuid4().hex[:12]
+        self.no_flush = engine.dialect.name == "postgresql"
 
     async def opened(self, address: str) -> str | None:
         stream_id = uuid.uuid4().hex
@@ -67,6 +70,8 @@ class StoredPresence:
     def in_thread(self, what: str, work: Callable[[Connection], object]) -> bool:
         try:
             with self.engine.begin() as connection:
+                if self.no_flush:
+                    connection.execute(NO_FLUSH)
                 work(connection)
             return True
         except Exception as exc:   # presence is advisory: never fail the stream or the send
