@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -17,6 +19,8 @@ from bot.engine.turn import EngineContext
 from bot.errors import ConfigError, DatabaseUnreachable
 from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
+from bot.store.rate_limits import shared_limiter
+from channels.rate_limits import RateLimiter
 from kb.encoder import choose_encoder
 from kb.knowledge import index_articles
 from kb.loader import load_kb
@@ -43,6 +47,12 @@ class Runtime:
     @property
     def clock(self) -> Clock:
         return self.ctx.clock
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Rate limits counted in the database, shared by every worker (the widget, the help
+        center and the customers' pages); in memory while the database fails."""
+        return shared_limiter(self.engine, self.clock.now, time.monotonic)
 
 
 def build_context(config: AtiendeConfig, clock: Clock | None = None) -> EngineContext:

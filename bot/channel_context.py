@@ -12,6 +12,7 @@ from bot.engine.mail_history import StoredMailHistory
 from bot.engine.sink import EngineSink
 from bot.engine.web_bus import PgWebBus
 from bot.engine.web_history import StoredWebHistory
+from bot.engine.web_presence import StoredPresence
 from bot.store.poller_lock import IMAP_POLLER, TELEGRAM_POLLER, PollerLock
 from bot.store.secret_key import signing_key
 from bot.store.settings import SettingsState
@@ -41,6 +42,7 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         "web_history": StoredWebHistory(runtime.factory, runtime.config, runtime.clock)}
     if runtime.engine.dialect.name == "postgresql":   # several workers may share it
         queries["web_bus"] = PgWebBus(runtime.engine)
+        queries["web_presence"] = StoredPresence(runtime.engine, runtime.clock.now)
     return ChannelContext(
         sink=sink or EngineSink(runtime.factory, runtime.ctx),
         now=runtime.clock.now,
@@ -52,6 +54,7 @@ def build_channel_context(runtime: Runtime, environ: Mapping[str, str] | None = 
         company_name=runtime.config.bot.company_name,
         environ=env,
         queries=queries,
+        limiter=runtime.rate_limiter,
     )
 
 

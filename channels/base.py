@@ -48,6 +48,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from channels.rate_limits import RateLimiter
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -246,6 +248,9 @@ class ChannelContext:
     # Narrow read-only callables one channel needs of the engine, by name (email:
     # "mail_history", the threading headers and recent automatic replies of earlier mail).
     queries: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # Rate limits shared by every worker of the database (channels/rate_limits.py); None: an
+    # adapter counts in its own memory.
+    limiter: RateLimiter | None = field(default=None, repr=False)
 
 
 class AdapterError(Exception):

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -379,3 +380,29 @@ class CustomerSignIn(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+# Shared across `serve` workers (migration 0016): rate-limit counts and the widget's streams.
+
+
+class RateLimitCount(Base):
+    """One key's hits in a bucket's current and previous fixed window (bot/store/rate_limits)."""
+
+    __tablename__ = "rate_limits"
+    bucket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)    # epoch seconds
+    previous_hits: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer)             # 1: the last hit was booked
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)   # epoch s; swept after
+
+
+class WebStream(Base):
+    """A live-chat event stream open on some worker, kept alive by that worker's heartbeat."""
+
+    __tablename__ = "web_streams"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address: Mapped[str] = mapped_column(String(200), index=True)
+    worker: Mapped[str] = mapped_column(String(32), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -23,12 +23,13 @@ from channels.base import (
     StoreUnavailable,
 )
 from channels.media import MediaStore, safe_name
+from channels.rate_limits import MemoryLimiter, RateLimiter, Rule
 from channels.webchat.config import WebChatConfig
 from channels.webchat.history import WebHistory
 from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL, VisitorTokens
-from channels.webchat.limits import WindowLimit
 from channels.webchat.origins import Origins
+from channels.webchat.presence import Presence
 from channels.webchat.stream import LiveStream
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -48,16 +49,18 @@ class TooMany(InvalidWebhook):
 
 class WidgetApi:
     def __init__(self, config: WebChatConfig, context: ChannelContext, hub: Hub,
-                 history: WebHistory, media: MediaStore) -> None:
+                 history: WebHistory, media: MediaStore, presence: Presence) -> None:
         self.config = config
+        self.presence = presence
         self.context = context
         self.hub = hub
         self.history = history
         self.media = media
         self.tokens = VisitorTokens(context.secret_key, config.visitor_days, context.now)
         self.origins = Origins(config.allowed_origins, context.public_url)
-        self.per_visitor = WindowLimit(config.messages_per_minute)
-        self.per_ip = WindowLimit(config.requests_per_minute_per_ip)
+        self.limiter: RateLimiter = context.limiter or MemoryLimiter(context.now)
+        self.per_visitor = Rule("web_visitor", config.messages_per_minute, 60)
+        self.per_ip = Rule("web_ip", config.requests_per_minute_per_ip, 60)
 
     def routes(self) -> list[Route]:
         calls: dict[str, tuple[str, Handler]] = {
@@ -79,7 +82,7 @@ class WidgetApi:
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers=self.origins.headers(origin))
             try:
-                self.limit_ip(request)
+                await self.limit_ip(request)
                 response = await handler(request, origin)
             except InvalidWebhook as exc:
                 response = error(exc)
@@ -91,11 +94,12 @@ class WidgetApi:
 
         return endpoint
 
-    def limit_ip(self, request: Request) -> None:
+    async def limit_ip(self, request: Request) -> None:
         ip = request.client.host if request.client else "?"
-        if not self.per_ip.allow(ip):
+        verdict = await self.limiter.hit(self.per_ip, ip)
+        if not verdict.allowed:
             raise TooMany("too many requests from this address; wait a minute",
-                          self.per_ip.retry_after(ip))
+                          verdict.retry_after)
 
     def visitor(self, request: Request, body: dict[str, Any] | None = None) -> str:
         token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
@@ -133,20 +137,21 @@ class WidgetApi:
                      answer: dict[str, Any]) -> Response:
         """Store (deduplicated by the widget's id), then acknowledge; a repeat does not count
         against the visitor's limit."""
-        self.limit_visitor(address)
+        await self.limit_visitor(address)
         try:
             new = await self.context.sink.accept(inbound)
         except BaseException:
-            self.per_visitor.refund(address)
+            await self.limiter.refund(self.per_visitor, address)
             raise
         if not new:
-            self.per_visitor.refund(address)
+            await self.limiter.refund(self.per_visitor, address)
         return JSONResponse({**answer, "duplicate": not new}, status_code=202 if new else 200)
 
-    def limit_visitor(self, address: str) -> None:
-        if not self.per_visitor.allow(address):
+    async def limit_visitor(self, address: str) -> None:
+        verdict = await self.limiter.hit(self.per_visitor, address)
+        if not verdict.allowed:
             raise TooMany(f"more than {self.config.messages_per_minute} messages a minute; "
-                          f"wait a moment", self.per_visitor.retry_after(address))
+                          f"wait a moment", verdict.retry_after)
 
     def inbound(self, address: str, client_id: str, text: str, lang: object,
                 attachments: tuple[Attachment, ...] = ()) -> InboundMessage:
@@ -207,7 +212,7 @@ class WidgetApi:
         email = body.get("email")
         if not isinstance(email, str) or not EMAIL.match(email.strip()):
             raise InvalidWebhook("that does not look like an email address")
-        self.limit_visitor(address)
+        await self.limit_visitor(address)
         linked = await run_in_threadpool(self.history.link_email, address, email.strip().lower())
         if not linked:
             raise InvalidWebhook("that email address belongs to another conversation; write "
@@ -220,7 +225,7 @@ class WidgetApi:
             raise TooMany(f"this server has {self.hub.total} live chats open (channels.web."
                           f"max_streams); try again in a moment", STREAM_RETRY_SECONDS)
         last_id = request.headers.get("last-event-id") or request.query_params.get("last")
-        stream = LiveStream(self.hub, self.history, address, last_id)
+        stream = LiveStream(self.hub, self.history, address, last_id, self.presence)
         return EventSourceResponse(stream.events(), ping=PING_SECONDS)
 
 

@@ -21,6 +21,7 @@ from channels.webchat.config import WebChatConfig
 from channels.webchat.history import NoHistory, WebHistory
 from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL
+from channels.webchat.presence import Heartbeat, LocalPresence, Presence
 from channels.webchat.sender import WebChatChannel
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -35,18 +36,20 @@ def build_plugin(section: WebChatConfig | None, context: ChannelContext) -> Chan
         return off(CHANNEL, "channels.web.enabled is false")
     history: WebHistory = context.queries.get("web_history") or NoHistory()
     bus: LiveBus = context.queries.get("web_bus") or LocalBus()
+    presence: Presence = context.queries.get("web_presence") or LocalPresence()
     hub = Hub(section.streams_per_visitor, section.max_streams)
     media = media_store(context.data_dir, section.media_dir, CHANNEL, section.max_attachment_bytes)
-    api = WidgetApi(section, context, hub, history, media)
+    api = WidgetApi(section, context, hub, history, media, presence)
     routes: list[BaseRoute] = [Route("/widget.js", widget_js, methods=["GET"]),
                                Route("/widget/demo", demo_page(context), methods=["GET"]),
                                *api.routes()]
     base = context.public_url.rstrip("/")
     status = f"on: <script src=\"{base}/widget.js\"></script>, demo at {base}/widget/demo"
-    listener = BusListener(bus, hub)
+    listener, heartbeat = BusListener(bus, hub), Heartbeat(presence)
     return ChannelPlugin(name=CHANNEL, status=status, routes=routes,
-                         channel=WebChatChannel(hub, history, context.now, bus),
-                         startup=[listener.start], shutdown=[listener.stop])
+                         channel=WebChatChannel(hub, history, context.now, bus, presence),
+                         startup=[listener.start, heartbeat.start],
+                         shutdown=[listener.stop, heartbeat.stop])
 
 
 class BusListener:

@@ -19,6 +19,7 @@ from channels.webchat.bus import LiveBus
 from channels.webchat.history import WebHistory
 from channels.webchat.hub import Hub
 from channels.webchat.identity import CHANNEL
+from channels.webchat.presence import Presence
 
 log = logging.getLogger(__name__)
 LIVE_ONLY_KINDS = frozenset({"reply"})   # the bot's immediate answers: the visitor is there
@@ -28,19 +29,22 @@ class WebChatChannel:
     name = CHANNEL
 
     def __init__(self, hub: Hub, history: WebHistory, now: Callable[[], datetime],
-                 bus: LiveBus) -> None:
+                 bus: LiveBus, presence: Presence) -> None:
         self.hub = hub
+        self.presence = presence
         self.history = history
         self.now = now
         self.bus = bus
 
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
-        """Push to this worker's streams of the visitor and announce it to the others."""
+        """Push to this worker's streams of the visitor and announce it to the others; an
+        agent's message is copied by email when no worker holds a live stream of the visitor."""
         event = outbound_event(message, self.now())
         online = self.hub.publish(message.recipient, event) > 0
         if self.bus.shared:
             await self.bus.announce(message.recipient, event)
-        if not online and message.kind not in LIVE_ONLY_KINDS and message.outbox_id:
+        if (not online and message.kind not in LIVE_ONLY_KINDS and message.outbox_id
+                and not await self.presence.anywhere(message.recipient)):
             await run_in_threadpool(self.history.forward_by_email, message.recipient,
                                     message.outbox_id)
         return DeliveryReceipt(provider_message_id=event["id"])

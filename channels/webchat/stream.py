@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from channels.webchat.history import WebHistory
 from channels.webchat.hub import CATCH_UP, REPLACED, Event, Hub
+from channels.webchat.presence import LocalPresence, Presence
 
 RECHECK_SECONDS = 30.0   # a safety net: without news, read the history again this often
 Sse = dict[str, str]
@@ -22,8 +23,9 @@ class LiveStream:
     (`last_id`, the browser's Last-Event-ID) gets only what came after that entry."""
 
     def __init__(self, hub: Hub, history: WebHistory, address: str,
-                 last_id: str | None = None) -> None:
+                 last_id: str | None = None, presence: Presence | None = None) -> None:
         self.hub = hub
+        self.presence = presence or LocalPresence()
         self.history = history
         self.address = address
         self.last_id = last_id
@@ -31,7 +33,9 @@ class LiveStream:
 
     async def events(self) -> AsyncIterator[Sse]:
         queue = self.hub.subscribe(self.address)
+        stream_id: str | None = None
         try:
+            stream_id = await self.presence.opened(self.address)   # seen by every worker
             entries = await self.read()
             self.shown = {str(entry["id"]) for entry in entries}
             yield {"event": "history", "data": json.dumps(after(entries, self.last_id))}
@@ -48,6 +52,8 @@ class LiveStream:
                            "data": json.dumps(entry)}
         finally:
             self.hub.unsubscribe(self.address, queue)
+            if stream_id is not None:
+                self.presence.closed(stream_id)
 
     async def read(self) -> list[dict[str, Any]]:
         return await run_in_threadpool(self.history.history, self.address)

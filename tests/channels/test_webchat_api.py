@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import Runtime, build_runtime
 from bot.config.root import AtiendeConfig
@@ -161,5 +161,19 @@ def test_a_visitor_token_expires_by_the_injected_clock(config: AtiendeConfig,
             assert "expired" in expired.json()["error"]
             assert client.start() != token                       # a new visitor token
             assert client.history() == []
+    finally:
+        runtime.engine.dispose()
+
+
+def test_the_limits_fail_open_to_memory_when_their_table_fails(config: AtiendeConfig,
+                                                               clock: FixedClock) -> None:
+    """No 5xx from the limiter: with its table gone the limit still holds, in this worker."""
+    runtime = build_runtime(with_web(config, requests_per_minute_per_ip=4), clock)
+    try:
+        with runtime.engine.begin() as connection:
+            connection.execute(text("DROP TABLE rate_limits"))
+        with widget_server(runtime) as server, httpx.Client(base_url=server.url) as http:
+            codes = [http.post("/widget/api/session", json={}).status_code for _ in range(5)]
+        assert codes == [200] * 4 + [429]
     finally:
         runtime.engine.dispose()

@@ -49,8 +49,8 @@ class Portal:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.zone = ZoneInfo(self.config.business_hours.timezone)
         s = self.settings
-        self.limits = Limits(s.new_tickets_per_hour, s.sign_ins_per_hour, s.posts_per_minute,
-                             s.suggestions_per_minute, self.now)
+        self.limits = Limits(runtime.rate_limiter, s.new_tickets_per_hour,
+                             s.sign_ins_per_hour, s.posts_per_minute, s.suggestions_per_minute)
         self.built_codec: SessionCodec | None = None
 
     @property
@@ -73,8 +73,8 @@ class Portal:
         chose = request.query_params.get("lang") in LANGUAGES
         return Customer(self.codec.read(request, self.now()), lang, chose)
 
-    def allow(self, bucket: str, request: Request) -> bool:
-        return self.limits.allow(bucket, request.client.host if request.client else "?")
+    async def allow(self, bucket: str, request: Request) -> bool:
+        return await self.limits.allow(bucket, request.client.host if request.client else "?")
 
     def render(self, request: Request, customer: Customer, name: str, status: int = 200,
                **context: Any) -> Response:

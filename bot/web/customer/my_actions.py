@@ -47,7 +47,7 @@ def action_routes(portal: Portal) -> list[Route]:
             return portal.refuse(request, customer, "not_found", 404)
         if not customer.email:
             return to_sign_in(portal, customer)
-        if not portal.allow("post", request):
+        if not await portal.allow("post", request):
             return portal.refuse(request, customer, "rate_limited", 429)
         try:
             fields, files = await portal.form(request, customer)

@@ -52,7 +52,7 @@ def ticket_context(portal: Portal, email: str | None, number: int) -> dict[str, 
 def sign_in_routes(portal: Portal) -> list[Route]:
     async def ask_link(request: Request) -> Response:
         customer = portal.customer(request)
-        if not portal.allow("sign_in", request):
+        if not await portal.allow("sign_in", request):
             return portal.refuse(request, customer, "rate_limited", 429)
         try:
             fields, _files = await portal.form(request, customer)

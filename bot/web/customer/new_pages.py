@@ -49,7 +49,7 @@ def new_routes(portal: Portal) -> list[Route]:
 
     async def suggest(request: Request) -> Response:
         customer = portal.customer(request)
-        if not portal.allow("suggest", request):
+        if not await portal.allow("suggest", request):
             return portal.finish(Response(t("rate_limited", customer.lang), 429), customer)
         title = request.query_params.get("title", "")
         found = await run_in_threadpool(suggestions, portal, title)
@@ -58,7 +58,7 @@ def new_routes(portal: Portal) -> list[Route]:
 
     async def send(request: Request) -> Response:
         customer = portal.customer(request)
-        if not portal.allow("new_ticket", request):
+        if not await portal.allow("new_ticket", request):
             return portal.refuse(request, customer, "rate_limited", 429)
         fields: dict[str, str] = {}
         try:

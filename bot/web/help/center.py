@@ -21,7 +21,7 @@ from bot.engine.reply_times import render_week, render_when
 from bot.store.secret_key import signing_key
 from bot.web.help.articles import Group, grouped
 from bot.web.help.words import WORDS, pick_language
-from channels.webchat.limits import WindowLimit
+from channels.rate_limits import Rule
 from scheduler.business_hours import describe_week, is_open, next_opening
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -50,8 +50,9 @@ class HelpCenter:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))  # autoescape on for .html
         self.catalogues: dict[str, tuple[Group, ...]] = {}
         self.listings: dict[str, Markup] = {}
-        self.searches = WindowLimit(SEARCHES_PER_MINUTE)
-        self.votes = WindowLimit(VOTES_PER_MINUTE)
+        self.limiter = runtime.rate_limiter
+        self.searches = Rule("help_search", SEARCHES_PER_MINUTE, 60)
+        self.votes = Rule("help_vote", VOTES_PER_MINUTE, 60)
         self.key: bytes | None = None
 
     def groups(self, lang: str) -> tuple[Group, ...]:
@@ -91,6 +92,11 @@ class HelpCenter:
 
     def csrf_token(self, nonce: str) -> str:
         return hmac.new(self.csrf_key(), nonce.encode(), hashlib.sha256).hexdigest()
+
+    async def allow(self, rule: Rule, request: Request) -> bool:
+        """Book a hit of `rule` for the caller's IP address; False when over the limit."""
+        ip = request.client.host if request.client else "?"
+        return (await self.limiter.hit(rule, ip)).allowed
 
     def csrf_ok(self, request: Request, given: object) -> bool:
         nonce = request.cookies.get(CSRF_COOKIE, "")

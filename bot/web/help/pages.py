@@ -19,10 +19,6 @@ from kb.matcher import best_match
 MAX_RESULTS = 5
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
 class HelpPages:
     def __init__(self, center: HelpCenter) -> None:
         self.center = center
@@ -51,7 +47,7 @@ class HelpPages:
             return self.say(request, lang, "too_long", 400, n=MAX_QUERY)
         if not query:
             return RedirectResponse(f"/help/?lang={lang}", status_code=303)
-        if not self.center.searches.allow(client_ip(request)):
+        if not await self.center.allow(self.center.searches, request):
             return self.say(request, lang, "too_many", 429)
         articles = self.center.runtime.ctx.articles
         match = await run_in_threadpool(best_match, self.center.runtime.ctx.kb_index, query, lang)
@@ -79,7 +75,7 @@ class HelpPages:
         helpful = form.get("helpful")
         if not self.center.csrf_ok(request, form.get("csrf")) or helpful not in ("yes", "no"):
             return self.say(request, lang, "bad_form", 400)
-        if not self.center.votes.allow(client_ip(request)):
+        if not await self.center.allow(self.center.votes, request):
             return self.say(request, lang, "too_many", 429)
         question = str(form.get("q") or "")[:MAX_QUERY]
         await run_in_threadpool(record_vote, self.center, found.id, found.lang,
