@@ -20,7 +20,7 @@ from bot.errors import ConfigError, DatabaseUnreachable
 from bot.store.db import Timeouts, make_engine, make_session_factory
 from bot.store.migrate import is_up_to_date, upgrade
 from bot.store.rate_limits import shared_limiter
-from channels.rate_limits import RateLimiter
+from channels.rate_limits import MemoryLimiter, RateLimiter
 from kb.encoder import choose_encoder
 from kb.knowledge import index_articles
 from kb.loader import load_kb
@@ -50,8 +50,12 @@ class Runtime:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        """Rate limits counted in the database, shared by every worker (the widget, the help
-        center and the customers' pages); in memory while the database fails."""
+        """The rate limits of the widget, the help center and the customers' pages. On
+        PostgreSQL, where several workers may serve, counted in the database and shared by all
+        (in memory while the database fails); on SQLite, one process by design, in memory: a
+        write per hit would only add to every message's cost."""
+        if self.engine.dialect.name != "postgresql":
+            return MemoryLimiter(self.clock.now)
         return shared_limiter(self.engine, self.clock.now, time.monotonic)
 
 
