@@ -3,7 +3,10 @@
 1. `atiende serve` (a real process, SQLite, the repository's KB, only the web channel) and 200
    concurrent widget visitors, each with its event stream open, sending 5 KB questions one
    after another (plus one retry of its first message with the same id): time from the POST to
-   the bot's answer arriving on the stream (p50/p95, target p95 ≤ 300 ms); then the database
+   the bot's answer arriving on the stream (p50/p95, target p95 ≤ 300 ms). By default all 200
+   write their first message at the same moment and pause exactly 0.2 s after each answer:
+   waves of 200 messages at once, a stress test. `--spread --think 3` paces them as people
+   write (see `--help`). Then the database
    must hold exactly 1,000 visitor messages (none lost, none doubled). The visitors share one
    aiohttp session (aiohttp comes with twilio): about 0.7 ms of CPU per message here, where
    httpx's client took 11 ms and so measured itself more than the server.
@@ -42,6 +45,7 @@ VISITORS = 200
 HELP_ARTICLES = 5000
 HELP_REQUESTS = 200
 THINK_SECONDS = 0.2   # --think: the pause between an answer and the next message
+SPREAD = False        # --spread: pauses drawn around --think, not all equal (see pause())
 PROFILE = ""          # --profile: a py-spy speedscope file of serve during the widget part
 
 
@@ -90,11 +94,13 @@ async def visitor(session, base: str, latencies: list[tuple[int, float]],  # typ
         events: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()  # type: ignore[type-arg]
         reader = asyncio.create_task(read_events(stream.content, events))
         await events.get()                                          # the (empty) history
+        if SPREAD:
+            await asyncio.sleep(random.uniform(0, 2 * THINK_SECONDS))  # typing the first one
         try:
             for number, question in enumerate(QUESTIONS):
                 await ask(session, base, headers, question, number, events, latencies,
                           problems)
-                await asyncio.sleep(THINK_SECONDS)  # reading and typing the next one
+                await asyncio.sleep(pause())   # reading the answer, typing the next one
         finally:
             reader.cancel()
 
@@ -285,9 +291,16 @@ def help_part(folder: Path) -> str:
             ", ".join(f"{name} {p95(sorted(v)) * 1000:.0f} ms" for name, v in times.items()))
 
 
-def set_options(seconds: float, visitors: int, profile: str) -> None:
-    global THINK_SECONDS, VISITORS, PROFILE
+def pause() -> float:
+    """--think exactly; with --spread, uniform in 0.5–1.5 × --think, so that visitors drift
+    apart as people do instead of all writing in the same instant after each answer."""
+    return random.uniform(0.5, 1.5) * THINK_SECONDS if SPREAD else THINK_SECONDS
+
+
+def set_options(seconds: float, spread: bool, visitors: int, profile: str) -> None:
+    global THINK_SECONDS, SPREAD, VISITORS, PROFILE
     THINK_SECONDS = seconds
+    SPREAD = spread
     VISITORS = visitors
     PROFILE = profile
 
@@ -299,10 +312,14 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=VISITORS)
     parser.add_argument("--think", type=float, default=THINK_SECONDS,
                         help="seconds each visitor waits after an answer (default 0.2)")
+    parser.add_argument("--spread", action="store_true",
+                        help="people's pacing: each visitor's first message within 2 x --think "
+                             "of opening the chat, each pause 0.5-1.5 x --think (default: all "
+                             "200 write at once and pause exactly --think)")
     parser.add_argument("--profile", default="", metavar="FILE",
                         help="record serve with py-spy (speedscope JSON) during the widget part")
     args = parser.parse_args()
-    set_options(args.think, args.visitors, args.profile)
+    set_options(args.think, args.spread, args.visitors, args.profile)
     if args.serve_help:
         serve_help(args.serve_help[0], int(args.serve_help[1]))
         return
@@ -313,7 +330,8 @@ def main() -> None:
         helps = "help center skipped" if args.skip_help else help_part(folder)
     load = os.getloadavg()[0]
     size = len(gzip.compress(script, 9))
-    print(f"widget_roundtrip: {widget} (think {THINK_SECONDS} s); {helps}; widget.js {size} B "
+    pacing = f"think {THINK_SECONDS} s" + (", spread" if SPREAD else "")
+    print(f"widget_roundtrip: {widget} ({pacing}); {helps}; widget.js {size} B "
           f"gzipped; load average {load:.1f}", flush=True)
 
 
