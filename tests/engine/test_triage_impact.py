@@ -11,7 +11,7 @@ import pytest
 
 from bot.config.root import load_config
 from bot.engine.triage.classify import Triager
-from bot.engine.triage.impact import read
+from bot.engine.triage.impact import EMERGENCY_GATE, decide_category, read
 from bot.engine.triage.meaning import GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +51,25 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
     assert read(text).stopped
     assert (triager.classify(text).category, triager.classify(text).priority) == (
         "emergency", "critical")
+
+
+def test_a_low_emergency_score_lowers_an_emergency_verdict_unless_a_stop_is_said() -> None:
+    ranked = ["emergency", "technical", "account"]
+    vague = read("algo anda raro en la plataforma, alguien lo puede mirar")
+    assert decide_category(ranked, 0.5, vague, EMERGENCY_GATE - 0.01) == "technical"
+    assert decide_category(ranked, 0.5, vague, EMERGENCY_GATE + 0.01) == "emergency"
+    stop = read("no podemos vender nada, la caja no deja cobrar")
+    assert stop.stopped
+    assert decide_category(ranked, 0.5, stop, 0.0) == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "el buscador de clientes tarda como un minuto en mostrar resultados",
+    "Something looks off in the app, can someone check it?",
+])
+def test_a_slow_screen_or_a_vague_report_is_no_emergency(triager: Triager, text: str) -> None:
+    verdict = triager.classify(text)
+    assert verdict.category == "technical" and verdict.priority in ("medium", "high")
 
 
 def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:

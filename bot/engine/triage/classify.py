@@ -16,13 +16,14 @@ from bot.engine.triage import fitted, impact
 from bot.engine.triage.meaning import ImpactMeaning, statements
 from bot.engine.triage.model import (
     CATEGORIES,
+    EMERGENCY_CLASSES,
     NEIGHBOUR_SHARE,
     NEIGHBOURS,
     PRIORITIES,
     Example,
     Neighbours,
-    Softmax,
     allowed_mask,
+    category_inputs,
     features,
     fit,
     priority_inputs,
@@ -78,13 +79,16 @@ class Triager:
         if saved is None:
             saved = self._fit(examples)
             fitted.save(model_dir, key, *saved)
-        self.categories, self.priorities, self.neighbours = saved
+        self.categories, self.priorities, self.neighbours, self.emergency_score = saved
 
-    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
+    def _fit(self, examples: Sequence[Example]) -> fitted.Fitted:
         texts = [e.text for e in examples]
         vectors = self._vectors(texts)
         x = self._features(vectors, texts, self._sentence_closeness(texts))
-        categories = fit(x, [e.category for e in examples], CATEGORIES)
+        inputs = category_inputs(x, vectors.shape[1])
+        categories = fit(inputs, [e.category for e in examples], CATEGORIES)
+        emergency = fit(inputs, [emergency_label(e.category) for e in examples],
+                        EMERGENCY_CLASSES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
             priority_inputs(x[labelled], [examples[i].category for i in labelled]),
@@ -92,7 +96,7 @@ class Triager:
         if self.encoder is not None:
             self.encoder.save()
         labels = numpy.array([CATEGORIES.index(e.category) for e in examples], dtype=numpy.int64)
-        return categories, priorities, Neighbours(vectors, labels)
+        return categories, priorities, Neighbours(vectors, labels), emergency
 
     @classmethod
     def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
@@ -151,11 +155,13 @@ class Triager:
     def classify(self, text: str) -> Verdict:
         vector = self._vector(text)
         x = self._features(vector, [text], self._sentence_closeness([text]))
-        probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
+        inputs = category_inputs(x, vector.shape[1])
+        probs = self.neighbours.blend(self.categories.probabilities(inputs)[0], vector)
+        score = float(self.emergency_score.probabilities(inputs)[0, 1])
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(text)
-        category = impact.decide_category(ranked, p_emergency, signs)
+        category = impact.decide_category(ranked, p_emergency, signs, score)
         runner_up = next(c for c in ranked if c != "emergency")
         if (category == "emergency" and signs.billing_lock and not signs.intrusion
                 and not signs.data_lost):   # a payment lock that stops sales: billing fixes it
@@ -197,6 +203,10 @@ def shared_direction(vectors: numpy.ndarray) -> numpy.ndarray:
     mean = vectors.mean(axis=0) if vectors.shape[0] else numpy.zeros(0, numpy.float32)
     return mean if float(numpy.linalg.norm(mean)) >= SHARED_NORM else numpy.zeros(
         0, numpy.float32)
+
+
+def emergency_label(category: str) -> str:
+    return "emergency" if category == "emergency" else "other"
 
 
 def config_examples(config: AtiendeConfig, learned: Sequence[Example] = ()) -> list[Example]:
