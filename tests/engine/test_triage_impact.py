@@ -73,6 +73,21 @@ def test_a_slow_screen_or_a_vague_report_is_no_emergency(triager: Triager, text:
     assert verdict.category == "technical" and verdict.priority in ("medium", "high")
 
 
+@pytest.mark.parametrize("text", [
+    "no funciona nada desde las 8, avisen", "Nothing works since this morning, help",
+])
+def test_nothing_works_is_the_whole_product_down(triager: Triager, text: str) -> None:
+    assert read(text).stopped
+    assert triager.classify(text).category == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "hay un usuario en la cuenta que nadie creó", "There is an admin user nobody created",
+])
+def test_an_unknown_user_is_a_suspected_intrusion(text: str) -> None:
+    assert read(text).intrusion
+
+
 def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:
     vectors = triager._vectors(["nadie puede pagar, todas las tarjetas rechazadas",
                                 "olvidé mi contraseña"])
