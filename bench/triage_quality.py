@@ -130,6 +130,39 @@ def cross_validated(rows: list[dict[str, Any]], fold_of: dict[int, int]) -> list
     return results
 
 
+def config_split() -> tuple[list[Any], list[dict[str, Any]]]:
+    """The desk's category descriptions (always fitted on) and its labelled example messages
+    (written for other small businesses than the set's five products), as eval rows."""
+    from bot.config.root import load_config
+    from bot.engine.triage.classify import config_examples
+    config = load_config(REPO / "config.yaml")
+    base = config_examples(config.model_copy(update={"triage": config.triage.model_copy(
+        update={"shipped_examples": False, "examples_file": ""})}))
+    described = [e for e in base if not e.priority]
+    labelled = [{"q": e.text, "category": e.category, "priority": e.priority, "lang": ""}
+                for e in base if e.priority]
+    return described, labelled
+
+
+def crossed(train: list[dict[str, Any]], score: list[dict[str, Any]],
+            described: list[Any]) -> list[dict[str, Any]]:
+    """`score`'s messages triaged by a Triager fitted on the descriptions and `train` only."""
+    from bot.engine.triage.classify import Triager
+    from bot.engine.triage.model import Example
+    from bot.engine.triage.vectors import cached_encoder
+    engine = Triager(described + [Example(r["q"], r["category"], r["priority"]) for r in train],
+                     cached_encoder(CACHE))
+    results = []
+    for row in score:
+        found = engine.classify(row["q"])
+        asked = found.ask_impact
+        if asked:
+            found = engine.after_answer(found, None)
+        results.append({**row, "got_category": found.category, "got_priority": found.priority,
+                        "asked": asked})
+    return results
+
+
 def warm_cache(rows: list[dict[str, Any]]) -> None:
     """Encode every eval text once through the on-disk cache (the machine is shared): the
     message and its sentences, as the KB matcher encodes them before triage reads them."""
@@ -214,6 +247,9 @@ def main() -> None:
                         help="also K-fold cross-validation on dev (fitted without dev's fold)")
     parser.add_argument("--cv-products", action="store_true",
                         help="also leave-one-product-out cross-validation on dev")
+    parser.add_argument("--cross", action="store_true",
+                        help="also the config's examples (other businesses) triaged by a fit "
+                             "on dev only, and dev triaged by a fit on the config's examples")
     args = parser.parse_args()
     if not args.messages.exists():
         sys.exit(f"triage_quality: {args.messages} not found (the shared triage-eval set)")
@@ -228,6 +264,12 @@ def main() -> None:
     if args.cv_products:
         report("dev, leave-one-product-out", cross_validated(
             splits["dev"], product_folds(splits["dev"])), [])
+    if args.cross:
+        described, labelled = config_split()
+        report("config examples, fitted on dev only", crossed(splits["dev"], labelled,
+                                                              described), [])
+        report("dev, fitted on the config examples only", crossed(labelled, splits["dev"],
+                                                                   described), [])
     for split in args.split or ["dev", "test"]:
         results, times = run(splits[split], triage)
         report(split, results, times)

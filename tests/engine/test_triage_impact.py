@@ -11,7 +11,7 @@ import pytest
 
 from bot.config.root import load_config
 from bot.engine.triage.classify import Triager
-from bot.engine.triage.impact import read
+from bot.engine.triage.impact import EMERGENCY_GATE, decide_category, read
 from bot.engine.triage.meaning import GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +51,41 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
     assert read(text).stopped
     assert (triager.classify(text).category, triager.classify(text).priority) == (
         "emergency", "critical")
+
+
+def test_a_low_emergency_score_lowers_an_emergency_verdict_unless_a_stop_is_said() -> None:
+    ranked = ["emergency", "suggestion", "technical", "account"]
+    vague = read("algo anda raro en la plataforma, alguien lo puede mirar")
+    # lowered to the likeliest problem category: it reads as a problem report, not an idea
+    assert decide_category(ranked, 0.5, vague, EMERGENCY_GATE - 0.01) == "technical"
+    assert decide_category(ranked, 0.5, vague, EMERGENCY_GATE + 0.01) == "emergency"
+    stop = read("no podemos vender nada, la caja no deja cobrar")
+    assert stop.stopped
+    assert decide_category(ranked, 0.5, stop, 0.0) == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "el buscador de clientes tarda como un minuto en mostrar resultados",
+    "Something looks off in the app, can someone check it?",
+])
+def test_a_slow_screen_or_a_vague_report_is_no_emergency(triager: Triager, text: str) -> None:
+    verdict = triager.classify(text)
+    assert verdict.category == "technical" and verdict.priority in ("medium", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "no funciona nada desde las 8, avisen", "Nothing works since this morning, help",
+])
+def test_nothing_works_is_the_whole_product_down(triager: Triager, text: str) -> None:
+    assert read(text).stopped
+    assert triager.classify(text).category == "emergency"
+
+
+@pytest.mark.parametrize("text", [
+    "hay un usuario en la cuenta que nadie creó", "There is an admin user nobody created",
+])
+def test_an_unknown_user_is_a_suspected_intrusion(text: str) -> None:
+    assert read(text).intrusion
 
 
 def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:

@@ -42,6 +42,8 @@ def test_a_restart_loads_the_fitted_model_instead_of_fitting(
     again = Triager.from_config(config)
     assert not again.refitted
     numpy.testing.assert_array_equal(again.categories.weights, first.categories.weights)
+    numpy.testing.assert_array_equal(again.emergency_score.weights,
+                                     first.emergency_score.weights)
     assert [again.classify(m) for m in MESSAGES] == [first.classify(m) for m in MESSAGES]
 
 

@@ -16,13 +16,14 @@ from bot.engine.triage import fitted, impact
 from bot.engine.triage.meaning import ImpactMeaning, statements
 from bot.engine.triage.model import (
     CATEGORIES,
+    EMERGENCY_CLASSES,
     NEIGHBOUR_SHARE,
     NEIGHBOURS,
     PRIORITIES,
     Example,
     Neighbours,
-    Softmax,
     allowed_mask,
+    category_inputs,
     features,
     fit,
     priority_inputs,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 SHIPPED_EXAMPLES = Path(__file__).with_name("examples.jsonl")
 RANK = {p: i for i, p in enumerate(PRIORITIES)}
 ASK_LOW, ASK_HIGH = 0.2, 0.5   # P(emergency) in this band: ask the yes/no question
-MEANING_WEIGHT = 1.0   # scale of the impact closeness features
+MEANING_WEIGHT = 1.5   # scale of the impact closeness features (1.25 to 1.75 alike)
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,16 @@ class Triager:
         if saved is None:
             saved = self._fit(examples)
             fitted.save(model_dir, key, *saved)
-        self.categories, self.priorities, self.neighbours = saved
+        self.categories, self.priorities, self.neighbours, self.emergency_score = saved
 
-    def _fit(self, examples: Sequence[Example]) -> tuple[Softmax, Softmax, Neighbours]:
+    def _fit(self, examples: Sequence[Example]) -> fitted.Fitted:
         texts = [e.text for e in examples]
         vectors = self._vectors(texts)
         x = self._features(vectors, texts, self._sentence_closeness(texts))
-        categories = fit(x, [e.category for e in examples], CATEGORIES)
+        inputs = category_inputs(x, vectors.shape[1])
+        categories = fit(inputs, [e.category for e in examples], CATEGORIES)
+        emergency = fit(inputs, [emergency_label(e.category) for e in examples],
+                        EMERGENCY_CLASSES)
         labelled = [i for i, e in enumerate(examples) if e.priority]
         priorities = fit(
             priority_inputs(x[labelled], [examples[i].category for i in labelled]),
@@ -92,7 +96,7 @@ class Triager:
         if self.encoder is not None:
             self.encoder.save()
         labels = numpy.array([CATEGORIES.index(e.category) for e in examples], dtype=numpy.int64)
-        return categories, priorities, Neighbours(vectors, labels)
+        return categories, priorities, Neighbours(vectors, labels), emergency
 
     @classmethod
     def from_config(cls, config: AtiendeConfig, learned: Sequence[Example] = ()) -> Triager:
@@ -151,22 +155,30 @@ class Triager:
     def classify(self, text: str) -> Verdict:
         vector = self._vector(text)
         x = self._features(vector, [text], self._sentence_closeness([text]))
-        probs = self.neighbours.blend(self.categories.probabilities(x)[0], vector)
+        inputs = category_inputs(x, vector.shape[1])
+        probs = self.neighbours.blend(self.categories.probabilities(inputs)[0], vector)
+        score = float(self.emergency_score.probabilities(inputs)[0, 1])
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(text)
-        category = impact.decide_category(ranked, p_emergency, signs)
+        category = impact.decide_category(ranked, p_emergency, signs, score)
         runner_up = next(c for c in ranked if c != "emergency")
         if (category == "emergency" and signs.billing_lock and not signs.intrusion
                 and not signs.data_lost):   # a payment lock that stops sales: billing fixes it
             category = "billing"
         priority = impact.adjust_priority(category, self._priority(x, category), signs)
         fallback = self._priority(x, runner_up)
-        low, high = self.ask_band
-        unsure = (category in impact.ASKED_IN and category != "emergency"
-                  and not signs.stopped and (low <= p_emergency < high or signs.maybe_stopped)
-                  and RANK[priority] < RANK["critical"])
+        unsure = self._unsure(category, priority, p_emergency, signs)
         return Verdict(category, priority, unsure, p_emergency, runner_up, fallback)
+
+    def _unsure(self, category: str, priority: str, p_emergency: float,
+                signs: impact.Signs) -> bool:
+        """Whether to ask the yes/no question: a problem category, no stop said, and
+        P(emergency) in the band or an outage-like word."""
+        low, high = self.ask_band
+        return (category in impact.ASKED_IN and category != "emergency"
+                and not signs.stopped and (low <= p_emergency < high or signs.maybe_stopped)
+                and RANK[priority] < RANK["critical"])
 
     def _priority(self, x: numpy.ndarray, category: str) -> str:
         probs = self.priorities.probabilities(priority_inputs(x, [category]))[0]
@@ -197,6 +209,10 @@ def shared_direction(vectors: numpy.ndarray) -> numpy.ndarray:
     mean = vectors.mean(axis=0) if vectors.shape[0] else numpy.zeros(0, numpy.float32)
     return mean if float(numpy.linalg.norm(mean)) >= SHARED_NORM else numpy.zeros(
         0, numpy.float32)
+
+
+def emergency_label(category: str) -> str:
+    return "emergency" if category == "emergency" else "other"
 
 
 def config_examples(config: AtiendeConfig, learned: Sequence[Example] = ()) -> list[Example]:

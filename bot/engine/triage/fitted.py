@@ -19,7 +19,7 @@ from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS
 
 log = logging.getLogger(__name__)
 PREFIX = "triage-model-"
-FORMAT = 3   # 3: the priority model reads impact within each category
+FORMAT = 4   # 4: a dedicated emergency score beside the category model
 
 
 def inputs_key(examples: Sequence[model.Example], encoder_name: str,
@@ -30,7 +30,8 @@ def inputs_key(examples: Sequence[model.Example], encoder_name: str,
         "examples": [[e.text, e.category, e.priority] for e in examples],
         "words": [CATEGORY_WORDS, IMPACT_WORDS],
         "classes": [model.CATEGORIES, model.PRIORITIES],
-        "settings": [model.WORD_WEIGHT, model.L2, model.STEPS, model.RATE],
+        "settings": [model.WORD_WEIGHT, model.CATEGORY_MEANING_SCALE, model.L2, model.STEPS,
+                     model.RATE],
         "extra": extra,
     }
     blob = json.dumps(recipe, ensure_ascii=False, sort_keys=True).encode()
@@ -41,25 +42,27 @@ def path_for(folder: Path, key: str) -> Path:
     return folder / f"{PREFIX}{key}.npz"
 
 
-Fitted = tuple[model.Softmax, model.Softmax, model.Neighbours]
+Fitted = tuple[model.Softmax, model.Softmax, model.Neighbours, model.Softmax]
 
 
 def load(folder: Path | None, key: str) -> Fitted | None:
-    """The two classifiers saved under `key`, None when absent or unreadable."""
+    """The classifiers saved under `key`, None when absent or unreadable."""
     if folder is None or not path_for(folder, key).exists():
         return None
     try:
         with numpy.load(path_for(folder, key), allow_pickle=False) as saved:
             return (model.Softmax(model.CATEGORIES, saved["cw"], saved["cb"]),
                     model.Softmax(model.PRIORITIES, saved["pw"], saved["pb"]),
-                    model.Neighbours(saved["nv"], saved["nl"]))
+                    model.Neighbours(saved["nv"], saved["nl"]),
+                    model.Softmax(model.EMERGENCY_CLASSES, saved["ew"], saved["eb"]))
     except (OSError, ValueError, KeyError) as exc:
         log.warning("triage model %s unreadable (%s): fitting again", path_for(folder, key), exc)
         return None
 
 
 def save(folder: Path | None, key: str, categories: model.Softmax,
-         priorities: model.Softmax, neighbours: model.Neighbours) -> None:
+         priorities: model.Softmax, neighbours: model.Neighbours,
+         emergency: model.Softmax) -> None:
     """Write atomically and drop the files of older inputs; a failure only costs a refit."""
     if folder is None:
         return
@@ -70,7 +73,8 @@ def save(folder: Path | None, key: str, categories: model.Softmax,
         with os.fdopen(handle, "wb") as out:
             numpy.savez(out, cw=categories.weights, cb=categories.bias,
                         pw=priorities.weights, pb=priorities.bias,
-                        nv=neighbours.vectors, nl=neighbours.labels)
+                        nv=neighbours.vectors, nl=neighbours.labels,
+                        ew=emergency.weights, eb=emergency.bias)
         os.replace(temporary, path_for(folder, key))
     except OSError as exc:
         if temporary is not None:

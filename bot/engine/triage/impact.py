@@ -44,6 +44,13 @@ OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca",
           "outage", "not loading", "won t load", "won t open", "fuera de servicio",
           "no responde", "not responding", "no levanta", "unreachable", "offline",
           "is dead", "muerto", "muerta", "unusable", "inutilizable")
+# The whole product down in one phrase ("nothing works"): no "everyone" word needed beside it.
+ALL_DOWN = (
+    "no funciona nada", "no anda nada", "no carga nada", "no abre nada", "no sirve nada",
+    "nada funciona", "nada anda", "nada carga", "todo caido", "se cayo todo", "sistema caido",
+    "nothing works", "nothing is working", "nothing loads", "nothing opens", "nothing will load",
+    "everything is down", "everything s down", "system down", "system is down",
+)
 EVERYONE = (
     "nadie", "ningun", "ninguna", "ninguno", "todos los usuarios", "todos los clientes",
     "todos los socios", "todos los papas", "todos nuestros", "todas las sucursales",
@@ -83,6 +90,10 @@ INTRUSION = (
     "de otra empresa", "de otros negocios", "other companies", "another company",
     "other businesses", "another business", "sesiones que no", "sessions we don t",
     "logins we don t", "inicios de sesion", "suspicious", "sospechos*",
+    # an unknown user or admin (the label guide's suspected intrusion)
+    "nadie creo", "no creamos", "nadie de nosotros creo", "nobody created", "no one created",
+    "we didn t create", "none of us created", "usuario desconocido", "usuarios desconocidos",
+    "administrador desconocido", "admin desconocido", "unknown user", "unknown users",
 )
 HOSTILE = ("amenaz*", "threaten*", "bad terms", "quedo mal", "malos terminos", "revenge",
            "venganza")
@@ -138,13 +149,14 @@ class Signs:
     charge_problem: bool = False
     outage: bool = False
     partial: bool = False
+    all_down: bool = False
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
         return (self.no_sales or self.intrusion or (self.down and whole)
-                or (self.data_lost and whole))
+                or (self.all_down and not self.partial) or (self.data_lost and whole))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -163,13 +175,32 @@ def read(text: str) -> Signs:
         return count_hits(norm, words) > 0
     return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
                  has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
-                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL))
+                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
+                 has(ALL_DOWN))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
+# Below this dedicated emergency score (a two-class model fitted beside the category model), a
+# verdict of emergency without a clear stop in the words falls to the next category: the
+# category model leans to emergency on a vague or short message. Chosen on the config examples
+# triaged by a fit on dev only (false emergencies 11 → 2 of 28, one emergency fewer found) with
+# leave-one-product-out on dev unchanged.
+EMERGENCY_GATE = 0.2
+PROBLEMS = ("technical", "billing", "account")
 
 
-def decide_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> str:
+def decide_category(ranked: Sequence[str], p_emergency: float, signs: Signs,
+                    emergency_score: float = 1.0) -> str:
+    """The classifier's best, raised to emergency when the impact rules say so, lowered to the
+    likeliest problem category (technical, billing, account: it reads as a problem report) when
+    the emergency score is low and no clear stop is said."""
+    best = raised_category(ranked, p_emergency, signs)
+    if best == "emergency" and emergency_score < EMERGENCY_GATE and not signs.stopped:
+        return next(name for name in ranked if name in PROBLEMS)
+    return best
+
+
+def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> str:
     """The classifier's best, raised to emergency when the impact rules say so. A lock-out the
     customer caused (account) or a billing lock that stops sales stay in their category."""
     best = ranked[0]

@@ -14,6 +14,7 @@ from bot.engine.triage.words import CATEGORY_WORDS, IMPACT_WORDS, category_hits,
 CATEGORIES = ("technical", "functional", "billing", "account", "training", "customization",
               "emergency", "suggestion")
 PRIORITIES = ("low", "medium", "high", "critical")
+EMERGENCY_CLASSES = ("other", "emergency")   # the dedicated emergency score's two classes
 # Which priorities a category's tickets take (the help page's rules): the priority model
 # chooses among these only.
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -27,6 +28,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "suggestion": ("low",),
 }
 WORD_WEIGHT = 1.0     # scale of the word signals beside a unit-length meaning vector
+# The category model reads the meaning vector at this scale (the priority model at 1): a larger
+# scale lets meaning outweigh the word lists, which were written reading dev and carry less
+# to other products (chosen on the config examples fitted on dev only, see the README).
+CATEGORY_MEANING_SCALE = 2.0
 L2 = 0.005
 STEPS = 400
 RATE = 2.0
@@ -53,6 +58,13 @@ def features(vectors: numpy.ndarray, texts: Sequence[str]) -> numpy.ndarray:
     words = numpy.stack([word_features(t) for t in texts]) if texts else numpy.zeros(
         (0, WORD_FEATURES), numpy.float32)
     return numpy.hstack([vectors, words]).astype(numpy.float32)
+
+
+def category_inputs(x: numpy.ndarray, dimensions: int) -> numpy.ndarray:
+    """The category model's row: the first `dimensions` columns (the meaning vector) scaled."""
+    out = x.copy()
+    out[:, :dimensions] *= CATEGORY_MEANING_SCALE
+    return out
 
 
 def one_hot(labels: Sequence[str], classes: Sequence[str]) -> numpy.ndarray:

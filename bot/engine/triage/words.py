@@ -29,6 +29,10 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "entrenar", "onboarding", "curso", "taller", "ensene", "ensenar*", "induccion",
         "training", "train our", "train the", "train my", "walk through", "walk our",
         "walk me", "walkthrough", "webinar", "sesion de formacion", "formacion",
+        # a live walkthrough (the label guide's training vs functional boundary)
+        "cursos", "videollamada", "en una llamada", "por llamada", "on a call", "over a call",
+        "video call", "zoom", "google meet", "refresher", "repaso", "guide her", "guide him",
+        "guide them", "guiarla", "guiarlo", "guiarlos",
     ),
     "customization": (
         "personaliz*", "a medida", "integracion con", "integrar", "integrarlo", "api",
