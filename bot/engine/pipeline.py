@@ -31,7 +31,7 @@ STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 ROUTE_YIELD_S = 0.5   # the longest a routing batch waits for storing to fall quiet
-ROUTE_QUIET_S = 0.002   # storing is quiet once nothing has arrived or been stored for this long
+ROUTE_QUIET_S = 0.005   # storing is quiet once nothing has arrived for this long
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 # The database, not one message, is the problem: retrying message by message would only wait
 # out the same timeout again for each.
