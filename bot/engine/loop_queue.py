@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -19,8 +18,6 @@ class LoopState(Generic[Item]):
     waiting: deque[Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     idle: asyncio.Event = field(default_factory=asyncio.Event)
-    last_active: float = float("-inf")   # when an item last arrived or the queue last
-    # fell idle (the queue's clock)
 
 
 class LoopQueue(Generic[Item]):
@@ -31,13 +28,9 @@ class LoopQueue(Generic[Item]):
     Queues are weakly keyed by their loop, so a finished loop (`asyncio.run`) is let go."""
 
     def __init__(self, drain: Callable[[deque[Item]], Awaitable[None]],
-                 background: set[asyncio.Task[None]],
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 background: set[asyncio.Task[None]]) -> None:
         self.drain = drain
         self.background = background   # the owner's running drain tasks
-        self.clock = clock   # injected by tests, with `sleep`, to run the quiet rule
-        self.sleep = sleep
         self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState[Item]] = (
             weakref.WeakKeyDictionary())
 
@@ -47,13 +40,12 @@ class LoopQueue(Generic[Item]):
         if state is None:
             state = self.loops[loop] = LoopState()
         state.waiting.append(item)
-        state.last_active = self.clock()
         if state.task is None or state.task.done():
             state.idle.clear()
             task = state.task = loop.create_task(self.drain(state.waiting))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
-            task.add_done_callback(lambda _: self.forget_task(state, task))
+            task.add_done_callback(lambda _: forget_task(state, task))
 
 
     async def wait_idle(self, limit_s: float) -> None:
@@ -64,26 +56,10 @@ class LoopQueue(Generic[Item]):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.idle.wait(), limit_s)
 
-    def forget_task(self, state: LoopState[Item], task: asyncio.Task[None]) -> None:
-        """A finished task no longer keeps its event loop (the queue's weak key) alive."""
-        if state.task is task:
-            state.task = None
-            state.last_active = self.clock()
-            state.idle.set()
 
-    async def wait_quiet(self, quiet_s: float, limit_s: float) -> None:
-        """Until nothing waits or runs in this loop's queue and it has been so for `quiet_s`
-        with nothing put (items still arriving, or just handled, whose senders are about to
-        send more: they are on their way), or `limit_s` has passed."""
-        state = self.loops.get(asyncio.get_running_loop())
-        if state is None:
-            return
-        deadline = self.clock() + limit_s
-        while (left := deadline - self.clock()) > 0:
-            if state.task is not None:
-                await self.wait_idle(left)
-                continue
-            still_arriving = state.last_active + quiet_s - self.clock()
-            if still_arriving <= 0:
-                return
-            await self.sleep(min(still_arriving, left))
+def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:
+    """A finished task no longer keeps its event loop (the queue's weak key) alive."""
+    if state.task is task:
+        state.task = None
+        state.idle.set()
+

@@ -31,7 +31,6 @@ STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 ROUTE_YIELD_S = 0.5   # the longest a routing batch waits for storing to fall quiet
-ROUTE_QUIET_S = 0.005   # storing is quiet once nothing has arrived for this long
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 # The database, not one message, is the problem: retrying message by message would only wait
 # out the same timeout again for each.
@@ -166,12 +165,10 @@ async def route_waiting(waiting: deque[Routable]) -> None:
     handled before their first, and routing transactions never queue for each other at
     SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
     one routing transaction in progress (see `writer_turn`), elsewhere not at all. Storing
-    goes first for the CPU too: a batch starts once storing has fallen quiet, nothing
-    waiting and nothing new for ROUTE_QUIET_S (while webhooks keep arriving, the next group
-    is on its way: a batch started between two groups would take half the CPU from them),
-    or after ROUTE_YIELD_S, so routing keeps moving under a sustained flood."""
+    goes first for the CPU too: a batch starts once the webhooks waiting have been stored
+    (or after ROUTE_YIELD_S, so routing keeps moving under a sustained flood)."""
     while waiting:
-        await waiting[0][1].work.storing.wait_quiet(ROUTE_QUIET_S, ROUTE_YIELD_S)
+        await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S)
         factory, ctx, batch = take_batch(waiting)
         try:
             await asyncio.to_thread(route_batch, factory, ctx, batch)
