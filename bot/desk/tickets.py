@@ -42,11 +42,11 @@ def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: st
         priority=priority, status="open", level=1, vip=bool(contact.vip), language=language,
         created_at=now, updated_at=now,
     )
+    desk.refresh(ticket)   # before the INSERT: the due times go out with it, not in an UPDATE
     insert_now(session, ticket)
     ticket.number = ticket.id
     record_event(session, ticket=ticket, actor=actor, action="created", at=now, after="open",
                  detail=f"category={category or 'unknown'} priority={priority}")
-    desk.refresh(ticket)
     return ticket
 
 

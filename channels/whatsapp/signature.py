@@ -33,9 +33,11 @@ class TwilioSignature:
 
 @lru_cache(maxsize=256)
 def url_forms(url: str) -> tuple[str, ...]:
-    """The URL without and with its port (443 for https, 80 otherwise, when none is given)."""
+    """The URL as given, then without or with its port (443 for https, 80 otherwise, when
+    none is given): the form Twilio was configured with is tried first, so a valid
+    signature costs one HMAC."""
     parsed = urlparse(url)
     if parsed.port:
-        return (parsed._replace(netloc=parsed.netloc.split(":")[0]).geturl(), parsed.geturl())
+        return (parsed.geturl(), parsed._replace(netloc=parsed.netloc.split(":")[0]).geturl())
     port = 443 if parsed.scheme == "https" else 80
     return (parsed.geturl(), parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl())
