@@ -162,7 +162,7 @@ def correct(runtime: Runtime, category: str, priority: str, at: datetime) -> Non
 @pytest.mark.parametrize("lang", LANGS)
 def test_an_agent_correction_becomes_an_example_once_approved(
         chat: ChatSession, runtime: Runtime, lang: str) -> None:
-    message = {"es": "revisen lo del cupón de la tienda de Palermo porfa, no lo toma",
+    message = {"es": "necesito que revisen lo del cupón de la tienda de Palermo",
                "en": "please look into the coupon thing at the Palermo store"}[lang]
     first_ticket(chat, runtime, message)
     now = runtime.clock.now()
