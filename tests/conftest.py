@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from bot.app import Runtime, build_runtime
 from bot.cli.chat import ChatSession
@@ -80,6 +80,18 @@ def postgres_schema() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def migrated_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on `db_url` with the schema brought up to date."""
+    from bot.store.db import make_engine
+    from bot.store.migrate import upgrade
+
+    built = make_engine(db_url)
+    upgrade(built)
+    yield built
+    built.dispose()
 
 
 @pytest.fixture

@@ -43,14 +43,6 @@ class Ticks:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    built = make_engine(db_url)
-    upgrade(built)
-    yield built
-    built.dispose()
-
-
-@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
 
@@ -110,15 +102,15 @@ def test_a_refund_gives_the_booking_back(limiter: RateLimiter) -> None:
     assert hits(limiter, 2) == [True, False]
 
 
-def test_workers_on_one_database_count_together(engine: Engine, clock: FixedClock) -> None:
-    first, second = (shared_limiter(engine, clock.now, Ticks()) for _ in range(2))
+def test_workers_on_one_database_count_together(migrated_engine: Engine, clock: FixedClock) -> None:
+    first, second = (shared_limiter(migrated_engine, clock.now, Ticks()) for _ in range(2))
     assert hits(first, 2) == [True, True]
     assert hits(second, 3) == [True, True, False]
     assert hits(first, 1) == [False]
 
 
-def test_simultaneous_hits_book_exactly_the_limit(engine: Engine) -> None:
-    counter = StoredCounter(engine, Ticks())
+def test_simultaneous_hits_book_exactly_the_limit(migrated_engine: Engine) -> None:
+    counter = StoredCounter(migrated_engine, Ticks())
     rule = Rule("burst", 10, 60)
     at = START.timestamp() + 1
     with ThreadPoolExecutor(8) as pool:
@@ -126,14 +118,14 @@ def test_simultaneous_hits_book_exactly_the_limit(engine: Engine) -> None:
     assert booked.count(True) == 10
 
 
-def test_idle_rows_are_swept_on_write(engine: Engine) -> None:
+def test_idle_rows_are_swept_on_write(migrated_engine: Engine) -> None:
     ticks = Ticks()
-    counter = StoredCounter(engine, ticks)
+    counter = StoredCounter(migrated_engine, ticks)
     at = START.timestamp()
     counter.book(RULE, "old", at)
     ticks.at = 10_000
     counter.book(RULE, "new", at + 200)
-    with engine.connect() as connection:
+    with migrated_engine.connect() as connection:
         rows = connection.execute(text("SELECT subject FROM rate_limits")).scalars().all()
     assert rows == ["new"]
 

@@ -16,13 +16,13 @@ claims are too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from bot.engine.outbox import Dispatcher, record_outcome, ticket_numbers
 from bot.store.models import OutboxItem
+from channels.tasks import stop_task
 
 log = logging.getLogger(__name__)
 Claimed = tuple[list[OutboxItem], dict[int, datetime], dict[int | None, int]]
@@ -152,9 +152,7 @@ class OutboxPump:
         try:
             await asyncio.wait({*lines, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waker
+            await stop_task(waker)
         sent = 0
         for task in [task for task in lines if task.done()]:
             del lines[task]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from channels.base import ChannelContext
 from channels.media import media_store
 from channels.registry import ChannelPlugin, off
+from channels.tasks import stop_task
 from channels.webchat.api import WidgetApi
 from channels.webchat.bus import LiveBus, LocalBus
 from channels.webchat.config import WebChatConfig
@@ -72,9 +72,7 @@ class BusListener:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await stop_task(self.task)
             self.task = None
 
 

@@ -6,9 +6,10 @@ records expire, and then the copy by email goes again (see bot/engine/web_presen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Protocol
+
+from channels.tasks import stop_task
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 20.0   # a worker refreshes its streams' expiry this often
@@ -74,8 +75,6 @@ class Heartbeat:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await stop_task(self.task)
             self.task = None
             await self.presence.leave()

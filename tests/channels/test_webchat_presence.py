@@ -5,7 +5,6 @@ worker stops beating (crashed); and the email copy of a reply is left out while 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from sqlalchemy import Engine
 
 from bot.engine.web_presence import TTL, StoredPresence
 from bot.store.db import make_engine
-from bot.store.migrate import upgrade
 from channels.base import OutboundMessage
 from channels.webchat.bus import LocalBus
 from channels.webchat.hub import Hub
@@ -23,14 +21,6 @@ from channels.webchat.sender import WebChatChannel
 from scheduler.clock import FixedClock
 
 VISITOR = "web:v-0001"
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    built = make_engine(db_url)
-    upgrade(built)
-    yield built
-    built.dispose()
 
 
 @pytest.fixture
@@ -43,8 +33,8 @@ def anywhere(presence: StoredPresence, address: str = VISITOR) -> bool:
 
 
 def test_a_stream_on_one_worker_is_seen_by_another_until_it_closes(
-        engine: Engine, clock: FixedClock) -> None:
-    worker_a, worker_b = StoredPresence(engine, clock.now), StoredPresence(engine, clock.now)
+        migrated_engine: Engine, clock: FixedClock) -> None:
+    worker_a, worker_b = (StoredPresence(migrated_engine, clock.now) for _ in range(2))
     stream_id = asyncio.run(worker_b.opened(VISITOR))
     assert stream_id is not None
     assert anywhere(worker_a) and not anywhere(worker_a, "web:someone-else")
@@ -57,8 +47,8 @@ def test_a_stream_on_one_worker_is_seen_by_another_until_it_closes(
 
 
 def test_the_heartbeat_keeps_streams_alive_and_a_silent_worker_expires(
-        engine: Engine, clock: FixedClock) -> None:
-    beating, crashed = StoredPresence(engine, clock.now), StoredPresence(engine, clock.now)
+        migrated_engine: Engine, clock: FixedClock) -> None:
+    beating, crashed = (StoredPresence(migrated_engine, clock.now) for _ in range(2))
     asyncio.run(beating.opened(VISITOR))
     asyncio.run(crashed.opened("web:v-0002"))
     for _ in range(3):
