@@ -100,12 +100,20 @@ def build_runtime(config: AtiendeConfig, clock: Clock | None = None,
     return Runtime(config, engine, make_session_factory(engine), build_context(config, clock))
 
 
+WARM_UP_TEXTS = ("Hola, no puedo entrar a mi cuenta desde ayer, ¿qué hago?",
+                 "Hi, the invoice I sent this morning was rejected, how do I fix it?")
+
+
 def warm_up(runtime: Runtime) -> None:
-    """Fit the triager before the first message (a second or two on a cold cache), so a server
-    that is up is ready: the first turns do not wait for it, nor compete with storing."""
-    from bot.engine.prepare import batch_triager
+    """Fit the triager before the first message (a second or two on a cold cache) and run one
+    message per language through what a turn computes ahead (language, KB match, triage: the
+    word patterns compile on first use), so a server that is up is ready: the first turns do
+    not wait for it, nor compete with storing."""
+    from bot.engine.prepare import TurnInput, batch_triager, prepare
 
     try:
-        batch_triager(runtime.factory, runtime.config)
+        triager = batch_triager(runtime.factory, runtime.config)
+        prepare(runtime.ctx.kb_index, runtime.config.bot.default_language,
+                [TurnInput(text) for text in WARM_UP_TEXTS], triager)
     except Exception:  # the first routing batch fits it then, and reports what fails
         log.warning("triage warm-up failed; the first message fits it", exc_info=True)

@@ -60,10 +60,15 @@ def test_prepare_triages_each_text_of_a_batch_through_the_memo(
 def test_warm_up_fits_triage_and_survives_a_failure(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     calls: list[tuple[object, object]] = []
-    runtime = SimpleNamespace(factory="factory", config="config")
-    monkeypatch.setattr(prepare, "batch_triager", lambda *args: calls.append(args))
+    prepared: list[tuple[object, list[str], object]] = []
+    config = SimpleNamespace(bot=SimpleNamespace(default_language="es"))
+    runtime = SimpleNamespace(factory="factory", config=config, ctx=SimpleNamespace(kb_index="kb"))
+    monkeypatch.setattr(prepare, "batch_triager", lambda *args: calls.append(args) or "fitted")
+    monkeypatch.setattr(prepare, "prepare", lambda index, lang, inputs, triager: prepared.append(
+        (index, [item.text for item in inputs], triager)))
     app.warm_up(runtime)  # type: ignore[arg-type]
-    assert calls == [("factory", "config")]
+    assert calls == [("factory", config)]
+    assert prepared == [("kb", list(app.WARM_UP_TEXTS), "fitted")]   # patterns compiled too
 
     def broken(*_args: object) -> None:
         raise RuntimeError("no database")
