@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.root import AtiendeConfig
@@ -17,6 +17,10 @@ from bot.store.models import ContactIdentity, Message, OutboxItem
 from channels.webchat.history import MAX_HISTORY
 from channels.webchat.identity import CHANNEL
 from scheduler.clock import Clock
+
+IN_COLUMNS = (Message.id, Message.created_at, Message.raw, Message.provider_message_id,
+              Message.text, Message.attachments)
+OUT_COLUMNS = (OutboxItem.id, OutboxItem.created_at, OutboxItem.in_reply_to, OutboxItem.payload)
 
 
 class StoredWebHistory:
@@ -29,14 +33,14 @@ class StoredWebHistory:
         self.clock = clock
 
     def history(self, address: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
-        with self.factory() as session:
-            inbound = session.scalars(
-                select(Message).where(Message.channel == CHANNEL, Message.sender == address,
-                                      Message.direction == "in")
+        with self.factory() as session:   # columns, not ORM objects: read on every stream open
+            inbound = session.execute(
+                select(*IN_COLUMNS).where(Message.channel == CHANNEL, Message.sender == address,
+                                          Message.direction == "in")
                 .order_by(Message.id.desc()).limit(limit)).all()
-            sent = session.scalars(
-                select(OutboxItem).where(OutboxItem.channel == CHANNEL,
-                                         OutboxItem.recipient == address)
+            sent = session.execute(
+                select(*OUT_COLUMNS).where(OutboxItem.channel == CHANNEL,
+                                           OutboxItem.recipient == address)
                 .order_by(OutboxItem.id.desc()).limit(limit)).all()
             keyed = [*((order_in(m), inbound_entry(m)) for m in inbound),
                      *((order_out(i), outbound_entry(i)) for i in sent)]
@@ -72,16 +76,16 @@ class StoredWebHistory:
         return True
 
 
-def order_in(message: Message) -> tuple[datetime, int, int, int]:
+def order_in(message: Row[Any]) -> tuple[datetime, int, int, int]:
     return (message.created_at, message.id, 0, message.id)
 
 
-def order_out(item: OutboxItem) -> tuple[datetime, int, int, int]:
+def order_out(item: Row[Any]) -> tuple[datetime, int, int, int]:
     """A reply sorts right after the message it answers, even at the same instant."""
     return (item.created_at, item.in_reply_to or 2**62, 1, item.id)
 
 
-def inbound_entry(message: Message) -> dict[str, Any]:
+def inbound_entry(message: Row[Any]) -> dict[str, Any]:
     raw = message.raw or {}
     ident = raw.get("id") or message.provider_message_id.rpartition("/")[2]
     return {"id": ident, "direction": "in", "text": message.text, "buttons": [],
@@ -89,7 +93,7 @@ def inbound_entry(message: Message) -> dict[str, Any]:
             "attachments": [a.get("filename", "") for a in message.attachments or []]}
 
 
-def outbound_entry(item: OutboxItem) -> dict[str, Any]:
+def outbound_entry(item: Row[Any]) -> dict[str, Any]:
     payload = item.payload or {}
     return {"id": f"out-{item.id}", "direction": "out", "text": payload.get("text", ""),
             "buttons": list(payload.get("buttons", [])), "kind": payload.get("kind", "reply"),
