@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 log = logging.getLogger(__name__)
 MAX_KEYS = 10_000          # keys one MemoryLimiter remembers; the idlest are forgotten first
@@ -77,6 +78,11 @@ def retry_after(rule: Rule, previous: int, current: int, at: float) -> int:
     else:                 # this window is full: wait for the next, where it weighs less
         wait = period - elapsed + period * (1 - count / current)
     return max(1, math.floor(wait) + 1)   # strictly after: the estimate must fall below
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address, the key of every per-IP limit ("?" when the server has none)."""
+    return request.client.host if request.client else "?"
 
 
 class RateLimiter(Protocol):

@@ -23,7 +23,7 @@ from channels.base import (
     StoreUnavailable,
 )
 from channels.media import MediaStore, safe_name
-from channels.rate_limits import MemoryLimiter, RateLimiter, Rule
+from channels.rate_limits import MemoryLimiter, RateLimiter, Rule, client_ip
 from channels.webchat.config import WebChatConfig
 from channels.webchat.history import WebHistory
 from channels.webchat.hub import Hub
@@ -95,8 +95,7 @@ class WidgetApi:
         return endpoint
 
     async def limit_ip(self, request: Request) -> None:
-        ip = request.client.host if request.client else "?"
-        verdict = await self.limiter.hit(self.per_ip, ip)
+        verdict = await self.limiter.hit(self.per_ip, client_ip(request))
         if not verdict.allowed:
             raise TooMany("too many requests from this address; wait a minute",
                           verdict.retry_after)

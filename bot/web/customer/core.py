@@ -20,6 +20,7 @@ from bot.web.agent.sessions import SessionCodec, WebSession, is_valid_csrf
 from bot.web.customer.limits import Limits
 from bot.web.customer.uploads import FormRefused, Upload, read_form
 from bot.web.customer.words import LANGUAGES, from_accept_language, t
+from channels.rate_limits import client_ip
 
 T = TypeVar("T")
 COOKIE = "atiende_customer"
@@ -74,7 +75,7 @@ class Portal:
         return Customer(self.codec.read(request, self.now()), lang, chose)
 
     async def allow(self, bucket: str, request: Request) -> bool:
-        return await self.limits.allow(bucket, request.client.host if request.client else "?")
+        return await self.limits.allow(bucket, client_ip(request))
 
     def render(self, request: Request, customer: Customer, name: str, status: int = 200,
                **context: Any) -> Response:

@@ -1,5 +1,5 @@
-"""Per-IP rate limits for the customers' pages (channels/rate_limits.py: counted in the
-database, shared by every `serve` worker)."""
+"""Per-IP rate limits for the customers' pages (channels/rate_limits.py: on PostgreSQL counted
+in the database and shared by every `serve` worker, on SQLite in the process's memory)."""
 
 from __future__ import annotations
 

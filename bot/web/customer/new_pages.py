@@ -17,6 +17,7 @@ from bot.web.customer.requests import find_request, submit, uploads_of
 from bot.web.customer.ticket_form import parse_ticket_form
 from bot.web.customer.uploads import FormRefused, size_label
 from bot.web.customer.words import t
+from channels.rate_limits import client_ip
 from kb.matcher import best_match
 
 NEW = "customer/new.html"
@@ -64,8 +65,8 @@ def new_routes(portal: Portal) -> list[Route]:
         try:
             fields, files = await portal.form(request, customer)
             form = parse_ticket_form(fields)
-            ip = request.client.host if request.client else "?"
-            await run_in_threadpool(store, portal, form, files, customer.lang, ip)
+            await run_in_threadpool(store, portal, form, files, customer.lang,
+                                    client_ip(request))
         except FormRefused as refused:
             return portal.render(request, customer, NEW, refused.status, values=fields,
                                  error=t(refused.key, customer.lang, **refused.values),

@@ -21,7 +21,7 @@ from bot.engine.reply_times import render_week, render_when
 from bot.store.secret_key import signing_key
 from bot.web.help.articles import Group, grouped
 from bot.web.help.words import WORDS, pick_language
-from channels.rate_limits import Rule
+from channels.rate_limits import Rule, client_ip
 from scheduler.business_hours import describe_week, is_open, next_opening
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -95,8 +95,7 @@ class HelpCenter:
 
     async def allow(self, rule: Rule, request: Request) -> bool:
         """Book a hit of `rule` for the caller's IP address; False when over the limit."""
-        ip = request.client.host if request.client else "?"
-        return (await self.limiter.hit(rule, ip)).allowed
+        return (await self.limiter.hit(rule, client_ip(request))).allowed
 
     def csrf_ok(self, request: Request, given: object) -> bool:
         nonce = request.cookies.get(CSRF_COOKIE, "")
