@@ -117,7 +117,10 @@ def start(kind: str, config_path: Path, port: int) -> subprocess.Popen[bytes]:
     return wait_for_http(proc, f"http://127.0.0.1:{port}/", f"{kind} server")
 
 
-def signed_requests(port: int, count: int) -> list[tuple[dict[str, str], str]]:
+def signed_requests(port: int, count: int,
+                    numbers: int) -> list[tuple[dict[str, str], str]]:
+    """`count` signed webhooks from `numbers` senders, taking turns (10 each for 3,000 from
+    300: a sender's first message opens a ticket, the later ones find it)."""
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(ENV["TWILIO_AUTH_TOKEN"])
@@ -125,10 +128,11 @@ def signed_requests(port: int, count: int) -> list[tuple[dict[str, str], str]]:
     batch = []
     for n in range(count):
         sid = f"SM{n:032x}"
+        sender = n % numbers
         params = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ENV["TWILIO_ACCOUNT_SID"],
-                  "From": f"whatsapp:+57300{n:07d}", "To": "whatsapp:+14155238886",
+                  "From": f"whatsapp:+57300{sender:07d}", "To": "whatsapp:+14155238886",
                   "Body": QUESTIONS[n % len(QUESTIONS)], "NumMedia": "0", "ProfileName": "Ana",
-                  "WaId": f"57300{n:07d}", "ButtonPayload": ""}
+                  "WaId": f"57300{sender:07d}", "ButtonPayload": ""}
         batch.append((params, validator.compute_signature(url, params)))
     return batch
 
@@ -191,8 +195,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(kind: str, folder: Path, count: int,
-            concurrency: int) -> tuple[float, float, int, float]:
+def measure(kind: str, folder: Path, count: int, concurrency: int,
+            numbers: int) -> tuple[float, float, int, float]:
     """(acknowledged/s, handled/s, failures, server CPU ms per message): handled = stored and
     routed for the full app."""
     from tests.servers.ports import free_port
@@ -200,7 +204,7 @@ def measure(kind: str, folder: Path, count: int,
     config = write_config(folder, port)
     proc = start(kind, config, port)
     try:
-        batch = signed_requests(port, count)
+        batch = signed_requests(port, count, numbers)
         cpu = cpu_seconds(proc.pid)
         began = time.perf_counter()
         failures = asyncio.run(fire(port, batch, concurrency))
@@ -217,7 +221,9 @@ def measure(kind: str, folder: Path, count: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--numbers", type=int, default=300,
+                        help="senders, taking turns (issue 18: 3,000 webhooks from 300 numbers)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "CONFIG", "PORT"),
                         help=argparse.SUPPRESS)
@@ -226,17 +232,20 @@ def main() -> None:
         serve(args.serve[0], args.serve[1], int(args.serve[2]))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        _, bare, _, _ = measure("bare", Path(tmp), args.messages, args.concurrency)
+        _, bare, _, _ = measure("bare", Path(tmp), args.messages, args.concurrency,
+                              args.numbers)
         _, peer, peer_failed, peer_cpu = measure("peer", Path(tmp), args.messages,
-                                                 args.concurrency)
-        acked, full, failed, cpu = measure("full", Path(tmp), args.messages, args.concurrency)
+                                                 args.concurrency, args.numbers)
+        acked, full, failed, cpu = measure("full", Path(tmp), args.messages, args.concurrency,
+                                             args.numbers)
     ack_ratio, handled_ratio = acked / peer, full / peer
     verdict = ("PASS" if ack_ratio >= 0.7 and handled_ratio >= 0.35 and not failed
                and not peer_failed else "FAIL")
     print(f"webhook_throughput: acknowledged {acked:.0f} msg/s ({ack_ratio:.2f}x peer), "
           f"handled (stored+routed) {full:.0f} msg/s ({handled_ratio:.2f}x peer); durable "
           f"peer {peer:.0f} msg/s, bare route {bare:.0f} msg/s (SQLite, 1 worker, "
-          f"{args.messages} signed webhooks, {args.concurrency} connections, {failed} failed; "
+          f"{args.messages} signed webhooks from {args.numbers} numbers, "
+          f"{args.concurrency} connections, {failed} failed; "
           f"server CPU per message: {cpu:.2f} ms handled, peer {peer_cpu:.2f} ms; load average "
           f"{os.getloadavg()[0]:.1f}) "
           f"(targets acknowledged >= 0.7x, handled >= 0.35x the peer) {verdict}")
