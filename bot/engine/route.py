@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk import agent_chat, ratings, ticket_flow, tickets
@@ -29,8 +29,14 @@ TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent 
              .where(Message.id.in_(BATCH_IDS)).order_by(Message.id))
 LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
                  .order_by(Message.id).with_for_update())
-WITH_TICKETS = (select(Ticket.contact_id).distinct()   # which of these contacts have tickets
-                .where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True))))
+# Each of these contacts' latest ticket (the order of tickets.find_latest_ticket), one query
+# for the batch instead of one per turn.
+_RANKED = (select(Ticket.id, func.row_number().over(
+    partition_by=Ticket.contact_id, order_by=(Ticket.updated_at.desc(), Ticket.id.desc()))
+    .label("rank")).where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True)))
+    .subquery())
+LATEST_TICKETS = select(Ticket).join(_RANKED, Ticket.id == _RANKED.c.id).where(
+    _RANKED.c.rank == 1)
 LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
     select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
     .order_by(Conversation.id).with_for_update())
@@ -83,7 +89,7 @@ class BatchRows:
     senders: dict[int, tuple[Message, Contact]]
     conversations: dict[ConversationKey, Conversation]
     started: set[int]   # conversations begun by this batch's messages
-    ticketless: set[int]   # contacts without any ticket: their turns need not look one up
+    latest: dict[int, Ticket | None]   # contact → latest ticket (None: it has none), as read
     prepared: Prepared   # language, intent and KB match computed ahead
 
 
@@ -109,9 +115,10 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
         wanted.setdefault(conversation_key(message, contact), message.created_at)
     conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
     contact_ids = sorted({contact.id for _, contact in senders.values()})
-    with_tickets = set(session.scalars(WITH_TICKETS, {"contact_ids": contact_ids}))
-    return BatchRows(senders, conversations, started, set(contact_ids) - with_tickets,
-                     prepared)
+    latest: dict[int, Ticket | None] = dict.fromkeys(contact_ids)
+    latest.update((ticket.contact_id, ticket) for ticket in
+                  session.scalars(LATEST_TICKETS, {"contact_ids": contact_ids}))
+    return BatchRows(senders, conversations, started, latest, prepared)
 
 
 def conversation_key(message: Message, contact: Contact) -> ConversationKey:
@@ -137,7 +144,7 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
         contacts.add(turn.contact.id)
         if len(turns) < len(message_ids) and changed_for_others(session, contacts):
             session.flush()
-            batch.ticketless.clear()   # that turn may have given them one: look again
+            batch.latest.clear()   # that turn may have changed their tickets: look again
     return turns
 
 
@@ -171,12 +178,12 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
     lang = choose_language(batch.prepared, message.text or "", message.language_hint,
                            contact.language, ctx.config.bot.default_language)
     contact.language = lang
-    ticketless = contact.id in batch.ticketless
-    batch.ticketless.discard(contact.id)   # this turn may open one
+    known = contact.id in batch.latest
+    latest = batch.latest.pop(contact.id, None)   # this turn may open one
     began = conversation.id in batch.started
     batch.started.discard(conversation.id)   # a second message in it is not the first
     return Turn(session, ctx, message, contact, conversation, lang, now,
-                had_no_tickets=ticketless, began_conversation=began, mail=mail,
+                latest_ticket=latest, latest_known=known, began_conversation=began, mail=mail,
                 prepared=batch.prepared)
 
 
@@ -188,12 +195,7 @@ def dispatch(turn: Turn, intent: Intent) -> None:
         return
     if handle_intent(turn, intent):
         return
-    # Nothing pending can change this answer (handlers that returned False only reset the
-    # conversation's state), so it need not flush: the turn's updates then go out together.
-    # Nor has this turn opened a ticket so far: a contact without any needs no lookup.
-    with turn.session.no_autoflush:
-        latest = None if turn.had_no_tickets else tickets.find_latest_ticket(
-            turn.session, turn.contact.id, turn.thread_ticket)
+    latest = latest_ticket(turn)
     if latest is not None and latest.status == "resolved":
         ticket_flow.reopen_with_message(turn, latest)   # closed tickets stay closed
         return
@@ -217,6 +219,18 @@ def dispatch(turn: Turn, intent: Intent) -> None:
     answers.record_unanswered(turn)
     turn.decide("kb_no_answer")
     ticket_flow.append_or_open(turn, turn.text, open_ticket)
+
+
+def latest_ticket(turn: Turn) -> Ticket | None:
+    """The contact's latest ticket (its mail thread's when it names one in the contact's).
+
+    Nothing pending can change this answer (handlers that returned False only reset the
+    conversation's state), nor has this turn opened a ticket so far: the one the batch read
+    serves, and a lookup need not flush (the turn's updates then go out together)."""
+    if turn.latest_known and (turn.latest_ticket is None or turn.thread_ticket is None):
+        return turn.latest_ticket
+    with turn.session.no_autoflush:
+        return tickets.find_latest_ticket(turn.session, turn.contact.id, turn.thread_ticket)
 
 
 def stays_on_ticket(turn: Turn, ticket: Ticket) -> bool:

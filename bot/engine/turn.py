@@ -59,7 +59,10 @@ class Turn:
     now: datetime
     replies: list[OutboxItem] = field(default_factory=list)
     ticket: Ticket | None = None
-    had_no_tickets: bool = False   # the contact had no ticket at all when the turn began
+    # The contact's latest ticket as its routing batch read it (None: it had none), when
+    # `latest_known`; else the turn looks it up.
+    latest_ticket: Ticket | None = None
+    latest_known: bool = False
     began_conversation: bool = False   # its conversation began with this message
     mail: MailRead | None = None   # how the engine reads it, when it is a mail
     continues: int | None = None   # the ticket its mail thread continues (the engine's finding)
