@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+
+import numpy
 
 log = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("abstention.json")
@@ -52,9 +53,13 @@ class AbstentionModel:
         `UNSURE_PENALTY` standard deviations (the plain probability when none was fitted)."""
         if not self.bootstrap:
             return self.probability(signals)
-        values = self._values(signals)
-        found = [_logistic(row[-1], row[:-1], values) for row in self.bootstrap]
+        z = self._refits @ numpy.array([*self._values(signals), 1.0])
+        found = 1.0 / (1.0 + numpy.exp(-numpy.clip(z, -50.0, 50.0)))
         return cautious_probability(found)
+
+    @cached_property
+    def _refits(self) -> numpy.ndarray:
+        return numpy.array(self.bootstrap, dtype=numpy.float64)
 
     def _values(self, signals: dict[str, float]) -> list[float]:
         return [signals[f] for f in self.features]
@@ -64,10 +69,10 @@ class AbstentionModel:
                 "intercept": self.intercept, "bootstrap": [list(b) for b in self.bootstrap]}
 
 
-def cautious_probability(probabilities: Sequence[float]) -> float:
+def cautious_probability(probabilities: Sequence[float] | numpy.ndarray) -> float:
     """Mean minus `UNSURE_PENALTY` standard deviations, clipped at 0."""
-    mean = statistics.fmean(probabilities)
-    return max(mean - UNSURE_PENALTY * statistics.pstdev(probabilities, mean), 0.0)
+    found = numpy.asarray(probabilities, dtype=numpy.float64)
+    return max(float(found.mean() - UNSURE_PENALTY * found.std()), 0.0)
 
 
 def _logistic(intercept: float, coef: Sequence[float], values: Sequence[float]) -> float:
