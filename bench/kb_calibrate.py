@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import numpy
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +24,7 @@ from kb.matcher import best_match, build_index  # noqa: E402
 from kb.vectors import build_vectors  # noqa: E402
 
 FOLDS = 5
+BOOTSTRAPS = 30   # resampled refits kept beside the model (kb.abstention.UNSURE_PENALTY)
 
 
 def dev_questions(path: Path) -> list[dict]:
@@ -51,13 +52,34 @@ def rows(index, questions: list[dict], features: tuple[str, ...]):
     return numpy.array(x), numpy.array(y)
 
 
-def fit(x: numpy.ndarray, y: numpy.ndarray, features: tuple[str, ...]) -> tuple[dict, float]:
+def fit_model(x: numpy.ndarray, y: numpy.ndarray) -> LogisticRegressionCV:
+    """The logistic model, its regularisation chosen by 5-fold CV (log loss)."""
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0)
     model = LogisticRegressionCV(Cs=12, cv=folds, scoring="neg_log_loss", max_iter=5000)
-    model.fit(x, y)
+    return model.fit(x, y)
+
+
+def bootstrap_rows(x: numpy.ndarray, y: numpy.ndarray, c: float,
+                   seed: int = 0) -> list[list[float]]:
+    """The model (regularisation `c`) refitted on BOOTSTRAPS resamples of the questions, each
+    as [coefficients..., intercept]."""
+    rng = numpy.random.default_rng(seed)
+    found = []
+    while len(found) < BOOTSTRAPS:
+        chosen = rng.choice(len(y), len(y), replace=True)
+        if len(set(y[chosen].tolist())) < 2:   # a resample needs right and wrong answers
+            continue
+        model = LogisticRegression(C=c, max_iter=5000).fit(x[chosen], y[chosen])
+        found.append([*map(float, model.coef_[0]), float(model.intercept_[0])])
+    return found
+
+
+def fit(x: numpy.ndarray, y: numpy.ndarray, features: tuple[str, ...]) -> tuple[dict, float]:
+    model = fit_model(x, y)
     loss = -float(numpy.max(numpy.mean(model.scores_[1], axis=0)))
     return {"features": list(features), "coef": [float(c) for c in model.coef_[0]],
-            "intercept": float(model.intercept_[0]), "C": float(model.C_[0])}, loss
+            "intercept": float(model.intercept_[0]), "C": float(model.C_[0]),
+            "bootstrap": bootstrap_rows(x, y, float(model.C_[0]))}, loss
 
 
 def main() -> None:

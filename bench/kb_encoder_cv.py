@@ -15,22 +15,32 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy
-from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.kb_calibrate import EVAL, dev_questions, write_eval_kb  # noqa: E402
+from bench.kb_calibrate import (  # noqa: E402
+    EVAL,
+    bootstrap_rows,
+    dev_questions,
+    fit_model,
+    write_eval_kb,
+)
 from kb import encoder as encoder_module  # noqa: E402
 from kb import matcher  # noqa: E402
-from kb.abstention import ANSWER_PROBABILITY, MEANING_FEATURES  # noqa: E402
+from kb.abstention import (  # noqa: E402
+    ANSWER_PROBABILITY,
+    MEANING_FEATURES,
+    cautious_probability,
+)
 from kb.encoder import Encoder, load_encoder  # noqa: E402
 from kb.loader import load_kb  # noqa: E402
 from kb.matcher import best_match, build_index  # noqa: E402
 from kb.vectors import build_vectors  # noqa: E402
 
 REPEATS = 5
+PLAIN = [False]   # --plain: decide on the model's own probability (no bootstrap penalty)
 
 
 def observe(index, questions: list[dict], features) -> dict:  # type: ignore[no-untyped-def]
@@ -58,10 +68,7 @@ def held_out_score(seen: dict, questions: list[dict]) -> tuple[float, float, flo
         answered = numpy.zeros(len(y), dtype=bool)
         outer = StratifiedKFold(5, shuffle=True, random_state=repeat)
         for train, test in outer.split(x, y):
-            inner = StratifiedKFold(5, shuffle=True, random_state=0)
-            model = LogisticRegressionCV(Cs=12, cv=inner, scoring="neg_log_loss", max_iter=5000)
-            model.fit(x[train], y[train])
-            answered[test] = model.predict_proba(x[test])[:, 1] >= ANSWER_PROBABILITY
+            answered[test] = decide(x[train], y[train], x[test])
         answered &= ~tie
         right, wrong = answered & (y == 1), answered & (y == 0)
         scores.append((right.sum() - 2 * wrong.sum()) / len(y))
@@ -70,6 +77,16 @@ def held_out_score(seen: dict, questions: list[dict]) -> tuple[float, float, flo
         longs.append((right & long_kind).sum())
     return (float(numpy.mean(scores)), float(numpy.mean(rights)), float(numpy.mean(falses)),
             f"{numpy.mean(longs):.1f}/{int((long_kind & answerable).sum())}")
+
+
+def decide(x: numpy.ndarray, y: numpy.ndarray, held_out: numpy.ndarray) -> numpy.ndarray:
+    """Fit as bench/kb_calibrate.py does on (x, y); which held-out rows the bot answers."""
+    model = fit_model(x, y)
+    if PLAIN[0]:
+        return model.predict_proba(held_out)[:, 1] >= ANSWER_PROBABILITY
+    rows = numpy.array(bootstrap_rows(x, y, float(model.C_[0])))
+    found = 1.0 / (1.0 + numpy.exp(-(held_out @ rows[:, :-1].T + rows[:, -1])))
+    return numpy.array([cautious_probability(p) for p in found]) >= ANSWER_PROBABILITY
 
 
 def variants(only: list[str] | None):  # type: ignore[no-untyped-def]
@@ -89,7 +106,10 @@ def variants(only: list[str] | None):  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="variant names (default: all)")
+    parser.add_argument("--plain", action="store_true",
+                        help="answer on the model's probability, without the bootstrap penalty")
     args = parser.parse_args()
+    PLAIN[0] = args.plain
     encoder_module.MEMO_SIZE = encoder_module.MEMO_BATCH = 1_000_000   # each text encoded once
     questions = dev_questions(EVAL / "questions.jsonl")
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from kb.abstention import ANSWER_PROBABILITY, model_for
+from kb.abstention import ANSWER_PROBABILITY, AbstentionModel, model_for
 from kb.language import detect_language
 from kb.lexical import LexicalIndex, build_lexical, lexical_scores, topic_of
 from kb.loader import Article
@@ -40,7 +40,8 @@ class Match:
     lang: str
     candidates: tuple[Candidate, ...]
     ambiguous: bool
-    confidence: float = 0.0       # the abstention model's P(the best candidate is right)
+    # the abstention model's P(the best candidate is right), less its bootstrap spread
+    confidence: float = 0.0
     signals: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -171,6 +172,20 @@ def _candidates(index: KbIndex, combined: numpy.ndarray, lang: str) -> tuple[Can
                  for n, score in chosen)
 
 
+def _decide(model: AbstentionModel, signals: dict[str, float],
+            count: int) -> tuple[bool, bool, float]:
+    """(answer?, offer choices?, confidence). Answering reads the cautious probability (less
+    the bootstrap models' spread); offering choices, where the customer picks, the plain one."""
+    tie = signals["combined_gap"] < NEAR_TIE and bool(signals.get("agree", 1.0))
+    confidence = model.cautious(signals)
+    answered = confidence >= ANSWER_PROBABILITY and not tie
+    # it would answer, but which one?
+    ambiguous = tie and count >= 2 and model.probability(signals) >= ANSWER_PROBABILITY
+    if tie:   # two topics fit about equally: at best a coin toss
+        confidence = min(confidence, 0.5)
+    return answered, ambiguous, confidence
+
+
 def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
     """Decide whether to answer `text` from the KB, and with which article."""
     message = split_message(text)
@@ -182,13 +197,7 @@ def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
     signals = _signals(index, lexical, meaning, combined)
     signals["length"] = math.log1p(content_count(message.focus))
     encoder = index.meaning.encoder.name if index.meaning is not None else None
-    confidence = model_for(encoder).probability(signals)
-    tie = signals["combined_gap"] < NEAR_TIE and bool(signals.get("agree", 1.0))
-    sure = confidence >= ANSWER_PROBABILITY
-    answered = sure and not tie
-    ambiguous = sure and tie and len(candidates) >= 2   # it would answer, but which one?
-    if tie:   # two topics fit about equally: at best a coin toss
-        confidence = min(confidence, 0.5)
+    answered, ambiguous, confidence = _decide(model_for(encoder), signals, len(candidates))
     article_id = candidates[0].article_id if answered else None
     return Match(answered, article_id, candidates[0].score, lang, candidates, ambiguous,
                  round(confidence, 4), signals)
