@@ -446,6 +446,43 @@ def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: Fix
     assert f"> {PROBLEM}" in later and f"> {second_text}" in later
 
 
+def test_follow_ups_quote_their_tickets_read_for_the_whole_batch(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """Four customers write again on their open tickets in one batch: each agent notice quotes
+    that customer's earlier message and the new one (and no other customer's), and the
+    transcripts are read in two statements for the batch, not one per turn."""
+    senders = [f"whatsapp:+57300555{90 + n:04d}" for n in range(4)]
+    firsts = [f"{PROBLEM} (sede {n})" for n in range(4)]
+    for n, sender in enumerate(senders):
+        route_stored(runtime.factory, runtime.ctx, stored(runtime, clock, [(n, firsts[n])], sender))
+    clock.advance(timedelta(minutes=10))
+    again = [f"sigue sin llegar la factura de la sede {n}" for n in range(4)]
+    waiting = [accepted for n, sender in enumerate(senders)
+               for accepted in stored(runtime, clock, [(10 + n, again[n])], sender)]
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        flat = " ".join(sql.split())
+        if (flat.startswith("SELECT") and "FROM messages" in flat and "FOR UPDATE" not in flat
+                and "earlier_first" not in flat):
+            reads.append(flat)
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        results = route_stored(runtime.factory, runtime.ctx, waiting)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    assert all(result.ticket_status == "open" for result in results)
+    assert len(reads) == 3   # the batch's messages, then its tickets' and conversations' last ones
+    with runtime.factory() as session:
+        notices = [row.payload["text"] for row in session.scalars(
+            select(OutboxItem).where(OutboxItem.channel == "email").order_by(OutboxItem.id))]
+    for n in range(4):
+        quoting = [text for text in notices if f"> {again[n]}" in text]
+        assert quoting and all(f"> {firsts[n]}" in text for text in quoting)
+        assert not any(f"> {firsts[m]}" in text for text in quoting for m in range(4) if m != n)
+
+
 def test_a_customers_earlier_message_left_by_another_worker_is_routed_first(
         runtime: Runtime, clock: FixedClock, db_url: str) -> None:
     """Several workers share PostgreSQL: message 1 was stored by another worker that has not

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.config.desk import AgentConfig
@@ -45,31 +47,102 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
 
 # Built once: it runs for every new ticket and follow-up. Only the columns it shows (whole
 # messages would decode each one's raw payload and attachments).
+TRANSCRIPT_LIMIT = 20
 TRANSCRIPT = (select(Message.id, Message.text)
               .where(Message.direction == "in",
                      (Message.ticket_id == bindparam("ticket_id"))
                      | (Message.conversation_id == bindparam("conversation_id")))
               .order_by(Message.id.desc()).limit(bindparam("limit")))
+TRANSCRIPTS_KEY = "atiende_transcripts"
+Rows = list[tuple[int, str | None]]
+
+
+def latest_by(column: ColumnElement[int | None]) -> Select[tuple[int, str | None, int | None]]:
+    """The last TRANSCRIPT_LIMIT customer messages of each of several tickets or conversations,
+    one statement for a whole routing batch."""
+    ranked = (select(Message.id, Message.text, column.label("key"), func.row_number().over(
+        partition_by=column, order_by=Message.id.desc()).label("rank"))
+        .where(Message.direction == "in", column.in_(bindparam("keys", expanding=True)))
+        .subquery())
+    return select(ranked.c.id, ranked.c.text, ranked.c.key).where(
+        ranked.c.rank <= TRANSCRIPT_LIMIT)
+
+
+BY_TICKET, BY_CONVERSATION = latest_by(Message.ticket_id), latest_by(Message.conversation_id)
+
+
+@contextmanager
+def batch_transcripts(session: Session) -> Iterator[None]:
+    """Within: `read_transcripts` keeps tickets' transcripts for `transcript` to use."""
+    session.info[TRANSCRIPTS_KEY] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(TRANSCRIPTS_KEY, None)
+
+
+def read_transcripts(session: Session, tickets: Iterable[Ticket]) -> None:
+    """Read these tickets' transcripts at once (a routing batch's customers' latest tickets:
+    a follow-up on one quotes it to the agents). Two statements, not one per ticket."""
+    kept = session.info.get(TRANSCRIPTS_KEY)
+    tickets = list(tickets)
+    if kept is None or not tickets:
+        return
+    found: dict[tuple[str, int | None], dict[int, str | None]] = {}
+    for kind, statement, keys in (
+            ("ticket", BY_TICKET, {t.id for t in tickets}),
+            ("conversation", BY_CONVERSATION,
+             {t.conversation_id for t in tickets if t.conversation_id is not None})):
+        if not keys:
+            continue
+        for row in session.execute(statement, {"keys": sorted(keys)}):
+            found.setdefault((kind, row.key), {})[row.id] = row.text
+    for ticket in tickets:
+        rows = {**found.get(("ticket", ticket.id), {}),
+                **found.get(("conversation", ticket.conversation_id), {})}
+        newest = sorted(rows.items(), reverse=True)[:TRANSCRIPT_LIMIT]
+        kept[ticket.id] = (ticket.conversation_id, newest[::-1])
+
+
+def forget_transcripts(session: Session) -> None:
+    """What was read is out of date (the batch wrote another customer's rows)."""
+    kept = session.info.get(TRANSCRIPTS_KEY)
+    if kept:
+        kept.clear()
 
 
 def transcript(session: Session, ticket: Ticket, latest: Message | None = None,
-               limit: int = 20, earlier: bool = True) -> str:
+               limit: int = TRANSCRIPT_LIMIT, earlier: bool = True) -> str:
     """The customer's messages on this ticket's conversation, oldest first, for agents.
 
     `latest` is the message being handled: it is included even though its link to the
     conversation is not flushed yet (the turn flushes once, at its end). `earlier=False`
-    says there are no others (its conversation began with it): nothing to look up.
+    says there are no others (its conversation began with it): nothing to look up. What the
+    routing batch read ahead (`read_transcripts`) serves when it is for this ticket.
     """
-    found: list[tuple[int, str | None]] = []
+    found: Rows = []
     if earlier:
-        with session.no_autoflush:
-            found = [(row.id, row.text) for row in session.execute(TRANSCRIPT, {
-                "ticket_id": ticket.id, "limit": limit,
-                "conversation_id": ticket.conversation_id})]
-        found.reverse()
+        ahead = read_ahead(session, ticket, limit)
+        found = ahead if ahead is not None else earlier_messages(session, ticket, limit)
     if latest is not None and all(found_id != latest.id for found_id, _ in found):
         found = [*found, (latest.id, latest.text)][-limit:]
     return "\n".join(f"> {text}" for _, text in found)
+
+
+def read_ahead(session: Session, ticket: Ticket, limit: int) -> Rows | None:
+    kept = (session.info.get(TRANSCRIPTS_KEY) or {}).get(ticket.id)
+    if kept is None or limit != TRANSCRIPT_LIMIT or kept[0] != ticket.conversation_id:
+        return None
+    return list(kept[1])
+
+
+def earlier_messages(session: Session, ticket: Ticket, limit: int) -> Rows:
+    with session.no_autoflush:
+        found = [(row.id, row.text) for row in session.execute(TRANSCRIPT, {
+            "ticket_id": ticket.id, "limit": limit,
+            "conversation_id": ticket.conversation_id})]
+    found.reverse()
+    return found
 
 
 def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, message: Message,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot.desk import agent_chat, ratings, ticket_flow, tickets
+from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
 from bot.engine import answers
 from bot.engine.acknowledgements import is_acknowledgement, says_thanks
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
@@ -70,7 +70,7 @@ def route_messages(session: Session, ctx: EngineContext, message_ids: Sequence[i
     Audit and KB feedback rows are written together at the end too. `prepared` holds CPU
     work computed ahead, outside the write transaction (see bot.engine.prepare).
     """
-    with deferred_rows(session):
+    with deferred_rows(session), notify.batch_transcripts(session):
         batch = load_batch(session, ctx, message_ids, prepared or Prepared())
         turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
@@ -118,6 +118,7 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
     latest: dict[int, Ticket | None] = dict.fromkeys(contact_ids)
     latest.update((ticket.contact_id, ticket) for ticket in
                   session.scalars(LATEST_TICKETS, {"contact_ids": contact_ids}))
+    notify.read_transcripts(session, (t for t in latest.values() if t is not None))
     return BatchRows(senders, conversations, started, latest, prepared)
 
 
@@ -145,6 +146,7 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
         if len(turns) < len(message_ids) and changed_for_others(session, contacts):
             session.flush()
             batch.latest.clear()   # that turn may have changed their tickets: look again
+            notify.forget_transcripts(session)
     return turns
 
 
