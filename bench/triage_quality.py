@@ -33,9 +33,10 @@ CATEGORIES = ("technical", "functional", "billing", "account", "training", "cust
 NEUTRAL = {"es": "no sé, por favor revisen", "en": "not sure, please check"}
 
 CACHE = REPO / ".cache" / "triage-eval-vectors.npz"
-# 95 first messages written for other small businesses (restaurants, salons, hotels, car
-# workshops, shops, laundries) after the word lists, rules and config examples, and never used
-# to write them: a blind stand-in for an unseen product. Do not tune word lists on it.
+# 125 first messages written for other small businesses (restaurants, salons, hotels, car
+# workshops, shops, laundries), labelled by the shared set's label guide, after the word lists,
+# rules and config examples and never used to write them: a blind stand-in for an unseen
+# product. Do not tune word lists, rules or examples on it.
 UNSEEN = Path(__file__).with_name("triage_unseen.jsonl")
 
 
