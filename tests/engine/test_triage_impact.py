@@ -26,10 +26,14 @@ def triager() -> Triager:
     "a la cajera de la mañana le dice usuario bloqueado, los demás sí pueden entrar",
     "Our front desk girl is locked out since the update, everyone else works normally",
     "Google Pay fails at checkout but cards and cash are fine",
+    # "nobody can pay" said of one method while another works: sales still go through
+    "nadie puede pagar con Mercado Pago en la tienda, en efectivo sí",
+    "Customers can't pay by bank transfer on the site, the rest works",
 ])
 def test_a_partial_failure_is_not_an_emergency(triager: Triager, text: str) -> None:
     assert read(text).partial and not read(text).stopped
-    assert triager.classify(text).category != "emergency"
+    verdict = triager.classify(text)
+    assert verdict.category != "emergency" and verdict.priority != "critical"
 
 
 @pytest.mark.parametrize("text", [

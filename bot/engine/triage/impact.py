@@ -155,7 +155,7 @@ class Signs:
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
-        return (self.no_sales or self.intrusion or (self.down and whole)
+        return ((self.no_sales and not self.partial) or self.intrusion or (self.down and whole)
                 or (self.all_down and not self.partial) or (self.data_lost and whole))
 
     @property
@@ -209,8 +209,7 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
         best = "emergency"
     if best == "emergency" and signs.hostile and not (signs.intrusion and signs.harm):
         return ranked[1]   # a hostile ex-employee who still has access: account, not yet harm
-    if best == "emergency" and signs.partial and not (
-            signs.intrusion or signs.no_sales or signs.data_lost):
+    if best == "emergency" and signs.partial and not (signs.intrusion or signs.data_lost):
         return ranked[1]   # one user, one method, one screen: the rest works
     if best == "emergency" or not signs.stopped:
         return best
@@ -231,8 +230,10 @@ def adjust_priority(category: str, priority: str, signs: Signs) -> str:
         if signs.stopped or signs.no_sales or signs.critical_day:
             return "critical"
         return priority
-    if category in ("billing", "account") and signs.no_sales:
+    if category in ("billing", "account") and signs.no_sales and not signs.partial:
         return "critical"
+    if signs.partial and not (signs.intrusion or signs.data_lost) and priority == "critical":
+        return "high"   # the rest works: sales still go through, nothing is lost
     if category == "billing" and signs.charge_problem and priority == "low":
         return "medium"
     return priority
