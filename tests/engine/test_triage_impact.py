@@ -39,12 +39,29 @@ def test_a_partial_failure_is_not_an_emergency(triager: Triager, text: str) -> N
 @pytest.mark.parametrize("text", [
     "alguien cambió la cuenta bancaria del cobro y no fuimos nosotros, se llevaron lo de la semana",
     "The portal is showing another company's invoices and customer addresses to our users",
+    # someone else's personal records shown to a customer: exposure, whatever the records are
+    "una socia abrió su perfil y le salen los teléfonos y direcciones de otros socios",
+    "A patient opened her receipt and it had another patient's name and card on it",
 ])
 def test_an_intrusion_or_exposure_is_an_emergency_though_money_is_the_topic(
         triager: Triager, text: str) -> None:
     assert read(text).intrusion
     verdict = triager.classify(text)
     assert (verdict.category, verdict.priority) == ("emergency", "critical")
+
+
+def test_exposure_is_harm_done_not_a_suspicion() -> None:
+    signs = read("A patient opened her receipt and it had another patient's name and card on it")
+    assert signs.intrusion and signs.harm
+
+
+@pytest.mark.parametrize("text", [
+    "¿cómo veo las reservas de otro usuario del equipo?",
+    "How do I copy the price list from another branch?",
+    "cuando atiendo a otro cliente se me borra el carrito",
+])
+def test_another_person_named_without_their_records_shown_is_no_exposure(text: str) -> None:
+    assert not read(text).intrusion
 
 
 @pytest.mark.parametrize("text", [

@@ -3,6 +3,7 @@ a security breach. Emergencies are found with high recall: these rules can only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,6 +107,18 @@ HARM = ("borraron", "borro", "deleted", "moved", "transfirio", "transferred", "r
         "reembolsos", "cobraron", "charged", "datos bancarios", "bank details", "robaron",
         "stole", "issued", "emitio", "datos de otros", "exposed", "expuest*", "mostrando",
         "showing")
+# Someone else's personal data shown to a customer (the label guide's exposure): a kind of
+# record, then whose it is ("las facturas de otros clientes", "other guests' documents").
+_RECORDS_ES = (r"(datos|facturas?|documentos?|nombres?|telefonos?|direcciones|historias?|"
+               r"recibos?|tarjetas?|informacion)")
+_PEOPLE_ES = r"(personas?|clientes?|usuarios?|pacientes?|huespedes|socios?|empresas?|negocios?)"
+_PEOPLE_EN = (r"(people|persons?|customers?|clients?|guests?|users?|patients?|members?|"
+              r"compan(y|ies)|business(es)?)")
+_RECORDS_EN = (r"(data|details|invoices?|documents?|names?|addresses|phone|records?|receipts?|"
+               r"information|info|ids?|cards?)")
+EXPOSURE = re.compile(
+    rf"\b{_RECORDS_ES}( \w+){{0,3}} de otr[oa]s? {_PEOPLE_ES}\b"
+    rf"|\b(other|another) {_PEOPLE_EN}( s)? (\w+ ){{0,2}}{_RECORDS_EN}\b")
 CRITICAL_DAY = ("hoy vence", "ultimo dia", "vence hoy", "due today", "last day", "hoy es el")
 # Wrong or double charges, charges after cancelling, refunds: billing at medium at least.
 CHARGE_PROBLEM = (
@@ -173,8 +186,10 @@ def read(text: str) -> Signs:
 
     def has(words: tuple[str, ...]) -> bool:
         return count_hits(norm, words) > 0
-    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
-                 has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
+    exposed = EXPOSURE.search(norm) is not None
+    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST),
+                 has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
+                 has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
                  has(ALL_DOWN))
 
