@@ -50,6 +50,25 @@ def test_an_intrusion_or_exposure_is_an_emergency_though_money_is_the_topic(
     assert (verdict.category, verdict.priority) == ("emergency", "critical")
 
 
+@pytest.mark.parametrize("text", [
+    "la terminal les cobra dos veces a los socios en cada pago desde ayer",
+    "Our members are charged twice for every class pack they buy online",
+])
+def test_every_end_customer_charged_wrongly_is_an_emergency(triager: Triager, text: str) -> None:
+    assert read(text).customers_charged and read(text).stopped
+    verdict = triager.classify(text)
+    assert (verdict.category, verdict.priority) == ("emergency", "critical")
+
+
+@pytest.mark.parametrize("text", [
+    "me cobraron dos veces la suscripción, todos los meses pasa lo mismo",
+    "We were charged twice this month for all our branches",
+    "a un cliente le cobramos doble por error, cómo hago la devolución?",
+])
+def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> None:
+    assert not read(text).customers_charged and not read(text).stopped
+
+
 def test_exposure_is_harm_done_not_a_suspicion() -> None:
     signs = read("A patient opened her receipt and it had another patient's name and card on it")
     assert signs.intrusion and signs.harm

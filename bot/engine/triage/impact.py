@@ -128,6 +128,13 @@ CHARGE_PROBLEM = (
     "despues de cancelar", "after we cancelled", "after cancelling", "after canceling",
     "siguen cobrando", "still charging", "seguimos pagando", "still being charged",
 )
+# The desk's own customers charged wrongly, every one of them (a failure that hits sales, not
+# the desk's subscription): "les cobra doble a los clientes en cada venta".
+END_CUSTOMERS = ("clientes", "socios", "papas", "padres", "pacientes", "alumnos", "huespedes",
+                 "customers", "clients", "members", "parents", "patients", "guests", "students")
+EVERY_PAYMENT = ("for every", "cada pago", "cada cobro", "cada compra", "cada venta",
+                 "every payment", "every charge", "every purchase", "every sale", "each payment",
+                 "each sale", "todos los pagos", "todos los cobros", "all payments", "all charges")
 WORK_STOPPED = (
     "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
     "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
@@ -163,13 +170,15 @@ class Signs:
     outage: bool = False
     partial: bool = False
     all_down: bool = False
+    customers_charged: bool = False   # every end customer charged wrongly
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
         return ((self.no_sales and not self.partial) or self.intrusion or (self.down and whole)
-                or (self.all_down and not self.partial) or (self.data_lost and whole))
+                or (self.all_down and not self.partial) or (self.data_lost and whole)
+                or (self.customers_charged and not self.partial))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -191,7 +200,8 @@ def read(text: str) -> Signs:
                  has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
-                 has(ALL_DOWN))
+                 has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
+                 and (has(EVERY_PAYMENT) or has(EVERYONE)))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
