@@ -69,6 +69,15 @@ def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> 
     assert not read(text).customers_charged and not read(text).stopped
 
 
+@pytest.mark.parametrize("text", [
+    "soy el único usuario del local y no me llega el código de acceso, no podemos cobrar nada",
+    "I'm the only admin and I lost my authenticator, nobody can approve today's orders",
+])
+def test_the_customers_own_only_user_locked_out_is_account(triager: Triager, text: str) -> None:
+    assert read(text).own_lockout
+    assert triager.classify(text).category == "account"
+
+
 def test_exposure_is_harm_done_not_a_suspicion() -> None:
     signs = read("A patient opened her receipt and it had another patient's name and card on it")
     assert signs.intrusion and signs.harm

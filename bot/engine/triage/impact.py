@@ -135,6 +135,14 @@ END_CUSTOMERS = ("clientes", "socios", "papas", "padres", "pacientes", "alumnos"
 EVERY_PAYMENT = ("for every", "cada pago", "cada cobro", "cada compra", "cada venta",
                  "every payment", "every charge", "every purchase", "every sale", "each payment",
                  "each sale", "todos los pagos", "todos los cobros", "all payments", "all charges")
+# The lock-out is the customer's own: their only user, admin or cashier (the label guide keeps
+# it in account, critical when it stops all sales), not a fault that locks everyone out.
+OWN_LOCKOUT = (
+    "la unica cuenta", "unica cuenta", "el unico usuario", "la unica usuaria", "unico admin*",
+    "unica admin*", "soy la unica", "soy el unico", "es la unica", "es el unico",
+    "only admin", "only user", "only account", "only login", "sole admin*", "sole user",
+    "i m the only", "she s the only", "he s the only",
+)
 WORK_STOPPED = (
     "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
     "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
@@ -171,6 +179,7 @@ class Signs:
     partial: bool = False
     all_down: bool = False
     customers_charged: bool = False   # every end customer charged wrongly
+    own_lockout: bool = False   # their only user, admin or cashier locked out
 
     @property
     def stopped(self) -> bool:
@@ -201,7 +210,7 @@ def read(text: str) -> Signs:
                  has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
                  has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
-                 and (has(EVERY_PAYMENT) or has(EVERYONE)))
+                 and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -236,13 +245,15 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
         return ranked[1]   # a hostile ex-employee who still has access: account, not yet harm
     if best == "emergency" and signs.partial and not (signs.intrusion or signs.data_lost):
         return ranked[1]   # one user, one method, one screen: the rest works
+    if best == "emergency" and signs.own_lockout and not (signs.intrusion or signs.data_lost):
+        return "account"   # their only user locked out: account, however much it stops
     if best == "emergency" or not signs.stopped:
         return best
     if signs.intrusion or signs.data_lost:
         return "emergency"
     if best == "billing" and signs.billing_lock:
         return best
-    if best == "account" and signs.no_sales and not signs.everyone:
+    if best == "account" and (signs.own_lockout or (signs.no_sales and not signs.everyone)):
         return best
     return "emergency"
 
