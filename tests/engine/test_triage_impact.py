@@ -11,7 +11,7 @@ import pytest
 
 from bot.config.root import load_config
 from bot.engine.triage.classify import Triager
-from bot.engine.triage.impact import EMERGENCY_GATE, decide_category, read
+from bot.engine.triage.impact import EMERGENCY_GATE, adjust_priority, decide_category, read
 from bot.engine.triage.meaning import GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,6 +76,19 @@ def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> 
 def test_the_customers_own_only_user_locked_out_is_account(triager: Triager, text: str) -> None:
     assert read(text).own_lockout
     assert triager.classify(text).category == "account"
+
+
+@pytest.mark.parametrize(("text", "priority"), [
+    ("nos suspendieron la cuenta aunque ya pagamos la factura del mes", "high"),
+    ("Our plan was downgraded even though the payment went through on Monday", "high"),
+    ("una cajera que renunció el mes pasado todavía puede entrar, la dan de baja?", "medium"),
+    ("A former receptionist still has a login, she left on good terms", "medium"),
+    ("un ex empleado que se fue enojado sigue con acceso y amenaza con borrar todo", "high"),
+])
+def test_the_label_guides_priorities_for_a_paid_lock_and_a_former_employee(
+        text: str, priority: str) -> None:
+    category = "billing" if read(text).locked_though_paid else "account"
+    assert adjust_priority(category, "low", read(text)) == priority
 
 
 def test_exposure_is_harm_done_not_a_suspicion() -> None:

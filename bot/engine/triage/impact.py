@@ -143,6 +143,20 @@ OWN_LOCKOUT = (
     "only admin", "only user", "only account", "only login", "sole admin*", "sole user",
     "i m the only", "she s the only", "he s the only",
 )
+# Suspended, locked or downgraded though the customer paid (the label guide: billing, high).
+LOCKED = ("suspendid*", "suspended", "suspend*", "bloquearon", "bloquead*", "locked",
+          "downgrad*", "bajaron de plan", "inactive", "inactiva", "desactivad*", "cortan",
+          "cortaron", "cut off", "disabled", "deshabilitad*", "deactivated")
+PAID = ("pagamos", "ya pague", "ya pagamos", "we paid", "i paid", "already paid",
+        "payment went through", "el pago paso", "transferimos", "updated the card",
+        "actualice la tarjeta", "even though", "aunque ya", "pero ya", "pero pagamos")
+# A former employee who still has access (the label guide: medium on good terms, high when
+# hostile).
+FORMER = ("se fue", "renuncio", "renuncia", "ex empleado", "ex empleada", "ya no trabaja",
+          "dejo de trabajar", "left the company", "left us", "who left", "former", "quit",
+          "resigned", "no longer works")
+FIRED = ("despedi*", "echamos", "echaron", "fired", "let go", "dismissed")
+STILL = ("todavia", "sigue", "siguen", "aun", "still")
 WORK_STOPPED = (
     "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
     "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
@@ -180,6 +194,9 @@ class Signs:
     all_down: bool = False
     customers_charged: bool = False   # every end customer charged wrongly
     own_lockout: bool = False   # their only user, admin or cashier locked out
+    locked_though_paid: bool = False
+    former_with_access: bool = False
+    fired: bool = False   # dismissed, not left: the model reads how it ended
 
     @property
     def stopped(self) -> bool:
@@ -210,7 +227,8 @@ def read(text: str) -> Signs:
                  has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
                  has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
-                 and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT))
+                 and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT),
+                 has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -258,6 +276,11 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
     return "emergency"
 
 
+def at_least(priority: str, floor: str) -> str:
+    order = ("low", "medium", "high", "critical")
+    return priority if order.index(priority) >= order.index(floor) else floor
+
+
 def adjust_priority(category: str, priority: str, signs: Signs) -> str:
     """Impact over the priority model: what stops sales or loses data is critical."""
     if category == "emergency":
@@ -272,4 +295,8 @@ def adjust_priority(category: str, priority: str, signs: Signs) -> str:
         return "high"   # the rest works: sales still go through, nothing is lost
     if category == "billing" and signs.charge_problem and priority == "low":
         return "medium"
+    if category == "billing" and signs.locked_though_paid:
+        return at_least(priority, "high")
+    if category == "account" and signs.former_with_access and not signs.fired:
+        return "high" if signs.hostile else "medium"
     return priority
