@@ -91,6 +91,16 @@ def test_the_label_guides_priorities_for_a_paid_lock_and_a_former_employee(
     assert adjust_priority(category, "low", read(text)) == priority
 
 
+@pytest.mark.parametrize(("text", "medium"), [
+    ("puse que la agenda cierre a las 20 pero igual se pueden reservar turnos a las 21", True),
+    ("We set the tip to 10% but the receipts still show 15%", True),
+    ("¿cómo configuro la propina para que salga en el recibo?", False),
+])
+def test_a_setting_the_product_does_not_follow_is_medium(text: str, medium: bool) -> None:
+    assert read(text).setting_ignored == medium
+    assert adjust_priority("functional", "low", read(text)) == ("medium" if medium else "low")
+
+
 def test_exposure_is_harm_done_not_a_suspicion() -> None:
     signs = read("A patient opened her receipt and it had another patient's name and card on it")
     assert signs.intrusion and signs.harm

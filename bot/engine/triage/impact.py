@@ -155,6 +155,13 @@ PAID = ("pagamos", "ya pague", "ya pagamos", "we paid", "i paid", "already paid"
 FORMER = ("se fue", "renuncio", "renuncia", "ex empleado", "ex empleada", "ya no trabaja",
           "dejo de trabajar", "left the company", "left us", "who left", "former", "quit",
           "resigned", "no longer works")
+# A setting the customer made that the product does not follow (the label guide: functional,
+# medium): "configuré X pero sale Y", "we set X but it still does Y".
+CONFIGURED = ("configure que", "configure el", "configure la", "configure los", "configure las",
+              "configuramos", "puse que", "puse el", "puse la", "pusimos", "cambie el",
+              "cambie la", "i set", "we set", "i configured", "we configured", "i changed the",
+              "we changed the", "i turned on", "we turned on", "active la", "activamos")
+CONTRARY = ("pero", "but", "sigue", "siguen", "still", "igual", "aun asi")
 FIRED = ("despedi*", "echamos", "echaron", "fired", "let go", "dismissed")
 STILL = ("todavia", "sigue", "siguen", "aun", "still")
 WORK_STOPPED = (
@@ -197,6 +204,7 @@ class Signs:
     locked_though_paid: bool = False
     former_with_access: bool = False
     fired: bool = False   # dismissed, not left: the model reads how it ended
+    setting_ignored: bool = False   # a setting they made that the product does not follow
 
     @property
     def stopped(self) -> bool:
@@ -228,7 +236,8 @@ def read(text: str) -> Signs:
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
                  has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
                  and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT),
-                 has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED))
+                 has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
+                 has(CONFIGURED) and has(CONTRARY))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -295,6 +304,8 @@ def adjust_priority(category: str, priority: str, signs: Signs) -> str:
         return "high"   # the rest works: sales still go through, nothing is lost
     if category == "billing" and signs.charge_problem and priority == "low":
         return "medium"
+    if category == "functional" and signs.setting_ignored:
+        return at_least(priority, "medium")
     if category == "billing" and signs.locked_though_paid:
         return at_least(priority, "high")
     if category == "account" and signs.former_with_access and not signs.fired:
