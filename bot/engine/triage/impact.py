@@ -286,6 +286,7 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
 
 
 def at_least(priority: str, floor: str) -> str:
+    """`priority`, raised to `floor` when lower."""
     order = ("low", "medium", "high", "critical")
     return priority if order.index(priority) >= order.index(floor) else floor
 
