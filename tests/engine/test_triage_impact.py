@@ -11,7 +11,7 @@ import pytest
 
 from bot.config.root import load_config
 from bot.engine.triage.classify import Triager
-from bot.engine.triage.impact import EMERGENCY_GATE, decide_category, read
+from bot.engine.triage.impact import EMERGENCY_GATE, adjust_priority, decide_category, read
 from bot.engine.triage.meaning import GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,21 +26,93 @@ def triager() -> Triager:
     "a la cajera de la mañana le dice usuario bloqueado, los demás sí pueden entrar",
     "Our front desk girl is locked out since the update, everyone else works normally",
     "Google Pay fails at checkout but cards and cash are fine",
+    # "nobody can pay" said of one method while another works: sales still go through
+    "nadie puede pagar con Mercado Pago en la tienda, en efectivo sí",
+    "Customers can't pay by bank transfer on the site, the rest works",
 ])
 def test_a_partial_failure_is_not_an_emergency(triager: Triager, text: str) -> None:
     assert read(text).partial and not read(text).stopped
-    assert triager.classify(text).category != "emergency"
+    verdict = triager.classify(text)
+    assert verdict.category != "emergency" and verdict.priority != "critical"
 
 
 @pytest.mark.parametrize("text", [
     "alguien cambió la cuenta bancaria del cobro y no fuimos nosotros, se llevaron lo de la semana",
     "The portal is showing another company's invoices and customer addresses to our users",
+    # someone else's personal records shown to a customer: exposure, whatever the records are
+    "una socia abrió su perfil y le salen los teléfonos y direcciones de otros socios",
+    "A patient opened her receipt and it had another patient's name and card on it",
 ])
 def test_an_intrusion_or_exposure_is_an_emergency_though_money_is_the_topic(
         triager: Triager, text: str) -> None:
     assert read(text).intrusion
     verdict = triager.classify(text)
     assert (verdict.category, verdict.priority) == ("emergency", "critical")
+
+
+@pytest.mark.parametrize("text", [
+    "la terminal les cobra dos veces a los socios en cada pago desde ayer",
+    "Our members are charged twice for every class pack they buy online",
+])
+def test_every_end_customer_charged_wrongly_is_an_emergency(triager: Triager, text: str) -> None:
+    assert read(text).customers_charged and read(text).stopped
+    verdict = triager.classify(text)
+    assert (verdict.category, verdict.priority) == ("emergency", "critical")
+
+
+@pytest.mark.parametrize("text", [
+    "me cobraron dos veces la suscripción, todos los meses pasa lo mismo",
+    "We were charged twice this month for all our branches",
+    "a un cliente le cobramos doble por error, cómo hago la devolución?",
+])
+def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> None:
+    assert not read(text).customers_charged and not read(text).stopped
+
+
+@pytest.mark.parametrize("text", [
+    "soy el único usuario del local y no me llega el código de acceso, no podemos cobrar nada",
+    "I'm the only admin and I lost my authenticator, nobody can approve today's orders",
+])
+def test_the_customers_own_only_user_locked_out_is_account(triager: Triager, text: str) -> None:
+    assert read(text).own_lockout
+    assert triager.classify(text).category == "account"
+
+
+@pytest.mark.parametrize(("text", "priority"), [
+    ("nos suspendieron la cuenta aunque ya pagamos la factura del mes", "high"),
+    ("Our plan was downgraded even though the payment went through on Monday", "high"),
+    ("una cajera que renunció el mes pasado todavía puede entrar, la dan de baja?", "medium"),
+    ("A former receptionist still has a login, she left on good terms", "medium"),
+    ("un ex empleado que se fue enojado sigue con acceso y amenaza con borrar todo", "high"),
+])
+def test_the_label_guides_priorities_for_a_paid_lock_and_a_former_employee(
+        text: str, priority: str) -> None:
+    category = "billing" if read(text).locked_though_paid else "account"
+    assert adjust_priority(category, "low", read(text)) == priority
+
+
+@pytest.mark.parametrize(("text", "medium"), [
+    ("puse que la agenda cierre a las 20 pero igual se pueden reservar turnos a las 21", True),
+    ("We set the tip to 10% but the receipts still show 15%", True),
+    ("¿cómo configuro la propina para que salga en el recibo?", False),
+])
+def test_a_setting_the_product_does_not_follow_is_medium(text: str, medium: bool) -> None:
+    assert read(text).setting_ignored == medium
+    assert adjust_priority("functional", "low", read(text)) == ("medium" if medium else "low")
+
+
+def test_exposure_is_harm_done_not_a_suspicion() -> None:
+    signs = read("A patient opened her receipt and it had another patient's name and card on it")
+    assert signs.intrusion and signs.harm
+
+
+@pytest.mark.parametrize("text", [
+    "¿cómo veo las reservas de otro usuario del equipo?",
+    "How do I copy the price list from another branch?",
+    "cuando atiendo a otro cliente se me borra el carrito",
+])
+def test_another_person_named_without_their_records_shown_is_no_exposure(text: str) -> None:
+    assert not read(text).intrusion
 
 
 @pytest.mark.parametrize("text", [

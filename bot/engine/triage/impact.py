@@ -3,6 +3,7 @@ a security breach. Emergencies are found with high recall: these rules can only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,6 +107,18 @@ HARM = ("borraron", "borro", "deleted", "moved", "transfirio", "transferred", "r
         "reembolsos", "cobraron", "charged", "datos bancarios", "bank details", "robaron",
         "stole", "issued", "emitio", "datos de otros", "exposed", "expuest*", "mostrando",
         "showing")
+# Someone else's personal data shown to a customer (the label guide's exposure): a kind of
+# record, then whose it is ("las facturas de otros clientes", "other guests' documents").
+_RECORDS_ES = (r"(datos|facturas?|documentos?|nombres?|telefonos?|direcciones|historias?|"
+               r"recibos?|tarjetas?|informacion)")
+_PEOPLE_ES = r"(personas?|clientes?|usuarios?|pacientes?|huespedes|socios?|empresas?|negocios?)"
+_PEOPLE_EN = (r"(people|persons?|customers?|clients?|guests?|users?|patients?|members?|"
+              r"compan(y|ies)|business(es)?)")
+_RECORDS_EN = (r"(data|details|invoices?|documents?|names?|addresses|phone|records?|receipts?|"
+               r"information|info|ids?|cards?)")
+EXPOSURE = re.compile(
+    rf"\b{_RECORDS_ES}( \w+){{0,3}} de otr[oa]s? {_PEOPLE_ES}\b"
+    rf"|\b(other|another) {_PEOPLE_EN}( s)? (\w+ ){{0,2}}{_RECORDS_EN}\b")
 CRITICAL_DAY = ("hoy vence", "ultimo dia", "vence hoy", "due today", "last day", "hoy es el")
 # Wrong or double charges, charges after cancelling, refunds: billing at medium at least.
 CHARGE_PROBLEM = (
@@ -115,6 +128,42 @@ CHARGE_PROBLEM = (
     "despues de cancelar", "after we cancelled", "after cancelling", "after canceling",
     "siguen cobrando", "still charging", "seguimos pagando", "still being charged",
 )
+# The desk's own customers charged wrongly, every one of them (a failure that hits sales, not
+# the desk's subscription): "les cobra doble a los clientes en cada venta".
+END_CUSTOMERS = ("clientes", "socios", "papas", "padres", "pacientes", "alumnos", "huespedes",
+                 "customers", "clients", "members", "parents", "patients", "guests", "students")
+EVERY_PAYMENT = ("for every", "cada pago", "cada cobro", "cada compra", "cada venta",
+                 "every payment", "every charge", "every purchase", "every sale", "each payment",
+                 "each sale", "todos los pagos", "todos los cobros", "all payments", "all charges")
+# The lock-out is the customer's own: their only user, admin or cashier (the label guide keeps
+# it in account, critical when it stops all sales), not a fault that locks everyone out.
+OWN_LOCKOUT = (
+    "la unica cuenta", "unica cuenta", "el unico usuario", "la unica usuaria", "unico admin*",
+    "unica admin*", "soy la unica", "soy el unico", "es la unica", "es el unico",
+    "only admin", "only user", "only account", "only login", "sole admin*", "sole user",
+    "i m the only", "she s the only", "he s the only",
+)
+# Suspended, locked or downgraded though the customer paid (the label guide: billing, high).
+LOCKED = ("suspendid*", "suspended", "suspend*", "bloquearon", "bloquead*", "locked",
+          "downgrad*", "bajaron de plan", "inactive", "inactiva", "desactivad*", "cortan",
+          "cortaron", "cut off", "disabled", "deshabilitad*", "deactivated")
+PAID = ("pagamos", "ya pague", "ya pagamos", "we paid", "i paid", "already paid",
+        "payment went through", "el pago paso", "transferimos", "updated the card",
+        "actualice la tarjeta", "even though", "aunque ya", "pero ya", "pero pagamos")
+# A former employee who still has access (the label guide: medium on good terms, high when
+# hostile).
+FORMER = ("se fue", "renuncio", "renuncia", "ex empleado", "ex empleada", "ya no trabaja",
+          "dejo de trabajar", "left the company", "left us", "who left", "former", "quit",
+          "resigned", "no longer works")
+# A setting the customer made that the product does not follow (the label guide: functional,
+# medium): "configuré X pero sale Y", "we set X but it still does Y".
+CONFIGURED = ("configure que", "configure el", "configure la", "configure los", "configure las",
+              "configuramos", "puse que", "puse el", "puse la", "pusimos", "cambie el",
+              "cambie la", "i set", "we set", "i configured", "we configured", "i changed the",
+              "we changed the", "i turned on", "we turned on", "active la", "activamos")
+CONTRARY = ("pero", "but", "sigue", "siguen", "still", "igual", "aun asi")
+FIRED = ("despedi*", "echamos", "echaron", "fired", "let go", "dismissed")
+STILL = ("todavia", "sigue", "siguen", "aun", "still")
 WORK_STOPPED = (
     "no podemos trabajar", "no puedo trabajar", "no podemos atender", "no podemos operar",
     "can t work", "cannot work", "can t operate", "cannot operate", "operation stopped",
@@ -150,13 +199,20 @@ class Signs:
     outage: bool = False
     partial: bool = False
     all_down: bool = False
+    customers_charged: bool = False   # every end customer charged wrongly
+    own_lockout: bool = False   # their only user, admin or cashier locked out
+    locked_though_paid: bool = False
+    former_with_access: bool = False
+    fired: bool = False   # dismissed, not left: the model reads how it ended
+    setting_ignored: bool = False   # a setting they made that the product does not follow
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
-        return (self.no_sales or self.intrusion or (self.down and whole)
-                or (self.all_down and not self.partial) or (self.data_lost and whole))
+        return ((self.no_sales and not self.partial) or self.intrusion or (self.down and whole)
+                or (self.all_down and not self.partial) or (self.data_lost and whole)
+                or (self.customers_charged and not self.partial))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -173,10 +229,15 @@ def read(text: str) -> Signs:
 
     def has(words: tuple[str, ...]) -> bool:
         return count_hits(norm, words) > 0
-    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST), has(INTRUSION),
-                 has(HOSTILE), has(BILLING_LOCK), has(HARM), has(WORK_STOPPED),
+    exposed = EXPOSURE.search(norm) is not None
+    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST),
+                 has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
+                 has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
-                 has(ALL_DOWN))
+                 has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
+                 and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT),
+                 has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
+                 has(CONFIGURED) and has(CONTRARY))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
@@ -209,18 +270,25 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
         best = "emergency"
     if best == "emergency" and signs.hostile and not (signs.intrusion and signs.harm):
         return ranked[1]   # a hostile ex-employee who still has access: account, not yet harm
-    if best == "emergency" and signs.partial and not (
-            signs.intrusion or signs.no_sales or signs.data_lost):
+    if best == "emergency" and signs.partial and not (signs.intrusion or signs.data_lost):
         return ranked[1]   # one user, one method, one screen: the rest works
+    if best == "emergency" and signs.own_lockout and not (signs.intrusion or signs.data_lost):
+        return "account"   # their only user locked out: account, however much it stops
     if best == "emergency" or not signs.stopped:
         return best
     if signs.intrusion or signs.data_lost:
         return "emergency"
     if best == "billing" and signs.billing_lock:
         return best
-    if best == "account" and signs.no_sales and not signs.everyone:
+    if best == "account" and (signs.own_lockout or (signs.no_sales and not signs.everyone)):
         return best
     return "emergency"
+
+
+def at_least(priority: str, floor: str) -> str:
+    """`priority`, raised to `floor` when lower."""
+    order = ("low", "medium", "high", "critical")
+    return priority if order.index(priority) >= order.index(floor) else floor
 
 
 def adjust_priority(category: str, priority: str, signs: Signs) -> str:
@@ -231,8 +299,16 @@ def adjust_priority(category: str, priority: str, signs: Signs) -> str:
         if signs.stopped or signs.no_sales or signs.critical_day:
             return "critical"
         return priority
-    if category in ("billing", "account") and signs.no_sales:
+    if category in ("billing", "account") and signs.no_sales and not signs.partial:
         return "critical"
+    if signs.partial and not (signs.intrusion or signs.data_lost) and priority == "critical":
+        return "high"   # the rest works: sales still go through, nothing is lost
     if category == "billing" and signs.charge_problem and priority == "low":
         return "medium"
+    if category == "functional" and signs.setting_ignored:
+        return at_least(priority, "medium")
+    if category == "billing" and signs.locked_though_paid:
+        return at_least(priority, "high")
+    if category == "account" and signs.former_with_access and not signs.fired:
+        return "high" if signs.hostile else "medium"
     return priority

@@ -42,12 +42,12 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "a la medida", "special configuration", "configuracion especial", "webhook",
     ),
     "billing": (
-        "factura", "facturas", "recibo", "cobro", "cobros", "cobraron", "cobrando",
-        "me cobran", "nos cobran", "cargo", "reembolso", "reembols*", "mensualidad",
+        "factura", "facturas", "cobraron", "cobrando",
+        "me cobran", "nos cobran", "reembolso", "reembols*", "mensualidad",
         "suscripcion", "plan anual", "plan basico", "el plan", "de plan", "al plan",
-        "prorrate*", "descuento", "precio", "cuanto cuesta", "cuanto me sale", "cuanto sale",
-        "invoice*", "receipt", "refund*", "charged", "charge", "billing", "subscription",
-        "upgrade", "downgrade*", "pricing", "price", "annual plan", "tax id", "ruc", "nit",
+        "prorrate*", "cuanto cuesta", "cuanto me sale", "cuanto sale",
+        "invoice*", "refund*", "charged", "billing", "subscription",
+        "upgrade", "downgrade*", "pricing", "annual plan", "tax id", "ruc", "nit",
         "falta de pago", "suspendid*", "pagamos", "we paid", "card expired", "tarjeta vencida",
     ),
     "account": (
