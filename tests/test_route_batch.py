@@ -483,6 +483,50 @@ def test_follow_ups_quote_their_tickets_read_for_the_whole_batch(
         assert not any(f"> {firsts[m]}" in text for text in quoting for m in range(4) if m != n)
 
 
+def test_a_flush_inside_an_agents_turn_drops_the_batchs_read_ahead(
+        config: AtiendeConfig, clock: FixedClock) -> None:
+    """An agent's #resolve flushes inside its own turn (the rating request reads and writes):
+    the customers' latest tickets and transcripts the batch read before are out of date, so
+    a later turn looks its own up. Here the resolved older ticket, updated last, is the
+    customer's latest: the follow-up reopens it (as routing the two one by one does), and
+    the agents' notice of the customer's second follow-up quotes the first."""
+    agents = [agent.model_copy(update={"whatsapp": AGENT_CHAT}) if agent.level == 1 else agent
+              for agent in config.agents]
+    runtime = build_runtime(config.model_copy(update={"agents": agents}), clock)
+    try:
+        customer, other = "whatsapp:+573005550042", "whatsapp:+573005550043"
+        older = route_stored(runtime.factory, runtime.ctx, stored(
+            runtime, clock, [(0, PROBLEM)], sender=customer))[0].ticket_number
+        clock.advance(timedelta(hours=1))
+        newer = route_stored(runtime.factory, runtime.ctx, stored(
+            runtime, clock, [(1, "La app se cierra con error 500 al guardar la orden")],
+            sender=customer))[0].ticket_number
+        theirs = route_stored(runtime.factory, runtime.ctx, stored(
+            runtime, clock, [(2, PROBLEM)], sender=other))[0].ticket_number
+        assert len({older, newer, theirs}) == 3
+        clock.advance(timedelta(hours=1))
+        command = stored(runtime, clock, [(3, f"#resolve {older}")], sender=AGENT_CHAT)
+        follow_up = stored(runtime, clock, [(4, "sigue sin llegar la factura")], sender=customer)
+        results = route_stored(runtime.factory, runtime.ctx, [*command, *follow_up])
+        assert results[1].ticket_number == older and results[1].ticket_status == "open"
+
+        clock.advance(timedelta(minutes=10))
+        first = "sigue sin llegar la factura electrónica"
+        second = "tampoco llega el PDF de la factura electrónica"
+        ids = [stored(runtime, clock, [(5, first)], sender=other)[0].message_id,
+               stored(runtime, clock, [(6, f"#resolve {older}")], sender=AGENT_CHAT)[0].message_id,
+               stored(runtime, clock, [(7, second)], sender=other)[0].message_id]
+        with runtime.factory() as session, session.begin():
+            engine.route_messages(session, runtime.ctx, ids)
+        with runtime.factory() as session:
+            notices = [row.payload["text"] for row in session.scalars(
+                select(OutboxItem).where(OutboxItem.channel == "email"))]
+        about_second = [text for text in notices if f"> {second}" in text]
+        assert about_second and all(f"> {first}" in text for text in about_second)
+    finally:
+        runtime.engine.dispose()
+
+
 def test_a_customers_earlier_message_left_by_another_worker_is_routed_first(
         runtime: Runtime, clock: FixedClock, db_url: str) -> None:
     """Several workers share PostgreSQL: message 1 was stored by another worker that has not

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
@@ -134,20 +135,36 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
               batch: BatchRows) -> list[Turn]:
     turns: list[Turn] = []
     contacts: set[int] = set()
-    for message_id in message_ids:
-        with session.no_autoflush:   # the caller's own changes were flushed by load_batch
-            turn = start_turn(session, ctx, message_id, batch)
-        if turn.message.status in UNROUTED:
-            dispatch(turn, batch.prepared.intent(turn.text))
-            if turn.message.status in UNROUTED:   # mail may end as automated or flagged
-                turn.message.status = "processed"
-        turns.append(turn)
-        contacts.add(turn.contact.id)
-        if len(turns) < len(message_ids) and changed_for_others(session, contacts):
-            session.flush()
-            batch.latest.clear()   # that turn may have changed their tickets: look again
-            notify.forget_transcripts(session)
+    with read_ahead_until_flush(session, batch):
+        for message_id in message_ids:
+            with session.no_autoflush:   # the caller's own changes were flushed by load_batch
+                turn = start_turn(session, ctx, message_id, batch)
+            if turn.message.status in UNROUTED:
+                dispatch(turn, batch.prepared.intent(turn.text))
+                if turn.message.status in UNROUTED:   # mail may end as automated or flagged
+                    turn.message.status = "processed"
+            turns.append(turn)
+            contacts.add(turn.contact.id)
+            if len(turns) < len(message_ids) and changed_for_others(session, contacts):
+                session.flush()
     return turns
+
+
+@contextmanager
+def read_ahead_until_flush(session: Session, batch: BatchRows) -> Iterator[None]:
+    """Within: any flush (a turn that touched another customer's rows, an agent's command, a
+    relayed answer, a query's autoflush) drops what the batch read ahead, its customers'
+    latest tickets and their transcripts: the database has moved on, so later lookups ask it,
+    as each turn's own query did before."""
+    def forget(*_: object) -> None:
+        batch.latest.clear()
+        notify.forget_transcripts(session)
+
+    event.listen(session, "after_flush", forget)
+    try:
+        yield
+    finally:
+        event.remove(session, "after_flush", forget)
 
 
 def changed_for_others(session: Session, contacts: set[int]) -> bool:
