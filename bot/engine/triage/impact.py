@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.engine.triage.model import PRIORITIES
 from bot.engine.triage.words import count_hits
 from kb.normalize import normalize_text
 
@@ -230,12 +231,13 @@ def read(text: str) -> Signs:
     def has(words: tuple[str, ...]) -> bool:
         return count_hits(norm, words) > 0
     exposed = EXPOSURE.search(norm) is not None
-    return Signs(has(NO_SALES), has(DOWN), has(EVERYONE), has(DATA_LOST),
+    everyone, charge_problem = has(EVERYONE), has(CHARGE_PROBLEM)
+    return Signs(has(NO_SALES), has(DOWN), everyone, has(DATA_LOST),
                  has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
-                 has(CRITICAL_DAY), has(CHARGE_PROBLEM), has(OUTAGE), has(PARTIAL),
-                 has(ALL_DOWN), has(CHARGE_PROBLEM) and has(END_CUSTOMERS)
-                 and (has(EVERY_PAYMENT) or has(EVERYONE)), has(OWN_LOCKOUT),
+                 has(CRITICAL_DAY), charge_problem, has(OUTAGE), has(PARTIAL),
+                 has(ALL_DOWN), charge_problem and has(END_CUSTOMERS)
+                 and (has(EVERY_PAYMENT) or everyone), has(OWN_LOCKOUT),
                  has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
                  has(CONFIGURED) and has(CONTRARY))
 
@@ -287,8 +289,7 @@ def raised_category(ranked: Sequence[str], p_emergency: float, signs: Signs) -> 
 
 def at_least(priority: str, floor: str) -> str:
     """`priority`, raised to `floor` when lower."""
-    order = ("low", "medium", "high", "critical")
-    return priority if order.index(priority) >= order.index(floor) else floor
+    return priority if PRIORITIES.index(priority) >= PRIORITIES.index(floor) else floor
 
 
 def adjust_priority(category: str, priority: str, signs: Signs) -> str:
