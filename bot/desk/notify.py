@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
@@ -14,6 +14,7 @@ from bot.config.root import AtiendeConfig
 from bot.engine import outbox
 from bot.engine.replies import PRIORITY_NAMES, name_of, render
 from bot.store.models import Conversation, Message, Ticket
+from bot.store.persist import batch_scratch
 
 AGENT_CHANNEL = "email"
 
@@ -71,14 +72,9 @@ def latest_by(column: ColumnElement[int | None]) -> Select[tuple[int, str | None
 BY_TICKET, BY_CONVERSATION = latest_by(Message.ticket_id), latest_by(Message.conversation_id)
 
 
-@contextmanager
-def batch_transcripts(session: Session) -> Iterator[None]:
+def batch_transcripts(session: Session) -> AbstractContextManager[None]:
     """Within: `read_transcripts` keeps tickets' transcripts for `transcript` to use."""
-    session.info[TRANSCRIPTS_KEY] = {}
-    try:
-        yield
-    finally:
-        session.info.pop(TRANSCRIPTS_KEY, None)
+    return batch_scratch(session, TRANSCRIPTS_KEY)
 
 
 def read_transcripts(session: Session, tickets: Iterable[Ticket]) -> None:
@@ -105,7 +101,7 @@ def read_transcripts(session: Session, tickets: Iterable[Ticket]) -> None:
 
 
 def forget_transcripts(session: Session) -> None:
-    """What was read is out of date (the batch wrote another customer's rows)."""
+    """What was read is out of date (the batch flushed: the database has moved on)."""
     kept = session.info.get(TRANSCRIPTS_KEY)
     if kept:
         kept.clear()

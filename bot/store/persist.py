@@ -9,7 +9,7 @@ go out with the turn's single flush.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import Any
 
@@ -95,14 +95,19 @@ ROWS_KEY = "atiende_deferred_rows"
 
 
 @contextmanager
-def deferred_rows(session: Session) -> Iterator[None]:
-    """Within: `add_row` collects append-only rows; `write_rows` writes them in one statement
-    per table (a routing batch writes dozens of audit rows; nothing reads them back in it)."""
-    session.info[ROWS_KEY] = {}
+def batch_scratch(session: Session, key: str) -> Iterator[None]:
+    """Within: `session.info[key]` is a dict a routing batch fills and reads; gone after."""
+    session.info[key] = {}
     try:
         yield
     finally:
-        session.info.pop(ROWS_KEY, None)
+        session.info.pop(key, None)
+
+
+def deferred_rows(session: Session) -> AbstractContextManager[None]:
+    """Within: `add_row` collects append-only rows; `write_rows` writes them in one statement
+    per table (a routing batch writes dozens of audit rows; nothing reads them back in it)."""
+    return batch_scratch(session, ROWS_KEY)
 
 
 def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
