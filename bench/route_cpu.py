@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.webhook_throughput import QUESTIONS  # noqa: E402
-from bot.app import build_runtime, warm_up  # noqa: E402
+from bot.app import Runtime, build_runtime, warm_up  # noqa: E402
 from bot.config.root import load_config  # noqa: E402
 from bot.engine.inbox import Accepted  # noqa: E402
 from bot.engine.pipeline import STORE_BATCH, PendingStore, route_stored, store_together  # noqa: E402
@@ -31,7 +31,8 @@ from channels.base import InboundMessage  # noqa: E402
 from scheduler.clock import FixedClock  # noqa: E402
 
 
-def stored_messages(runtime, clock: FixedClock, count: int, numbers: int) -> list[Accepted]:  # type: ignore[no-untyped-def]
+def stored_messages(runtime: Runtime, clock: FixedClock, count: int,
+                    numbers: int) -> list[Accepted]:
     inbound = [InboundMessage(channel="whatsapp", provider_message_id=f"SM{n:032x}",
                               sender=f"whatsapp:+57300{n % numbers:07d}",
                               text=QUESTIONS[n % len(QUESTIONS)], received_at=clock.now(),
