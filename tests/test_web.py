@@ -15,12 +15,16 @@ import httpx
 import pytest
 import uvicorn
 import yaml
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from bot.app import Runtime, build_context
 from bot.cli.chat import ChatSession
 from bot.config.root import AtiendeConfig
 from bot.store.db import make_engine, make_session_factory
 from bot.web.app import create_web_app
+from tests.fakes.loopback import LoopbackServer
 from tests.servers.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,3 +141,16 @@ def test_serve_exposes_our_counters_before_any_message(served: str) -> None:
     response = httpx.get(f"{served}/metrics", timeout=10)
     assert response.status_code == 200
     assert "atiende_inbound_messages" in response.text
+
+
+def test_channel_routes_are_matched_before_the_pages(runtime: Runtime) -> None:
+    """Webhooks are the hot path: Starlette tries routes in order, so they come first, and
+    the pages' routes still answer."""
+    async def webhook(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse("hook")
+
+    app = create_web_app(runtime, [Route("/webhooks/test", webhook, methods=["POST"])])
+    assert next(getattr(route, "path", None) for route in app.routes) == "/webhooks/test"
+    with LoopbackServer(app) as server:
+        assert httpx.post(f"{server.url}/webhooks/test", timeout=10).text == "hook"
+        assert httpx.get(f"{server.url}/healthz", timeout=10).json()["database"] == "ok"
