@@ -20,6 +20,8 @@ from typing import Protocol
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from channels.log_text import first_line
+
 log = logging.getLogger(__name__)
 MAX_KEYS = 10_000          # keys one MemoryLimiter remembers; the idlest are forgotten first
 OUTAGE_SECONDS = 10.0      # after a database error, count in memory this long before retrying
@@ -182,5 +184,4 @@ class SharedLimiter:
     def went_down(self, exc: Exception) -> None:
         self.down_until = self.monotonic() + OUTAGE_SECONDS
         log.warning("rate limits: the database failed (%s); counting in this worker's memory "
-                    "for %.0f s", (str(exc).splitlines() or [type(exc).__name__])[0],
-                    OUTAGE_SECONDS)
+                    "for %.0f s", first_line(exc), OUTAGE_SECONDS)

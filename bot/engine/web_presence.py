@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, exists, select, update
 
 from bot.store.models import WebStream
 from bot.store.rate_limits import NO_FLUSH
+from channels.log_text import first_line
 from channels.webchat.presence import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,3 @@ class StoredPresence:
         except Exception as exc:   # presence is advisory: never fail the stream or the send
             log.warning("web: could not %s (%s)", what, first_line(exc))
             return False
-
-
-def first_line(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]

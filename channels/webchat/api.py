@@ -31,6 +31,7 @@ from channels.webchat.identity import CHANNEL, VisitorTokens
 from channels.webchat.origins import Origins
 from channels.webchat.presence import Presence
 from channels.webchat.stream import LiveStream
+from channels.webhook_edge import read_body
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
@@ -241,14 +242,7 @@ def checked_id(value: object) -> str:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > JSON_LIMIT:
-        raise InvalidWebhook(f"body larger than {JSON_LIMIT} bytes", status=413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > JSON_LIMIT:
-            raise InvalidWebhook(f"body larger than {JSON_LIMIT} bytes", status=413)
+    body = await read_body(request, JSON_LIMIT)
     if not body:
         return {}
     try:
