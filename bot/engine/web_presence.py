@@ -25,6 +25,10 @@ TTL = timedelta(seconds=3 * HEARTBEAT_SECONDS)   # two missed heartbeats and it 
 
 
 class StoredPresence:
+    """Streams recorded in the database, where every worker sees them."""
+
+    shared = True
+
     def __init__(self, engine: Engine, now: Callable[[], datetime],
                  ttl: timedelta = TTL) -> None:
         self.engine = engine

@@ -16,6 +16,8 @@ HEARTBEAT_SECONDS = 20.0   # a worker refreshes its streams' expiry this often
 
 
 class Presence(Protocol):
+    shared: bool   # records streams where other workers see them (False: nothing to beat)
+
     async def opened(self, address: str) -> str | None:
         """Record a stream of `address` on this worker; its id (None: not recorded)."""
         ...
@@ -39,6 +41,8 @@ class Presence(Protocol):
 
 class LocalPresence:
     """One process: its own hub knows every stream there is."""
+
+    shared = False
 
     async def opened(self, address: str) -> str | None:
         return None
@@ -65,7 +69,7 @@ class Heartbeat:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if not isinstance(self.presence, LocalPresence):
+        if self.presence.shared:
             self.task = asyncio.create_task(self.beat())
 
     async def beat(self) -> None:

@@ -16,7 +16,7 @@ from bot.store.db import make_engine
 from channels.base import OutboundMessage
 from channels.webchat.bus import LocalBus
 from channels.webchat.hub import Hub
-from channels.webchat.presence import LocalPresence
+from channels.webchat.presence import Heartbeat, LocalPresence
 from channels.webchat.sender import WebChatChannel
 from scheduler.clock import FixedClock
 
@@ -100,3 +100,21 @@ def test_an_agents_message_is_mailed_only_when_no_worker_holds_a_stream(
 
 def test_one_process_has_no_other_workers_streams() -> None:
     assert not asyncio.run(LocalPresence().anywhere(VISITOR))
+
+
+def test_only_a_shared_presence_gets_a_heartbeat_task(migrated_engine: Engine,
+                                                   clock: FixedClock) -> None:
+    """One process's presence has nothing to keep alive; a stored one beats while the worker
+    serves and leaves (its streams gone) when it stops."""
+    async def run() -> tuple[bool, bool, bool]:
+        local = Heartbeat(LocalPresence())
+        stored = Heartbeat(StoredPresence(migrated_engine, clock.now))
+        await local.start()
+        await stored.start()
+        beating = (local.task is None, stored.task is not None)
+        record = await stored.presence.opened(VISITOR)
+        await stored.stop()
+        assert record is not None
+        return (*beating, await StoredPresence(migrated_engine, clock.now).anywhere(VISITOR))
+
+    assert asyncio.run(run()) == (True, True, False)
