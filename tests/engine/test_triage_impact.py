@@ -125,6 +125,34 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
         "emergency", "critical")
 
 
+@pytest.mark.parametrize("text", [
+    # nobody can do the core of the operation (pay, sell, book, get in)
+    "desde el mediodía ningún cliente pudo comprar en la tienda online",
+    "No one at the salon can sign in this morning, the page keeps spinning",
+    # every payment, sale or booking fails or vanished
+    "todas las reservas de mañana desaparecieron del calendario",
+    "Every card payment at the front desk gets declined since 8am",
+    # the customer-facing page down for the end customers who pay or book through it
+    "la página de turnos no carga y los clientes no pueden reservar",
+    # all of the data lost
+    "se borró todo el listado de pedidos de la semana",
+])
+def test_the_core_of_the_operation_stopped_for_everyone_is_an_emergency(
+        triager: Triager, text: str) -> None:
+    assert read(text).stopped
+    assert (triager.classify(text).category, triager.classify(text).priority) == (
+        "emergency", "critical")
+
+
+@pytest.mark.parametrize("text", [
+    "nadie puede ver el reporte de ventas del mes",   # one report, the business still runs
+    "all my reports take a while to load",
+    "Every invoice PDF we download has the wrong logo",
+])
+def test_a_quantifier_without_a_stop_of_the_core_is_no_stop(text: str) -> None:
+    assert not read(text).stopped
+
+
 def test_a_low_emergency_score_lowers_an_emergency_verdict_unless_a_stop_is_said() -> None:
     ranked = ["emergency", "suggestion", "technical", "account"]
     vague = read("algo anda raro en la plataforma, alguien lo puede mirar")

@@ -84,7 +84,8 @@ INTRUSION = (
     "comprometid*", "compromised", "ransomware", "virus", "malware", "accedieron",
     "accessed our", "sin autorizacion", "without authori*", "sin permiso", "without permission",
     "desde otro pais", "from another country", "alguien cambio", "alguien cambiaron",
-    "someone changed", "no fuimos nosotros", "no fui yo", "wasn t us", "wasn t me",
+    "someone changed", "someone we don t know", "alguien que no conocemos",
+    "no fuimos nosotros", "no fui yo", "wasn t us", "wasn t me",
     "we didn t do", "i didn t do", "cambiaron la contrasena", "cambiaron la clave",
     "changed the password", "changed our password", "password was changed",
     "no autorizamos", "didn t authori*", "never authori*", "dispositivo que no",
@@ -183,6 +184,28 @@ PARTIAL = (
     "is fine", "work fine", "works fine", "todavia funciona", "sigue funcionando",
 )
 
+# The core of the operation, everyone's or all of it: nobody can pay, sell, book or get in
+# ("ningún socio puede reservar", "nobody on our team can log in"), or every payment, sale or
+# booking fails or vanished ("every online payment is failing"). The label guide's everyone
+# locked out and sales or payments that cannot go through at all, said by their quantifier.
+_CORE_ACTION = (
+    r"(pag\w*|cobr\w*|vend\w*|venta\w*|compr\w*|reserv\w*|entr[ae]\w*|ingres\w*|acced\w*|"
+    r"logue\w*|iniciar sesion|check ?in|agend\w*|factur\w*|despach\w*|atend\w*|"
+    r"pay\w*|charg\w*|sell\w*|sold|sale\w*|buy\w*|purchas\w*|book\w*|log ?in|sign ?in|"
+    r"access\w*|get in|enter|order\w*|ship\w*|checkout)")
+_NOBODY = r"(nadie|ningun[oa]?|ni un[oa]?|nobody|no one|none of|not a single|not one)"
+_ABLE = (r"(puede\w*|pudo|podemos|pueden|logr\w*|deja|can|could|is able|are able|"
+         r"has been able|managed to)")
+_EVERY = r"(todos|todas|all|every|each|cada)"
+_FAILED = (r"(fall\w*|rechaz\w*|fail\w*|declin\w*|reject\w*|bounc\w*|desaparec\w*|borr\w*|"
+           r"disappear\w*|vanish\w*|wiped|deleted|gone|rebot\w*)")
+NOBODY_CAN = re.compile(rf"\b{_NOBODY}( \w+){{0,4}} {_ABLE}( \w+){{0,2}} {_CORE_ACTION}\b")
+ALL_FAILING = re.compile(rf"\b{_EVERY}( \w+){{0,4}} {_CORE_ACTION}( \w+){{0,3}} {_FAILED}\b")
+CORE_ACTION = re.compile(rf"\b{_CORE_ACTION}\b")
+# All of something ("desaparecieron todas las citas", "the whole history"): with lost data, a
+# loss in bulk.
+ALL_OF = re.compile(r"\b(todas las|todos los|todo el|toda la|all|entire|whole|every)\b")
+
 
 @dataclass(frozen=True)
 class Signs:
@@ -206,14 +229,20 @@ class Signs:
     former_with_access: bool = False
     fired: bool = False   # dismissed, not left: the model reads how it ended
     setting_ignored: bool = False   # a setting they made that the product does not follow
+    nobody_can: bool = False   # nobody can pay, sell, book or get in
+    all_failing: bool = False   # every payment, sale or booking fails or vanished
+    customers_cut_off: bool = False   # down for the end customers who pay or book through it
+    all_of: bool = False   # all of something: "todas las citas", "the whole history"
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
+        core_stopped = self.nobody_can or self.all_failing or self.customers_cut_off
         return ((self.no_sales and not self.partial) or self.intrusion or (self.down and whole)
-                or (self.all_down and not self.partial) or (self.data_lost and whole)
-                or (self.customers_charged and not self.partial))
+                or (self.all_down and not self.partial)
+                or (self.data_lost and (whole or self.all_of) and not self.partial)
+                or ((self.customers_charged or core_stopped) and not self.partial))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -239,7 +268,10 @@ def read(text: str) -> Signs:
                  has(ALL_DOWN), charge_problem and has(END_CUSTOMERS)
                  and (has(EVERY_PAYMENT) or everyone), has(OWN_LOCKOUT),
                  has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
-                 has(CONFIGURED) and has(CONTRARY))
+                 has(CONFIGURED) and has(CONTRARY), NOBODY_CAN.search(norm) is not None,
+                 ALL_FAILING.search(norm) is not None,
+                 has(OUTAGE) and has(END_CUSTOMERS) and CORE_ACTION.search(norm) is not None,
+                 ALL_OF.search(norm) is not None)
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
