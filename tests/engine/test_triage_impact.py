@@ -136,6 +136,13 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
     "la página de turnos no carga y los clientes no pueden reservar",
     # all of the data lost
     "se borró todo el listado de pedidos de la semana",
+    # not a single one of the core operations goes through
+    "We can't create any shipments since the update, trucks are waiting",
+    # the product itself will not run, or crashes for everyone
+    "la plataforma está fuera de línea desde hace 2 horas, no podemos trabajar",
+    "The driver app crashes on launch for all our drivers, deliveries are stuck",
+    # the shop cannot serve its customers
+    "Our point of sale won't start and there's a queue of customers we can't serve",
 ])
 def test_the_core_of_the_operation_stopped_for_everyone_is_an_emergency(
         triager: Triager, text: str) -> None:
@@ -148,6 +155,8 @@ def test_the_core_of_the_operation_stopped_for_everyone_is_an_emergency(
     "nadie puede ver el reporte de ventas del mes",   # one report, the business still runs
     "all my reports take a while to load",
     "Every invoice PDF we download has the wrong logo",
+    "la app se cuelga cuando abro el módulo de reportes",   # one screen, one user
+    "the app won't open on my phone, on the computer it works fine",
 ])
 def test_a_quantifier_without_a_stop_of_the_core_is_no_stop(text: str) -> None:
     assert not read(text).stopped

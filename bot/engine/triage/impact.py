@@ -28,7 +28,8 @@ NO_SALES = (
     "checkout is blocked", "checkout blocked", "till is blocked", "zero orders", "zero sales",
     "no orders", "not a single order", "not a single sale", "ni un pedido", "ni una venta",
     "ni un envio", "cero ventas", "cero pedidos", "can t ring", "cannot ring",
-    "turning customers away", "turning people away",
+    "turning customers away", "turning people away", "can t serve", "cannot serve",
+    "unable to serve", "unable to sell", "unable to take payments",
 )
 DOWN = (
     "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
@@ -40,12 +41,14 @@ DOWN = (
     "no podemos entrar", "no puede entrar", "no pueden entrar", "no pueden ingresar",
     "can t log in", "cannot log in", "can t access", "cannot access", "locked out",
     "no podemos abrir", "no se puede abrir", "can t open", "cannot open", "muerto", "muerta",
-    "is dead", "totally dead", "unusable", "inutilizable",
+    "is dead", "totally dead", "unusable", "inutilizable", "crash*", "se cuelga", "se tilda",
+    "se congela", "freez*", "fuera de linea", "won t start", "no arranca", "no inicia",
 )
 OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
           "outage", "not loading", "won t load", "won t open", "fuera de servicio",
           "no responde", "not responding", "no levanta", "unreachable", "offline",
-          "is dead", "muerto", "muerta", "unusable", "inutilizable")
+          "is dead", "muerto", "muerta", "unusable", "inutilizable", "fuera de linea",
+          "won t start", "no arranca")
 # The whole product down in one phrase ("nothing works"): no "everyone" word needed beside it.
 ALL_DOWN = (
     "no funciona nada", "no anda nada", "no carga nada", "no abre nada", "no sirve nada",
@@ -199,9 +202,20 @@ _ABLE = (r"(puede\w*|pudo|podemos|pueden|logr\w*|deja|can|could|is able|are able
 _EVERY = r"(todos|todas|all|every|each|cada)"
 _FAILED = (r"(fall\w*|rechaz\w*|fail\w*|declin\w*|reject\w*|bounc\w*|desaparec\w*|borr\w*|"
            r"disappear\w*|vanish\w*|wiped|deleted|gone|rebot\w*)")
+_CANNOT = (r"(can t|cannot|can not|unable to|couldn t|could not|no podemos|no puedo|no pudimos|"
+           r"no se puede|no se pudo|no nos deja|won t let us|not able to)")
+_ANY = r"(any|a single|ningun[oa]?|ni un[oa]?)"
+NONE_AT_ALL = re.compile(rf"\b{_CANNOT}( \w+){{0,2}} {_ANY}( \w+){{0,1}} {_CORE_ACTION}\b")
 NOBODY_CAN = re.compile(rf"\b{_NOBODY}( \w+){{0,4}} {_ABLE}( \w+){{0,2}} {_CORE_ACTION}\b")
 ALL_FAILING = re.compile(rf"\b{_EVERY}( \w+){{0,4}} {_CORE_ACTION}( \w+){{0,3}} {_FAILED}\b")
 CORE_ACTION = re.compile(rf"\b{_CORE_ACTION}\b")
+# The product itself, not one of its screens, will not load or open ("la plataforma está
+# fuera de línea", "the app won't start"): the whole product down for the business.
+_PRODUCT = (r"(el sistema|la plataforma|la app|la aplicacion|el programa|the system|"
+            r"the platform|the app|the software)")
+_WONT_RUN = (r"(no carga|no abre|no arranca|esta caid[oa]|se cayo|fuera de linea|"
+             r"fuera de servicio|is down|went down|is offline|won t load|won t open|won t start)")
+PRODUCT_DOWN = re.compile(rf"\b{_PRODUCT}( \w+){{0,2}} {_WONT_RUN}\b")
 # All of something ("desaparecieron todas las citas", "the whole history"): with lost data, a
 # loss in bulk.
 ALL_OF = re.compile(r"\b(todas las|todos los|todo el|toda la|all|entire|whole|every)\b")
@@ -229,7 +243,7 @@ class Signs:
     former_with_access: bool = False
     fired: bool = False   # dismissed, not left: the model reads how it ended
     setting_ignored: bool = False   # a setting they made that the product does not follow
-    nobody_can: bool = False   # nobody can pay, sell, book or get in
+    nobody_can: bool = False   # nobody can pay, sell, book or get in, or not a single one
     all_failing: bool = False   # every payment, sale or booking fails or vanished
     customers_cut_off: bool = False   # down for the end customers who pay or book through it
     all_of: bool = False   # all of something: "todas las citas", "the whole history"
@@ -265,10 +279,12 @@ def read(text: str) -> Signs:
                  has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), charge_problem, has(OUTAGE), has(PARTIAL),
-                 has(ALL_DOWN), charge_problem and has(END_CUSTOMERS)
-                 and (has(EVERY_PAYMENT) or everyone), has(OWN_LOCKOUT),
+                 has(ALL_DOWN) or PRODUCT_DOWN.search(norm) is not None,
+                 charge_problem and has(END_CUSTOMERS) and (has(EVERY_PAYMENT) or everyone),
+                 has(OWN_LOCKOUT),
                  has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
-                 has(CONFIGURED) and has(CONTRARY), NOBODY_CAN.search(norm) is not None,
+                 has(CONFIGURED) and has(CONTRARY),
+                 NOBODY_CAN.search(norm) is not None or NONE_AT_ALL.search(norm) is not None,
                  ALL_FAILING.search(norm) is not None,
                  has(OUTAGE) and has(END_CUSTOMERS) and CORE_ACTION.search(norm) is not None,
                  ALL_OF.search(norm) is not None)
