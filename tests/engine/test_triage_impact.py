@@ -143,6 +143,9 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
     "The driver app crashes on launch for all our drivers, deliveries are stuck",
     # the shop cannot serve its customers
     "Our point of sale won't start and there's a queue of customers we can't serve",
+    "We haven't received a single order today, the store looks empty to customers",
+    "Clients can't book appointments at all, the booking page shows an error for everyone",
+    "Payments aren't going through on the site since 10am, customers are leaving carts",
 ])
 def test_the_core_of_the_operation_stopped_for_everyone_is_an_emergency(
         triager: Triager, text: str) -> None:

@@ -30,6 +30,9 @@ NO_SALES = (
     "ni un envio", "cero ventas", "cero pedidos", "can t ring", "cannot ring",
     "turning customers away", "turning people away", "can t serve", "cannot serve",
     "unable to serve", "unable to sell", "unable to take payments",
+    "payments aren t going through", "payments are not going through", "payments not going through",
+    "orders aren t going through", "los pagos no pasan", "los pagos no estan pasando",
+    "los cobros no pasan", "no pasan los pagos",
 )
 DOWN = (
     "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
@@ -203,9 +206,12 @@ _EVERY = r"(todos|todas|all|every|each|cada)"
 _FAILED = (r"(fall\w*|rechaz\w*|fail\w*|declin\w*|reject\w*|bounc\w*|desaparec\w*|borr\w*|"
            r"disappear\w*|vanish\w*|wiped|deleted|gone|rebot\w*)")
 _CANNOT = (r"(can t|cannot|can not|unable to|couldn t|could not|no podemos|no puedo|no pudimos|"
-           r"no se puede|no se pudo|no nos deja|won t let us|not able to)")
+           r"no pueden|no se puede|no se pudo|no nos deja|won t let us|not able to|haven t|"
+           r"have not|hasn t|has not|no hemos|no hubo)")
 _ANY = r"(any|a single|ningun[oa]?|ni un[oa]?)"
-NONE_AT_ALL = re.compile(rf"\b{_CANNOT}( \w+){{0,2}} {_ANY}( \w+){{0,1}} {_CORE_ACTION}\b")
+_AT_ALL = r"(at all|para nada|for everyone|for anyone|para todos|para nadie|para ningun[oa]?)"
+NONE_AT_ALL = re.compile(rf"\b{_CANNOT}( \w+){{0,2}} {_ANY}( \w+){{0,1}} {_CORE_ACTION}\b"
+                         rf"|\b{_CANNOT}( \w+){{0,2}} {_CORE_ACTION}( \w+){{0,3}} {_AT_ALL}\b")
 NOBODY_CAN = re.compile(rf"\b{_NOBODY}( \w+){{0,4}} {_ABLE}( \w+){{0,2}} {_CORE_ACTION}\b")
 ALL_FAILING = re.compile(rf"\b{_EVERY}( \w+){{0,4}} {_CORE_ACTION}( \w+){{0,3}} {_FAILED}\b")
 CORE_ACTION = re.compile(rf"\b{_CORE_ACTION}\b")
