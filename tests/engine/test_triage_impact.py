@@ -72,6 +72,9 @@ def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> 
 @pytest.mark.parametrize("text", [
     "soy el único usuario del local y no me llega el código de acceso, no podemos cobrar nada",
     "I'm the only admin and I lost my authenticator, nobody can approve today's orders",
+    # a change the customer made to how they log in (the label guide's SSO change)
+    "cambiamos el proveedor de inicio de sesión y ahora ninguno de nosotros puede entrar",
+    "We switched to a new login provider yesterday and none of us can sign in",
 ])
 def test_the_customers_own_only_user_locked_out_is_account(triager: Triager, text: str) -> None:
     assert read(text).own_lockout
@@ -198,6 +201,13 @@ def test_nothing_works_is_the_whole_product_down(triager: Triager, text: str) ->
 ])
 def test_an_unknown_user_is_a_suspected_intrusion(text: str) -> None:
     assert read(text).intrusion
+
+
+def test_none_of_us_disowning_a_change_is_an_intrusion_none_of_us_can_is_not() -> None:
+    assert read("el mail del dueño cambió y ninguno de nosotros fue").intrusion
+    assert read("The payout account was changed and none of us did that").intrusion
+    assert not read("none of us can log in since the update").intrusion
+    assert not read("ninguno de nosotros puede entrar desde la actualización").intrusion
 
 
 def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:

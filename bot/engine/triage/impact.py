@@ -82,8 +82,8 @@ INTRUSION = (
     "alguien ingreso", "alguien se metio", "no reconoc*", "don t recognize", "don t recognise",
     "someone logged", "someone got into", "someone accessed", "unknown login",
     "unknown admin", "unauthori*", "breach", "leak*", "datos de otros", "de otros clientes",
-    "de otros gimnasios", "other customers data", "none of us", "ninguno de nosotros",
-    "nadie de nosotros", "le dio el codigo", "dio el codigo", "gave the code", "gave them the code",
+    "de otros gimnasios", "other customers data", "le dio el codigo", "dio el codigo",
+    "gave the code", "gave them the code",
     "suplant*", "impersonat*", "se lo dio", "se lo di", "decia ser", "haciendose pasar",
     "pretending to be", "claiming to be", "robaron", "stole", "stolen",
     "cambiaron los datos bancarios", "changed the bank", "expuest*", "exposed",
@@ -124,6 +124,10 @@ _PEOPLE_EN = (r"(people|persons?|customers?|clients?|guests?|users?|patients?|me
               r"compan(y|ies)|business(es)?)")
 _RECORDS_EN = (r"(data|details|invoices?|documents?|names?|addresses|phone|records?|receipts?|"
                r"information|info|ids?|cards?)")
+# "None of us" disowning what was done ("none of us changed it") is an intrusion sign; "none
+# of us can log in" is everyone locked out, read by NOBODY_CAN.
+DISOWNED = re.compile(r"\b(none of us|ninguno de nosotros|nadie de nosotros)\b"
+                      r"(?!( \w+){0,3} (can|could|puede\w*|pudo|podemos|pudimos)\b)")
 EXPOSURE = re.compile(
     rf"\b{_RECORDS_ES}( \w+){{0,3}} de otr[oa]s? {_PEOPLE_ES}\b"
     rf"|\b(other|another) {_PEOPLE_EN}( s)? (\w+ ){{0,2}}{_RECORDS_EN}\b")
@@ -151,6 +155,12 @@ OWN_LOCKOUT = (
     "only admin", "only user", "only account", "only login", "sole admin*", "sole user",
     "i m the only", "she s the only", "he s the only",
 )
+# ...or a change the customer made to how they log in ("we changed our SSO provider and now
+# none of us can log in"): the label guide keeps that lock-out in account too.
+OWN_CHANGE = ("we changed our", "we switched our", "we switched to", "cambiamos el",
+              "cambiamos la", "cambiamos los", "cambiamos de")
+LOGGING_IN = ("log in", "login", "sign in", "entrar", "ingresar", "acceder", "iniciar sesion",
+              "locked out")
 # Suspended, locked or downgraded though the customer paid (the label guide: billing, high).
 LOCKED = ("suspendid*", "suspended", "suspend*", "bloquearon", "bloquead*", "locked",
           "downgrad*", "bajaron de plan", "inactive", "inactiva", "desactivad*", "cortan",
@@ -280,17 +290,20 @@ def read(text: str) -> Signs:
     def has(words: tuple[str, ...]) -> bool:
         return count_hits(norm, words) > 0
     exposed = EXPOSURE.search(norm) is not None
+    nobody_can = NOBODY_CAN.search(norm) is not None or NONE_AT_ALL.search(norm) is not None
     everyone, charge_problem = has(EVERYONE), has(CHARGE_PROBLEM)
     return Signs(has(NO_SALES), has(DOWN), everyone, has(DATA_LOST),
-                 has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
+                 has(INTRUSION) or exposed or DISOWNED.search(norm) is not None,
+                 has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
                  has(CRITICAL_DAY), charge_problem, has(OUTAGE), has(PARTIAL),
                  has(ALL_DOWN) or PRODUCT_DOWN.search(norm) is not None,
                  charge_problem and has(END_CUSTOMERS) and (has(EVERY_PAYMENT) or everyone),
-                 has(OWN_LOCKOUT),
+                 has(OWN_LOCKOUT) or (has(OWN_CHANGE) and has(LOGGING_IN)
+                                      and (has(DOWN) or nobody_can)),
                  has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
                  has(CONFIGURED) and has(CONTRARY),
-                 NOBODY_CAN.search(norm) is not None or NONE_AT_ALL.search(norm) is not None,
+                 nobody_can,
                  ALL_FAILING.search(norm) is not None,
                  has(OUTAGE) and has(END_CUSTOMERS) and CORE_ACTION.search(norm) is not None,
                  ALL_OF.search(norm) is not None)
