@@ -236,6 +236,16 @@ PRODUCT_DOWN = re.compile(rf"\b{_PRODUCT}( \w+){{0,2}} {_WONT_RUN}\b")
 # loss in bulk.
 ALL_OF = re.compile(r"\b(todas las|todos los|todo el|toda la|all|entire|whole|every)\b")
 
+# Only some of the people it serves, or the others are fine ("algunos clientes", "a few of our
+# members", "otros pagan bien"): a partial failure, said by its quantifier.
+_PEOPLE = (r"(clientes|socios|usuarios|papas|padres|pacientes|alumnos|huespedes|cajeros|"
+           r"repartidores|customers|clients|members|users|parents|patients|guests|students|"
+           r"drivers|cashiers)")
+SOME_OR_OTHERS_FINE = re.compile(
+    rf"\b(algun[oa]s|unos pocos|unas pocas|some|a few|a couple of)( de)?"
+    rf"( (los|las|our|of our|of the|nuestros|nuestras))? {_PEOPLE}\b"
+    r"|\b(los otros|las otras|otros|otras|others|the others)( \w+)? (si|bien|fine|ok)\b")
+
 
 @dataclass(frozen=True)
 class Signs:
@@ -296,7 +306,8 @@ def read(text: str) -> Signs:
                  has(INTRUSION) or exposed or DISOWNED.search(norm) is not None,
                  has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
-                 has(CRITICAL_DAY), charge_problem, has(OUTAGE), has(PARTIAL),
+                 has(CRITICAL_DAY), charge_problem, has(OUTAGE),
+                 has(PARTIAL) or SOME_OR_OTHERS_FINE.search(norm) is not None,
                  has(ALL_DOWN) or PRODUCT_DOWN.search(norm) is not None,
                  charge_problem and has(END_CUSTOMERS) and (has(EVERY_PAYMENT) or everyone),
                  has(OWN_LOCKOUT) or (has(OWN_CHANGE) and has(LOGGING_IN)
