@@ -29,9 +29,6 @@ def triager() -> Triager:
     # "nobody can pay" said of one method while another works: sales still go through
     "nadie puede pagar con Mercado Pago en la tienda, en efectivo sí",
     "Customers can't pay by bank transfer on the site, the rest works",
-    # only some of the people, or the others are fine
-    "la pasarela de pago da timeout a algunos clientes, otros pagan bien",
-    "A few of our members can't book classes today",
 ])
 def test_a_partial_failure_is_not_an_emergency(triager: Triager, text: str) -> None:
     assert read(text).partial and not read(text).stopped
@@ -75,9 +72,6 @@ def test_the_desk_charged_or_one_customer_charged_is_no_emergency(text: str) -> 
 @pytest.mark.parametrize("text", [
     "soy el único usuario del local y no me llega el código de acceso, no podemos cobrar nada",
     "I'm the only admin and I lost my authenticator, nobody can approve today's orders",
-    # a change the customer made to how they log in (the label guide's SSO change)
-    "cambiamos el proveedor de inicio de sesión y ahora ninguno de nosotros puede entrar",
-    "We switched to a new login provider yesterday and none of us can sign in",
 ])
 def test_the_customers_own_only_user_locked_out_is_account(triager: Triager, text: str) -> None:
     assert read(text).own_lockout
@@ -131,46 +125,6 @@ def test_everything_down_or_no_sale_at_all_is_critical(triager: Triager, text: s
         "emergency", "critical")
 
 
-@pytest.mark.parametrize("text", [
-    # nobody can do the core of the operation (pay, sell, book, get in)
-    "desde el mediodía ningún cliente pudo comprar en la tienda online",
-    "No one at the salon can sign in this morning, the page keeps spinning",
-    # every payment, sale or booking fails or vanished
-    "todas las reservas de mañana desaparecieron del calendario",
-    "Every card payment at the front desk gets declined since 8am",
-    # the customer-facing page down for the end customers who pay or book through it
-    "la página de turnos no carga y los clientes no pueden reservar",
-    # all of the data lost
-    "se borró todo el listado de pedidos de la semana",
-    # not a single one of the core operations goes through
-    "We can't create any shipments since the update, trucks are waiting",
-    # the product itself will not run, or crashes for everyone
-    "la plataforma está fuera de línea desde hace 2 horas, no podemos trabajar",
-    "The driver app crashes on launch for all our drivers, deliveries are stuck",
-    # the shop cannot serve its customers
-    "Our point of sale won't start and there's a queue of customers we can't serve",
-    "We haven't received a single order today, the store looks empty to customers",
-    "Clients can't book appointments at all, the booking page shows an error for everyone",
-    "Payments aren't going through on the site since 10am, customers are leaving carts",
-])
-def test_the_core_of_the_operation_stopped_for_everyone_is_an_emergency(
-        triager: Triager, text: str) -> None:
-    assert read(text).stopped
-    assert (triager.classify(text).category, triager.classify(text).priority) == (
-        "emergency", "critical")
-
-
-@pytest.mark.parametrize("text", [
-    "nadie puede ver el reporte de ventas del mes",   # one report, the business still runs
-    "all my reports take a while to load",
-    "Every invoice PDF we download has the wrong logo",
-    "la app se cuelga cuando abro el módulo de reportes",   # one screen, one user
-    "the app won't open on my phone, on the computer it works fine",
-])
-def test_a_quantifier_without_a_stop_of_the_core_is_no_stop(text: str) -> None:
-    assert not read(text).stopped
-
-
 def test_a_low_emergency_score_lowers_an_emergency_verdict_unless_a_stop_is_said() -> None:
     ranked = ["emergency", "suggestion", "technical", "account"]
     vague = read("algo anda raro en la plataforma, alguien lo puede mirar")
@@ -204,13 +158,6 @@ def test_nothing_works_is_the_whole_product_down(triager: Triager, text: str) ->
 ])
 def test_an_unknown_user_is_a_suspected_intrusion(text: str) -> None:
     assert read(text).intrusion
-
-
-def test_none_of_us_disowning_a_change_is_an_intrusion_none_of_us_can_is_not() -> None:
-    assert read("el mail del dueño cambió y ninguno de nosotros fue").intrusion
-    assert read("The payout account was changed and none of us did that").intrusion
-    assert not read("none of us can log in since the update").intrusion
-    assert not read("ninguno de nosotros puede entrar desde la actualización").intrusion
 
 
 def test_closeness_to_each_kind_of_impact_is_a_feature(triager: Triager) -> None:

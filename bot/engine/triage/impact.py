@@ -28,11 +28,7 @@ NO_SALES = (
     "checkout is blocked", "checkout blocked", "till is blocked", "zero orders", "zero sales",
     "no orders", "not a single order", "not a single sale", "ni un pedido", "ni una venta",
     "ni un envio", "cero ventas", "cero pedidos", "can t ring", "cannot ring",
-    "turning customers away", "turning people away", "can t serve", "cannot serve",
-    "unable to serve", "unable to sell", "unable to take payments",
-    "payments aren t going through", "payments are not going through", "payments not going through",
-    "orders aren t going through", "los pagos no pasan", "los pagos no estan pasando",
-    "los cobros no pasan", "no pasan los pagos",
+    "turning customers away", "turning people away",
 )
 DOWN = (
     "se cayo", "caido", "caida", "todo caido", "no carga", "no abre", "no funciona nada",
@@ -44,14 +40,12 @@ DOWN = (
     "no podemos entrar", "no puede entrar", "no pueden entrar", "no pueden ingresar",
     "can t log in", "cannot log in", "can t access", "cannot access", "locked out",
     "no podemos abrir", "no se puede abrir", "can t open", "cannot open", "muerto", "muerta",
-    "is dead", "totally dead", "unusable", "inutilizable", "crash*", "se cuelga", "se tilda",
-    "se congela", "freez*", "fuera de linea", "won t start", "no arranca", "no inicia",
+    "is dead", "totally dead", "unusable", "inutilizable",
 )
 OUTAGE = ("se cayo", "caido", "caida", "no carga", "no abre", "pantalla blanca", "down",
           "outage", "not loading", "won t load", "won t open", "fuera de servicio",
           "no responde", "not responding", "no levanta", "unreachable", "offline",
-          "is dead", "muerto", "muerta", "unusable", "inutilizable", "fuera de linea",
-          "won t start", "no arranca")
+          "is dead", "muerto", "muerta", "unusable", "inutilizable")
 # The whole product down in one phrase ("nothing works"): no "everyone" word needed beside it.
 ALL_DOWN = (
     "no funciona nada", "no anda nada", "no carga nada", "no abre nada", "no sirve nada",
@@ -82,16 +76,15 @@ INTRUSION = (
     "alguien ingreso", "alguien se metio", "no reconoc*", "don t recognize", "don t recognise",
     "someone logged", "someone got into", "someone accessed", "unknown login",
     "unknown admin", "unauthori*", "breach", "leak*", "datos de otros", "de otros clientes",
-    "de otros gimnasios", "other customers data", "le dio el codigo", "dio el codigo",
-    "gave the code", "gave them the code",
+    "de otros gimnasios", "other customers data", "none of us", "ninguno de nosotros",
+    "nadie de nosotros", "le dio el codigo", "dio el codigo", "gave the code", "gave them the code",
     "suplant*", "impersonat*", "se lo dio", "se lo di", "decia ser", "haciendose pasar",
     "pretending to be", "claiming to be", "robaron", "stole", "stolen",
     "cambiaron los datos bancarios", "changed the bank", "expuest*", "exposed",
     "comprometid*", "compromised", "ransomware", "virus", "malware", "accedieron",
     "accessed our", "sin autorizacion", "without authori*", "sin permiso", "without permission",
     "desde otro pais", "from another country", "alguien cambio", "alguien cambiaron",
-    "someone changed", "someone we don t know", "alguien que no conocemos",
-    "no fuimos nosotros", "no fui yo", "wasn t us", "wasn t me",
+    "someone changed", "no fuimos nosotros", "no fui yo", "wasn t us", "wasn t me",
     "we didn t do", "i didn t do", "cambiaron la contrasena", "cambiaron la clave",
     "changed the password", "changed our password", "password was changed",
     "no autorizamos", "didn t authori*", "never authori*", "dispositivo que no",
@@ -124,10 +117,6 @@ _PEOPLE_EN = (r"(people|persons?|customers?|clients?|guests?|users?|patients?|me
               r"compan(y|ies)|business(es)?)")
 _RECORDS_EN = (r"(data|details|invoices?|documents?|names?|addresses|phone|records?|receipts?|"
                r"information|info|ids?|cards?)")
-# "None of us" disowning what was done ("none of us changed it") is an intrusion sign; "none
-# of us can log in" is everyone locked out, read by NOBODY_CAN.
-DISOWNED = re.compile(r"\b(none of us|ninguno de nosotros|nadie de nosotros)\b"
-                      r"(?!( \w+){0,3} (can|could|puede\w*|pudo|podemos|pudimos)\b)")
 EXPOSURE = re.compile(
     rf"\b{_RECORDS_ES}( \w+){{0,3}} de otr[oa]s? {_PEOPLE_ES}\b"
     rf"|\b(other|another) {_PEOPLE_EN}( s)? (\w+ ){{0,2}}{_RECORDS_EN}\b")
@@ -155,12 +144,6 @@ OWN_LOCKOUT = (
     "only admin", "only user", "only account", "only login", "sole admin*", "sole user",
     "i m the only", "she s the only", "he s the only",
 )
-# ...or a change the customer made to how they log in ("we changed our SSO provider and now
-# none of us can log in"): the label guide keeps that lock-out in account too.
-OWN_CHANGE = ("we changed our", "we switched our", "we switched to", "cambiamos el",
-              "cambiamos la", "cambiamos los", "cambiamos de")
-LOGGING_IN = ("log in", "login", "sign in", "entrar", "ingresar", "acceder", "iniciar sesion",
-              "locked out")
 # Suspended, locked or downgraded though the customer paid (the label guide: billing, high).
 LOCKED = ("suspendid*", "suspended", "suspend*", "bloquearon", "bloquead*", "locked",
           "downgrad*", "bajaron de plan", "inactive", "inactiva", "desactivad*", "cortan",
@@ -200,52 +183,6 @@ PARTIAL = (
     "is fine", "work fine", "works fine", "todavia funciona", "sigue funcionando",
 )
 
-# The core of the operation, everyone's or all of it: nobody can pay, sell, book or get in
-# ("ningún socio puede reservar", "nobody on our team can log in"), or every payment, sale or
-# booking fails or vanished ("every online payment is failing"). The label guide's everyone
-# locked out and sales or payments that cannot go through at all, said by their quantifier.
-_CORE_ACTION = (
-    r"(pag\w*|cobr\w*|vend\w*|venta\w*|compr\w*|reserv\w*|entr[ae]\w*|ingres\w*|acced\w*|"
-    r"logue\w*|iniciar sesion|check ?in|agend\w*|factur\w*|despach\w*|atend\w*|"
-    r"pay\w*|charg\w*|sell\w*|sold|sale\w*|buy\w*|purchas\w*|book\w*|log ?in|sign ?in|"
-    r"access\w*|get in|enter|order\w*|ship\w*|checkout)")
-_NOBODY = r"(nadie|ningun[oa]?|ni un[oa]?|nobody|no one|none of|not a single|not one)"
-_ABLE = (r"(puede\w*|pudo|podemos|pueden|logr\w*|deja|can|could|is able|are able|"
-         r"has been able|managed to)")
-_EVERY = r"(todos|todas|all|every|each|cada)"
-_FAILED = (r"(fall\w*|rechaz\w*|fail\w*|declin\w*|reject\w*|bounc\w*|desaparec\w*|borr\w*|"
-           r"disappear\w*|vanish\w*|wiped|deleted|gone|rebot\w*)")
-_CANNOT = (r"(can t|cannot|can not|unable to|couldn t|could not|no podemos|no puedo|no pudimos|"
-           r"no pueden|no se puede|no se pudo|no nos deja|won t let us|not able to|haven t|"
-           r"have not|hasn t|has not|no hemos|no hubo)")
-_ANY = r"(any|a single|ningun[oa]?|ni un[oa]?)"
-_AT_ALL = r"(at all|para nada|for everyone|for anyone|para todos|para nadie|para ningun[oa]?)"
-NONE_AT_ALL = re.compile(rf"\b{_CANNOT}( \w+){{0,2}} {_ANY}( \w+){{0,1}} {_CORE_ACTION}\b"
-                         rf"|\b{_CANNOT}( \w+){{0,2}} {_CORE_ACTION}( \w+){{0,3}} {_AT_ALL}\b")
-NOBODY_CAN = re.compile(rf"\b{_NOBODY}( \w+){{0,4}} {_ABLE}( \w+){{0,2}} {_CORE_ACTION}\b")
-ALL_FAILING = re.compile(rf"\b{_EVERY}( \w+){{0,4}} {_CORE_ACTION}( \w+){{0,3}} {_FAILED}\b")
-CORE_ACTION = re.compile(rf"\b{_CORE_ACTION}\b")
-# The product itself, not one of its screens, will not load or open ("la plataforma está
-# fuera de línea", "the app won't start"): the whole product down for the business.
-_PRODUCT = (r"(el sistema|la plataforma|la app|la aplicacion|el programa|the system|"
-            r"the platform|the app|the software)")
-_WONT_RUN = (r"(no carga|no abre|no arranca|esta caid[oa]|se cayo|fuera de linea|"
-             r"fuera de servicio|is down|went down|is offline|won t load|won t open|won t start)")
-PRODUCT_DOWN = re.compile(rf"\b{_PRODUCT}( \w+){{0,2}} {_WONT_RUN}\b")
-# All of something ("desaparecieron todas las citas", "the whole history"): with lost data, a
-# loss in bulk.
-ALL_OF = re.compile(r"\b(todas las|todos los|todo el|toda la|all|entire|whole|every)\b")
-
-# Only some of the people it serves, or the others are fine ("algunos clientes", "a few of our
-# members", "otros pagan bien"): a partial failure, said by its quantifier.
-_PEOPLE = (r"(clientes|socios|usuarios|papas|padres|pacientes|alumnos|huespedes|cajeros|"
-           r"repartidores|customers|clients|members|users|parents|patients|guests|students|"
-           r"drivers|cashiers)")
-SOME_OR_OTHERS_FINE = re.compile(
-    rf"\b(algun[oa]s|unos pocos|unas pocas|some|a few|a couple of)( de)?"
-    rf"( (los|las|our|of our|of the|nuestros|nuestras))? {_PEOPLE}\b"
-    r"|\b(los otros|las otras|otros|otras|others|the others)( \w+)? (si|bien|fine|ok)\b")
-
 
 @dataclass(frozen=True)
 class Signs:
@@ -269,20 +206,14 @@ class Signs:
     former_with_access: bool = False
     fired: bool = False   # dismissed, not left: the model reads how it ended
     setting_ignored: bool = False   # a setting they made that the product does not follow
-    nobody_can: bool = False   # nobody can pay, sell, book or get in, or not a single one
-    all_failing: bool = False   # every payment, sale or booking fails or vanished
-    customers_cut_off: bool = False   # down for the end customers who pay or book through it
-    all_of: bool = False   # all of something: "todas las citas", "the whole history"
 
     @property
     def stopped(self) -> bool:
         """Clearly an emergency: sales stopped, all down, data lost in bulk, an intrusion."""
         whole = self.everyone and not self.partial
-        core_stopped = self.nobody_can or self.all_failing or self.customers_cut_off
         return ((self.no_sales and not self.partial) or self.intrusion or (self.down and whole)
-                or (self.all_down and not self.partial)
-                or (self.data_lost and (whole or self.all_of) and not self.partial)
-                or ((self.customers_charged or core_stopped) and not self.partial))
+                or (self.all_down and not self.partial) or (self.data_lost and whole)
+                or (self.customers_charged and not self.partial))
 
     @property
     def maybe_stopped(self) -> bool:
@@ -300,24 +231,15 @@ def read(text: str) -> Signs:
     def has(words: tuple[str, ...]) -> bool:
         return count_hits(norm, words) > 0
     exposed = EXPOSURE.search(norm) is not None
-    nobody_can = NOBODY_CAN.search(norm) is not None or NONE_AT_ALL.search(norm) is not None
     everyone, charge_problem = has(EVERYONE), has(CHARGE_PROBLEM)
     return Signs(has(NO_SALES), has(DOWN), everyone, has(DATA_LOST),
-                 has(INTRUSION) or exposed or DISOWNED.search(norm) is not None,
-                 has(HOSTILE), has(BILLING_LOCK),
+                 has(INTRUSION) or exposed, has(HOSTILE), has(BILLING_LOCK),
                  has(HARM) or exposed, has(WORK_STOPPED),
-                 has(CRITICAL_DAY), charge_problem, has(OUTAGE),
-                 has(PARTIAL) or SOME_OR_OTHERS_FINE.search(norm) is not None,
-                 has(ALL_DOWN) or PRODUCT_DOWN.search(norm) is not None,
-                 charge_problem and has(END_CUSTOMERS) and (has(EVERY_PAYMENT) or everyone),
-                 has(OWN_LOCKOUT) or (has(OWN_CHANGE) and has(LOGGING_IN)
-                                      and (has(DOWN) or nobody_can)),
+                 has(CRITICAL_DAY), charge_problem, has(OUTAGE), has(PARTIAL),
+                 has(ALL_DOWN), charge_problem and has(END_CUSTOMERS)
+                 and (has(EVERY_PAYMENT) or everyone), has(OWN_LOCKOUT),
                  has(LOCKED) and has(PAID), has(FORMER) and has(STILL), has(FIRED),
-                 has(CONFIGURED) and has(CONTRARY),
-                 nobody_can,
-                 ALL_FAILING.search(norm) is not None,
-                 has(OUTAGE) and has(END_CUSTOMERS) and CORE_ACTION.search(norm) is not None,
-                 ALL_OF.search(norm) is not None)
+                 has(CONFIGURED) and has(CONTRARY))
 
 
 EMERGENCY_FLOOR = 0.35   # P(emergency) from which it is one, even when another class leads
