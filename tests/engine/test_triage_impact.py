@@ -218,3 +218,26 @@ def test_a_shared_direction_is_removed_only_when_it_dominates() -> None:
     assert shared_direction(squeezed).shape == (16,)
     assert shared_direction(spread).shape == (0,)
     assert shared_direction(numpy.zeros((0, 16), numpy.float32)).shape == (0,)
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Thanks, that worked! One more thing: how do I export the customer list?\n\n"
+     "> On Mon, Nov 3, Support wrote:\n> Nobody can pay since 9am, everything is down",
+     "functional"),
+    ("¡Gracias, ya quedó! Otra cosa: ¿cómo exporto la lista de clientes?\n\n"
+     "> El lun, 3 nov, Soporte escribió:\n> Nadie puede pagar desde las 9, todo está caído",
+     "functional"),
+])
+def test_a_quoted_earlier_message_is_not_this_tickets_impact(
+        triager: Triager, text: str, category: str) -> None:
+    """Words and impact are read from what the customer wrote now, as the meaning is."""
+    verdict = triager.classify(text)
+    assert (verdict.category, verdict.priority) == (category, "low")
+
+
+def test_a_huge_message_is_read_as_far_as_the_matcher_reads(triager: Triager) -> None:
+    """Triage reads the first 4,000 characters, like the KB matcher: its cost is bounded,
+    and what comes after that does not make a how-to question an emergency."""
+    question = "How do I export the customer list to a spreadsheet? " * 80   # 4,160 characters
+    verdict = triager.classify(question + "Nobody can pay, everything is down. " * 2000)
+    assert verdict.category != "emergency" and verdict.priority != "critical"

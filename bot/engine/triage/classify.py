@@ -153,14 +153,18 @@ class Triager:
         return self._centered(self.encoder.lookup(core_text(text)))
 
     def classify(self, text: str) -> Verdict:
+        # Words and impact are read, like the meaning, from what the customer wrote now: a
+        # quoted thread ("nobody can pay", last month) or a signature's disclaimer ("any
+        # unauthorised use…") says nothing of this ticket. At most 4,000 characters.
+        core = core_text(text)
         vector = self._vector(text)
-        x = self._features(vector, [text], self._sentence_closeness([text]))
+        x = self._features(vector, [core], self._sentence_closeness([text]))
         inputs = category_inputs(x, vector.shape[1])
         probs = self.neighbours.blend(self.categories.probabilities(inputs)[0], vector)
         score = float(self.emergency_score.probabilities(inputs)[0, 1])
         ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
         p_emergency = float(probs[CATEGORIES.index("emergency")])
-        signs = impact.read(text)
+        signs = impact.read(core)
         category = impact.decide_category(ranked, p_emergency, signs, score)
         runner_up = next(c for c in ranked if c != "emergency")
         if (category == "emergency" and signs.billing_lock and not signs.intrusion
