@@ -1,5 +1,6 @@
 """Impact read from the customer's words (es/en): sales stopped, everyone or one user, data lost,
-a security breach. Emergencies are found with high recall: these rules can only raise."""
+a security breach. The rules mostly raise (an emergency is found with high recall); a part that
+fails while the rest works, the customer's own lock-out or a former employee's access lower."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ NO_SALES = (
     "cannot take payments", "nobody can pay", "no one can pay", "sales are blocked",
     "sales have stopped", "can t charge", "cannot charge", "ningun pago", "ninguna venta",
     "rechaza todas", "rechaza todo", "rechazan todas", "no entra ningun pago", "no pasa ningun",
-    "no podemos facturar", "no podemos despachar", "no podemos entregar", "no podemos atender",
+    "no podemos despachar", "no podemos entregar", "no podemos atender",
     "all payments", "every payment", "no payment goes", "no payments", "every card",
     "all cards", "can t process", "cannot process", "no orders can", "can t ship", "cannot ship",
     "no deja vender", "no nos deja vender", "no deja cobrar", "no nos deja cobrar",
