@@ -19,6 +19,16 @@ cordialmente estimado estimada estimados bendiciones feliz hi hello hey dear tha
 regards best cheers kind morning afternoon evening greetings sincerely
 """
 COURTESY = frozenset(_COURTESY_TEXT.split())
+# A closing paragraph with two of these (and no question) is a mail's legal notice ("This
+# message is confidential and intended only for the addressee…", "Este mensaje es
+# confidencial… su destinatario… prohibido"): it says nothing of what the customer asks.
+DISCLAIMER_CUES = 2
+_DISCLAIMER_TEXT = """
+confidencial confidenciales confidencialidad confidential confidentiality disclaimer
+destinatario destinataria destinatarios addressee addressees recipient recipients privileged
+privilegiada privilegiado prohibido prohibida prohibited unauthorised unauthorized
+"""
+DISCLAIMER = frozenset(_DISCLAIMER_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,13 @@ def content_count(sentence: str) -> int:
 
 
 def drop_signature(text: str) -> str:
-    """Cut a sign-off line ("Gracias,", "Best regards,") and the short lines after it.
+    """Cut a closing legal notice, then a sign-off line ("Gracias,", "Best regards,") and the
+    short lines after it.
 
     Only after a body with at least one long line: a chat message split over short lines
     ("como hago / para / cambiar la clave") keeps every line.
     """
-    lines = text.splitlines()
+    lines = drop_disclaimers(text.splitlines())
     short = [_is_short(line) for line in lines]
     body_seen = False
     for number, line in enumerate(lines):
@@ -61,6 +72,26 @@ def drop_signature(text: str) -> str:
             return "\n".join(lines[:number])
         body_seen = body_seen or not short[number]
     return text
+
+
+def drop_disclaimers(lines: list[str]) -> list[str]:
+    """Without the closing paragraphs that are legal notices (see DISCLAIMER); a paragraph is
+    the lines up to a blank one. The first paragraph always stays."""
+    end = len(lines)
+    while True:
+        while end and not lines[end - 1].strip():
+            end -= 1
+        start = end
+        while start and lines[start - 1].strip():
+            start -= 1
+        if start == 0 or not _is_disclaimer(" ".join(lines[start:end])):
+            return lines[:end]
+        end = start
+
+
+def _is_disclaimer(paragraph: str) -> bool:
+    return "?" not in paragraph and sum(
+        word in DISCLAIMER for word in tokenize(paragraph)) >= DISCLAIMER_CUES
 
 
 def _is_sign_off(line: str) -> bool:

@@ -241,3 +241,12 @@ def test_a_huge_message_is_read_as_far_as_the_matcher_reads(triager: Triager) ->
     question = "How do I export the customer list to a spreadsheet? " * 80   # 4,160 characters
     verdict = triager.classify(question + "Nobody can pay, everything is down. " * 2000)
     assert verdict.category != "emergency" and verdict.priority != "critical"
+
+
+def test_a_signatures_legal_notice_is_no_intrusion(triager: Triager) -> None:
+    """"Any unauthorised use … is prohibited" under a how-to question says nothing of it."""
+    text = ("How do I add a price list for wholesale customers?\n\nThanks,\nLaura\n\n"
+            "CONFIDENTIALITY NOTICE: This message is for its addressee only. Any unauthorised "
+            "use, disclosure or copying is prohibited.")
+    verdict = triager.classify(text)
+    assert verdict.category != "emergency" and verdict.priority != "critical"

@@ -69,3 +69,36 @@ def test_language_detection_of_a_huge_message_costs_what_a_long_one_does() -> No
     start = time.process_time()
     detect_language("x" * 100 * MAX_CHARS)
     assert time.process_time() - start < 10 * bounded + 0.05
+
+
+NOTICE_EN = """How do I add a price list for wholesale customers?
+
+Thanks,
+Laura Gómez
+Distribuidora Gómez
+
+CONFIDENTIALITY NOTICE: This message is for its addressee only. Any unauthorised use,
+disclosure or copying is prohibited."""
+
+NOTICE_ES = """¿Cómo agrego una lista de precios para mayoristas?
+
+Saludos,
+Laura Gómez
+
+AVISO DE CONFIDENCIALIDAD: este mensaje es solo para su destinatario. Cualquier uso no
+autorizado está prohibido."""
+
+
+def test_a_closing_legal_notice_goes_with_the_signature() -> None:
+    assert split_message(NOTICE_EN).core == "How do I add a price list for wholesale customers?"
+    assert split_message(NOTICE_ES).core == "¿Cómo agrego una lista de precios para mayoristas?"
+
+
+def test_what_the_customer_says_of_confidentiality_stays() -> None:
+    """One such word, a question, or the only paragraph is the customer's own text."""
+    asked = ("We need the March invoices.\n\n"
+             "Are the invoices kept confidential for other recipients?")
+    assert "confidential" in split_message(asked).core
+    assert split_message("Please keep this confidential.").core == "Please keep this confidential."
+    closing = "We need the March invoices.\n\nThe March figures are confidential, do not share."
+    assert "confidential" in split_message(closing).core
