@@ -64,14 +64,15 @@ def drop_signature(text: str) -> str:
     Only after a body with at least one long line: a chat message split over short lines
     ("como hago / para / cambiar la clave") keeps every line.
     """
-    lines = drop_disclaimers(text.splitlines())
+    all_lines = text.splitlines()
+    lines = drop_disclaimers(all_lines)
     short = [_is_short(line) for line in lines]
     body_seen = False
     for number, line in enumerate(lines):
         if body_seen and _is_sign_off(line) and all(short[number:]):
             return "\n".join(lines[:number])
         body_seen = body_seen or not short[number]
-    return text
+    return text if len(lines) == len(all_lines) else "\n".join(lines)
 
 
 def drop_disclaimers(lines: list[str]) -> list[str]:

@@ -92,6 +92,8 @@ autorizado está prohibido."""
 def test_a_closing_legal_notice_goes_with_the_signature() -> None:
     assert split_message(NOTICE_EN).core == "How do I add a price list for wholesale customers?"
     assert split_message(NOTICE_ES).core == "¿Cómo agrego una lista de precios para mayoristas?"
+    unsigned = NOTICE_EN.replace("Thanks,\nLaura Gómez\nDistribuidora Gómez\n\n", "")
+    assert split_message(unsigned).core == "How do I add a price list for wholesale customers?"
 
 
 def test_what_the_customer_says_of_confidentiality_stays() -> None:
