@@ -145,19 +145,20 @@ class Triager:
         return (moved / numpy.maximum(numpy.linalg.norm(moved, axis=1, keepdims=True),
                                       1e-12)).astype(numpy.float32)
 
-    def _vector(self, text: str) -> numpy.ndarray:
-        """One message's vector: from the example cache when known, else through the KB
-        encoder (its memo gives the KB matcher the same vector without encoding again)."""
+    def _vector(self, core: str) -> numpy.ndarray:
+        """One message's vector, from its `core_text`: from the example cache when known, else
+        through the KB encoder (its memo gives the KB matcher the same vector without encoding
+        again)."""
         if self.encoder is None:
             return numpy.zeros((1, 0), dtype=numpy.float32)
-        return self._centered(self.encoder.lookup(core_text(text)))
+        return self._centered(self.encoder.lookup(core))
 
     def classify(self, text: str) -> Verdict:
         # Words and impact are read, like the meaning, from what the customer wrote now: a
         # quoted thread ("nobody can pay", last month) or a signature's disclaimer ("any
         # unauthorised use…") says nothing of this ticket. At most 4,000 characters.
         core = core_text(text)
-        vector = self._vector(text)
+        vector = self._vector(core)
         x = self._features(vector, [core], self._sentence_closeness([text]))
         inputs = category_inputs(x, vector.shape[1])
         probs = self.neighbours.blend(self.categories.probabilities(inputs)[0], vector)
