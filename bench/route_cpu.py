@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.webhook_throughput import QUESTIONS  # noqa: E402
+from bench.webhook_throughput import message_texts  # noqa: E402
 from bot.app import Runtime, build_runtime, warm_up  # noqa: E402
 from bot.config.root import load_config  # noqa: E402
 from bot.engine.inbox import Accepted  # noqa: E402
@@ -32,10 +32,11 @@ from scheduler.clock import FixedClock  # noqa: E402
 
 
 def stored_messages(runtime: Runtime, clock: FixedClock, count: int,
-                    numbers: int) -> list[Accepted]:
+                    numbers: int, varied: bool) -> list[Accepted]:
+    texts = message_texts(count, varied)
     inbound = [InboundMessage(channel="whatsapp", provider_message_id=f"SM{n:032x}",
                               sender=f"whatsapp:+57300{n % numbers:07d}",
-                              text=QUESTIONS[n % len(QUESTIONS)], received_at=clock.now(),
+                              text=texts[n], received_at=clock.now(),
                               sender_name="Ana") for n in range(count)]
     stored: list[Accepted] = []
     for start in range(0, count, STORE_BATCH):
@@ -54,6 +55,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--numbers", type=int, default=300)
     parser.add_argument("--hour", type=int, default=15, help="UTC hour of the fixed clock")
+    parser.add_argument("--varied", action="store_true",
+                        help="every message a different text (default: 4 texts taking turns)")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="print the N functions with the most cumulative time")
     args = parser.parse_args()
@@ -65,7 +68,7 @@ def main() -> None:
         runtime = build_runtime(config, clock)
         try:
             warm_up(runtime)
-            stored = stored_messages(runtime, clock, args.messages, args.numbers)
+            stored = stored_messages(runtime, clock, args.messages, args.numbers, args.varied)
             settle_heap()
             profile = cProfile.Profile() if args.profile else None
             began = time.process_time()
@@ -79,7 +82,8 @@ def main() -> None:
             runtime.engine.dispose()
     print(f"route_cpu: {cpu * 1000 / args.messages:.3f} ms CPU a message routed "
           f"({len(routed)} of {args.messages} from {args.numbers} numbers, SQLite, "
-          f"clock {args.hour:02d}:00 UTC{', profiled' if profile else ''})")
+          f"{'varied' if args.varied else '4'} texts, clock {args.hour:02d}:00 UTC"
+          f"{', profiled' if profile else ''})")
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
 
