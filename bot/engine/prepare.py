@@ -107,10 +107,10 @@ def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput],
     with encoded_ahead(index, [text for text, _ in asked]):
         for text, lang in asked:
             prepared.match(index, text, lang)
-    if triager is not None:
-        for text, _ in asked:
-            if text not in prepared.triaged:
-                prepared.triaged[text] = triage(triager, text)
+        if triager is not None:   # inside: triage reads the same vectors, encoded ahead
+            for text, _ in asked:
+                if text not in prepared.triaged:
+                    prepared.triaged[text] = triage(triager, text)
     return prepared
 
 
