@@ -105,12 +105,14 @@ WARM_UP_TEXTS = ("Hola, no puedo entrar a mi cuenta desde ayer, ¿qué hago?",
 
 
 def warm_up(runtime: Runtime) -> None:
-    """Fit the triager before the first message (a second or two on a cold cache) and run one
-    message per language through what a turn computes ahead (language, KB match, triage: the
-    word patterns compile on first use), so a server that is up is ready: the first turns do
-    not wait for it, nor compete with storing."""
+    """Fit the triager before the first message (a second or two on a cold cache), load the
+    language detector's models and run one message per language through what a turn computes
+    ahead (language, KB match, triage: the word patterns compile on first use), so a server
+    that is up is ready: the first turns do not wait for it, nor compete with storing."""
     from bot.engine.prepare import TurnInput, batch_triager, prepare
+    from kb import language
 
+    language.warm_up()   # the warm-up texts are clear by their words: lingua is not asked
     try:
         triager = batch_triager(runtime.factory, runtime.config)
         prepare(runtime.ctx.kb_index, runtime.config.bot.default_language,

@@ -11,6 +11,7 @@ from bot import app
 from bot.engine import prepare
 from bot.engine.prepare import VerdictMemo, triage
 from bot.engine.triage.classify import Verdict
+from kb import language
 
 
 class CountingTriager:
@@ -63,11 +64,12 @@ def test_warm_up_fits_triage_and_survives_a_failure(
     prepared: list[tuple[object, list[str], object]] = []
     config = SimpleNamespace(bot=SimpleNamespace(default_language="es"))
     runtime = SimpleNamespace(factory="factory", config=config, ctx=SimpleNamespace(kb_index="kb"))
+    monkeypatch.setattr(language, "warm_up", lambda: calls.append(("language",)))
     monkeypatch.setattr(prepare, "batch_triager", lambda *args: calls.append(args) or "fitted")
     monkeypatch.setattr(prepare, "prepare", lambda index, lang, inputs, triager: prepared.append(
         (index, [item.text for item in inputs], triager)))
     app.warm_up(runtime)  # type: ignore[arg-type]
-    assert calls == [("factory", config)]
+    assert calls == [("language",), ("factory", config)]   # lingua's models loaded first
     assert prepared == [("kb", list(app.WARM_UP_TEXTS), "fitted")]   # patterns compiled too
 
     def broken(*_args: object) -> None:

@@ -25,3 +25,24 @@ def test_detects_language(text: str, lang: str) -> None:
 def test_empty_or_tiny_text_gives_the_default(text: str) -> None:
     assert detect_language(text, default="en") == "en"
     assert detect_language(text) == "es"
+
+
+def test_warm_up_builds_the_detector_with_its_models_loaded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb import language
+
+    asked: list[str] = []
+    real = language.LanguageDetectorBuilder.with_preloaded_language_models
+
+    def preloaded(builder: object) -> object:
+        asked.append("preload")
+        return real(builder)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(language.LanguageDetectorBuilder, "with_preloaded_language_models",
+                        preloaded)
+    monkeypatch.setattr(language, "_DETECTOR", [])
+    language.warm_up()
+    assert asked == ["preload"] and len(language._DETECTOR) == 1
+    language.warm_up()   # built once
+    assert len(language._DETECTOR) == 1
+    assert language.detect_language("re lento el sistema hoy") == "es"   # lingua was asked
