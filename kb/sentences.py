@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.normalize import split_sentences, strip_quoted, tokenize
 from kb.stopwords import is_function_word
 
 MAX_MESSAGE_CHARS = 4000  # what the matcher reads of a huge message
+SPLIT_MEMO = 512   # recent messages' splits kept (at most ~8 MB: texts are cut first)
 MAX_PARTS = 6             # sentences scored one by one, besides the whole message
 MIN_PART_WORDS = 2        # content words a sentence needs to be scored on its own
 SIGN_OFF_WORDS = 3
@@ -107,8 +109,17 @@ def _is_short(line: str) -> bool:
 
 
 def split_message(text: str) -> Message:
-    """The new text without greetings and sign-offs, and its sentences worth scoring alone."""
-    new_text = drop_signature(strip_quoted(text[:MAX_MESSAGE_CHARS]))
+    """The new text without greetings and sign-offs, and its sentences worth scoring alone.
+
+    Only the first MAX_MESSAGE_CHARS are read. Remembered for the latest texts (at most
+    SPLIT_MEMO of them, each cut to that length): a routing batch splits each message where
+    it encodes it, where the KB matcher reads it and where triage reads it."""
+    return _split(text[:MAX_MESSAGE_CHARS])
+
+
+@lru_cache(maxsize=SPLIT_MEMO)
+def _split(text: str) -> Message:
+    new_text = drop_signature(strip_quoted(text))
     sentences = _trim_courtesy(split_sentences(new_text))
     core = " ".join(sentences) or new_text
     if len(sentences) < 2:

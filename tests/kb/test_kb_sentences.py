@@ -104,3 +104,13 @@ def test_what_the_customer_says_of_confidentiality_stays() -> None:
     assert split_message("Please keep this confidential.").core == "Please keep this confidential."
     closing = "We need the March invoices.\n\nThe March figures are confidential, do not share."
     assert "confidential" in split_message(closing).core
+
+
+def test_a_message_is_split_once_and_a_huge_one_is_remembered_cut() -> None:
+    from kb import sentences
+
+    text = "Hola. Tengo un problema con la impresora de la caja. ¿Cómo la configuro?"
+    assert sentences.split_message(text) is sentences.split_message(text)   # remembered
+    huge = text + " relleno" * 200_000
+    cut = huge[:sentences.MAX_MESSAGE_CHARS]
+    assert sentences.split_message(huge) is sentences.split_message(cut)   # kept by its cut
