@@ -36,7 +36,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.serve_rss import wait_listening  # noqa: E402
-from bench.webhook_throughput import QUESTIONS, raw_request, read_response  # noqa: E402
+from bench.webhook_throughput import message_texts, raw_request, read_response  # noqa: E402
 
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token"}
@@ -72,18 +72,19 @@ def write_config(folder: Path, port: int, twilio_url: str) -> Path:
 
 
 def signed(port: int, first: int, count: int, numbers: int,
-           prefix: str) -> list[tuple[str, bytes]]:
+           prefix: str, varied: bool = False) -> list[tuple[str, bytes]]:
     """(MessageSid, raw request) for webhooks first..first+count, from `numbers` senders."""
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(ENV["TWILIO_AUTH_TOKEN"])
     url = f"http://127.0.0.1:{port}{PATH}"
     out = []
+    texts = message_texts(count, varied, first)
     for n in range(first, first + count):
         sid, number = f"SM{n:032x}", f"{prefix}{n % numbers:07d}"
         params = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ENV["TWILIO_ACCOUNT_SID"],
                   "From": f"whatsapp:+{number}", "To": "whatsapp:+14155238886",
-                  "Body": QUESTIONS[n % len(QUESTIONS)], "NumMedia": "0",
+                  "Body": texts[n - first], "NumMedia": "0",
                   "ProfileName": "Ana", "WaId": number, "ButtonPayload": ""}
         out.append((sid, raw_request(port, params, validator.compute_signature(url, params))))
     return out
@@ -240,11 +241,13 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             wait_listening(proc)
-            burst = run_phase(port, db, twilio, signed(port, 0, args.burst, args.numbers, "57301"),
+            burst = run_phase(port, db, twilio, signed(port, 0, args.burst, args.numbers, "57301",
+                                     args.varied),
                               args.connections, None, args.limit, proc.pid)
             steady_count = int(args.rate * args.seconds)
             steady = run_phase(port, db, twilio,
-                               signed(port, 10_000_000, steady_count, args.numbers, "57302"),
+                               signed(port, 10_000_000, steady_count, args.numbers, "57302",
+                                      args.varied),
                                args.connections, args.rate, args.limit, proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -262,6 +265,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--limit", type=float, default=600.0, help="give up after (s)")
     parser.add_argument("--quick", action="store_true", help="300 burst, 50/s for 10 s")
+    parser.add_argument("--varied", action="store_true",
+                        help="every message a different text (default: 4 texts taking turns)")
     parser.add_argument("--send-rate", type=float, default=SEND_RATE[0],
                         help="channels.whatsapp.messages_per_second for serve")
     args = parser.parse_args()
@@ -273,7 +278,8 @@ def main() -> None:
     ok = (steady["p50"] <= 300 and steady["p95"] <= 1000 and ratio <= 2
           and burst["lost"] + burst["doubled"] + steady["lost"] + steady["doubled"] == 0)
     print(f"burst_latency: burst {args.burst} webhooks/{args.numbers} numbers/"
-          f"{args.connections} conns: acknowledged in {burst['acked_s']:.1f} s, routed in "
+          f"{args.connections} conns/{'varied' if args.varied else '4'} texts: acknowledged "
+          f"in {burst['acked_s']:.1f} s, routed in "
           f"{burst['routed_s']:.1f} s, answered in {burst['answered_s']:.1f} s "
           f"({ratio:.2f}x routing), reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
           f"lost {burst['lost']} doubled {burst['doubled']}, serve CPU "

@@ -35,19 +35,20 @@ QUESTIONS = ["¿Cuál es el horario de atención?", "How do I export my data?",
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-def message_texts(count: int, varied: bool) -> list[str]:
+def message_texts(count: int, varied: bool, first: int = 0) -> list[str]:
     """The webhooks' texts: QUESTIONS taking turns (the issue's protocol), or with `varied`
     every text different, as in real traffic, where the triage and KB memos rarely hit: the
     desk's example first messages and the sample KB's phrasings taking turns, each with its
     own order number."""
+    numbers = range(first, first + count)
     if not varied:
-        return [QUESTIONS[n % len(QUESTIONS)] for n in range(count)]
+        return [QUESTIONS[n % len(QUESTIONS)] for n in numbers]
     from kb.loader import load_kb
 
     described = yaml.safe_load((REPO / "bot/engine/triage/categories.yaml").read_text("utf-8"))
     pool = [item["text"] for category in described.values() for item in category["examples"]]
     pool += [q for article in load_kb(REPO / "kb/articles") for q in article.questions]
-    return [f"{pool[n % len(pool)]} (pedido {n})" for n in range(count)]
+    return [f"{pool[n % len(pool)]} (pedido {n})" for n in numbers]
 
 
 def write_config(folder: Path, port: int) -> Path:
