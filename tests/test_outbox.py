@@ -95,6 +95,20 @@ def test_a_row_queued_for_later_waits(runtime: Runtime, clock: FixedClock) -> No
     assert channel.calls == 0
 
 
+def test_one_dispatcher_reads_each_wake_at_its_own_time(runtime: Runtime,
+                                                       clock: FixedClock) -> None:
+    """The due statements are built once per dispatcher; `now` is a parameter of each run."""
+    channel = FlakyChannel()
+    dispatcher = Dispatcher(runtime.factory, {channel.name: channel}, jitter=lambda: 0.0)
+    put(runtime, "uno")
+    assert asyncio.run(dispatcher.deliver_due(clock.now() - timedelta(seconds=1))) == 0
+    assert dispatcher.due(first_only=True) is dispatcher.due(first_only=True)
+    assert asyncio.run(dispatcher.deliver_due(clock.now())) == 1
+    put(runtime, "dos")
+    assert asyncio.run(dispatcher.deliver_due(clock.now() + timedelta(minutes=1), limit=5)) == 1
+    assert [m.text for m in channel.delivered] == ["uno", "dos"]
+
+
 def test_transient_failures_back_off_then_deliver(runtime: Runtime, clock: FixedClock) -> None:
     channel = FlakyChannel(failures=2)
     item_id = put(runtime)

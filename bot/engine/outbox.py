@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, case, func, select, update
+from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
@@ -36,6 +36,8 @@ UNKNOWN_OUTCOME = ("outcome unknown: the process stopped while sending and this 
                    "sends it again")
 OUTBOX = OutboxItem.__table__
 BUSY = OUTBOX.alias("busy")   # built once: `due_where` runs on every wake of the dispatcher
+NOW = bindparam("now", type_=OUTBOX.c.next_attempt_at.type)   # the due statements' parameters
+LIMIT = bindparam("limit", type_=Integer())
 CLAIM = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"),
                               OUTBOX.c.status == bindparam("old_status"),
                               OUTBOX.c.attempts == bindparam("old_attempts"))
@@ -183,43 +185,56 @@ class Dispatcher:
         self.lease = timedelta(seconds=claim_seconds)
         self.writer_turn = writer_turn
         self.poked: asyncio.Event | None = None   # set while a pump runs (see outbox_pump)
+        self.statements: dict[tuple[str, bool, tuple[str, ...]], Select[Any]] = {}  # see `due`
 
     def poke(self) -> None:
         """Rows were queued: a pump under way claims them now (call in its event loop)."""
         if self.poked is not None:
             self.poked.set()
 
-    def due(self, now: datetime, limit: int,
-            first_only: bool = False) -> Select[tuple[OutboxItem]]:
+    def due(self, first_only: bool = False) -> Select[tuple[OutboxItem]]:
         """Due rows (and claims whose lease ran out), oldest first, skipping recipients with
-        a send under way elsewhere (their order must hold).
+        a send under way elsewhere (their order must hold); parameters `now` and `limit`.
 
         `first_only`: only each recipient's oldest due row. Another worker may be claiming
         that one right now (locked and skipped here, not yet `sending`): a later row must not
-        be taken past it. The pump claims again as soon as an outcome is written."""
+        be taken past it. The pump claims again as soon as an outcome is written.
+
+        Built once per dispatcher and kind: the pump claims after every outcome, and building
+        the statement (and its cache key) each time cost more than running it."""
+        key = ("due", first_only, tuple(self.channels))   # the channels are part of it
+        found = self.statements.get(key)
+        if found is not None:
+            return found
         # `id + 0`: sorted after the due index found them; ordering by the primary key would
         # let SQLite walk the whole table in id order, sent rows and all
-        stmt = self.due_where(select(OutboxItem), now)
+        stmt = self.due_where(select(OutboxItem))
         if first_only:
             earlier = OUTBOX.alias("earlier")
             stmt = stmt.where(~select(earlier.c.id).where(
                 earlier.c.channel == OutboxItem.channel,
                 earlier.c.recipient == OutboxItem.recipient, earlier.c.id < OutboxItem.id,
                 earlier.c.status.in_(("pending", SENDING)),
-                earlier.c.next_attempt_at <= now).exists())
-        return stmt.order_by(OutboxItem.id + 0).limit(limit).with_for_update(skip_locked=True)
+                earlier.c.next_attempt_at <= NOW).exists())
+        stmt = stmt.order_by(OutboxItem.id + 0).limit(LIMIT).with_for_update(skip_locked=True)
+        self.statements[key] = stmt
+        return stmt
 
-    def due_ids(self, now: datetime) -> Select[tuple[int]]:
-        """Whether any row is due (no lock: a plain read)."""
-        return self.due_where(select(OutboxItem.id), now).limit(1)
+    def due_ids(self) -> Select[tuple[int]]:
+        """Whether any row is due (no lock: a plain read); parameter `now`."""
+        key = ("due_ids", False, tuple(self.channels))
+        found = self.statements.get(key)
+        if found is None:
+            found = self.statements[key] = self.due_where(select(OutboxItem.id)).limit(1)
+        return found
 
-    def due_where(self, stmt: Select[Any], now: datetime) -> Select[Any]:
+    def due_where(self, stmt: Select[Any]) -> Select[Any]:
         busy = BUSY
         in_flight = (select(busy.c.id).where(
             busy.c.channel == OutboxItem.channel, busy.c.recipient == OutboxItem.recipient,
-            busy.c.status == SENDING, busy.c.next_attempt_at > now).exists())
+            busy.c.status == SENDING, busy.c.next_attempt_at > NOW).exists())
         stmt = stmt.where(OutboxItem.status.in_(("pending", SENDING)),
-                          OutboxItem.next_attempt_at <= now,
+                          OutboxItem.next_attempt_at <= NOW,
                           OutboxItem.channel.in_(list(self.channels)), ~in_flight)
         if self.recipient is not None:
             stmt = stmt.where(OutboxItem.recipient == self.recipient)
@@ -236,7 +251,7 @@ class Dispatcher:
         claimed: list[OutboxItem] = []
         unknown: dict[int, datetime] = {}
         stale_lines: set[tuple[str, str, datetime]] = set()
-        for item in session.scalars(self.due(now, limit, first_only)).all():
+        for item in session.scalars(self.due(first_only), {"now": now, "limit": limit}).all():
             won = session.connection().execute(CLAIM, {
                 "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
                 "lease_end": now + self.lease}).rowcount

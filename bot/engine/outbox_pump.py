@@ -116,7 +116,7 @@ class OutboxPump:
         dispatcher = self.dispatcher
         now = self.now()
         with dispatcher.factory() as session:
-            if session.execute(dispatcher.due_ids(now)).first() is None:
+            if session.execute(dispatcher.due_ids(), {"now": now}).first() is None:
                 return [], {}, {}
         with dispatcher.writer_turn(), dispatcher.factory() as session:
             items, unknown = dispatcher.claim_due(session, now, room, first_only=True)
