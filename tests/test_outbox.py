@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy import event
+
 from bot.app import Runtime
 from bot.engine.outbox import (
     BASE_BACKOFF,
@@ -328,3 +331,30 @@ def test_a_transient_failure_keeps_what_a_status_callback_recorded(runtime: Runt
     kept = row(runtime, item_id)
     assert (kept.status, kept.provider_message_id) == ("delivered", "SM-taken")
     assert (kept.attempts, kept.last_error) == (1, "read timeout")
+
+
+def test_a_claims_checks_per_recipient_read_only_their_open_rows(runtime: Runtime) -> None:
+    """Whether a recipient has a send under way, or an earlier row due, is looked up by
+    (channel, recipient, status, next_attempt_at): not by walking their sent history."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's")
+    dispatcher = Dispatcher(runtime.factory, {"flaky": FlakyChannel()})
+    sent: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
+                *_rest: object) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(runtime.engine, "before_cursor_execute", capture)
+    try:
+        with runtime.factory() as session:
+            session.scalars(dispatcher.due(first_only=True),
+                            {"now": runtime.clock.now(), "limit": 5}).all()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", capture)
+    statement, parameters = sent[-1]
+    with runtime.engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters)]  # type: ignore[arg-type]
+    lookups = [step for step in plan if step.startswith(("SEARCH busy", "SEARCH earlier"))]
+    assert len(lookups) == 2 and all("ix_outbox_line" in step for step in lookups)

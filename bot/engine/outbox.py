@@ -210,10 +210,12 @@ class Dispatcher:
         # let SQLite walk the whole table in id order, sent rows and all
         stmt = self.due_where(select(OutboxItem))
         if first_only:
+            # `earlier.id + 0`: looked up by ix_outbox_line (the recipient's open rows), not by
+            # (channel, recipient, id), which walks their whole sent history
             earlier = OUTBOX.alias("earlier")
             stmt = stmt.where(~select(earlier.c.id).where(
                 earlier.c.channel == OutboxItem.channel,
-                earlier.c.recipient == OutboxItem.recipient, earlier.c.id < OutboxItem.id,
+                earlier.c.recipient == OutboxItem.recipient, earlier.c.id + 0 < OutboxItem.id,
                 earlier.c.status.in_(("pending", SENDING)),
                 earlier.c.next_attempt_at <= NOW).exists())
         stmt = stmt.order_by(OutboxItem.id + 0).limit(LIMIT).with_for_update(skip_locked=True)
