@@ -32,9 +32,9 @@ from scheduler.clock import FixedClock  # noqa: E402
 
 
 def stored_messages(runtime: Runtime, clock: FixedClock, count: int,
-                    numbers: int, varied: bool) -> list[Accepted]:
-    texts = message_texts(count, varied)
-    inbound = [InboundMessage(channel="whatsapp", provider_message_id=f"SM{n:032x}",
+                    numbers: int, varied: bool, first: int = 0) -> list[Accepted]:
+    texts = message_texts(count, varied, first)
+    inbound = [InboundMessage(channel="whatsapp", provider_message_id=f"SM{first + n:032x}",
                               sender=f"whatsapp:+57300{n % numbers:07d}",
                               text=texts[n], received_at=clock.now(),
                               sender_name="Ana") for n in range(count)]
@@ -57,6 +57,9 @@ def main() -> None:
     parser.add_argument("--hour", type=int, default=15, help="UTC hour of the fixed clock")
     parser.add_argument("--varied", action="store_true",
                         help="every message a different text (default: 4 texts taking turns)")
+    parser.add_argument("--history", type=int, default=0, metavar="N",
+                        help="first route N earlier messages from the same numbers, untimed "
+                             "(a desk with history: tickets, transcripts, sent replies)")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="print the N functions with the most cumulative time")
     args = parser.parse_args()
@@ -68,6 +71,9 @@ def main() -> None:
         runtime = build_runtime(config, clock)
         try:
             warm_up(runtime)
+            if args.history:
+                route_stored(runtime.factory, runtime.ctx, stored_messages(
+                    runtime, clock, args.history, args.numbers, False, first=10**9))
             stored = stored_messages(runtime, clock, args.messages, args.numbers, args.varied)
             settle_heap()
             profile = cProfile.Profile() if args.profile else None
@@ -82,7 +88,8 @@ def main() -> None:
             runtime.engine.dispose()
     print(f"route_cpu: {cpu * 1000 / args.messages:.3f} ms CPU a message routed "
           f"({len(routed)} of {args.messages} from {args.numbers} numbers, SQLite, "
-          f"{'varied' if args.varied else '4'} texts, clock {args.hour:02d}:00 UTC"
+          f"{'varied' if args.varied else '4'} texts, {args.history} before, "
+          f"clock {args.hour:02d}:00 UTC"
           f"{', profiled' if profile else ''})")
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
