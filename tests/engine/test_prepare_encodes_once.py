@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,21 +15,12 @@ from bot.engine.prepare import TurnInput, prepare
 from bot.engine.triage.classify import Triager
 from kb.knowledge import index_articles
 from kb.loader import load_kb
+from tests.fakes.counting import CountingEmbed
 
 REPO = Path(__file__).resolve().parents[2]
 TEXTS = ["la app se cierra cuando abro los reportes", "How do I add a second user?",
          "nos cobraron dos veces el plan este mes", "The calendar does not sync with my phone",
          "quiero capacitar a mi equipo nuevo"]
-
-
-class CountingEmbed:
-    def __init__(self, embed: Any) -> None:
-        self.embed = embed
-        self.calls: list[int] = []
-
-    def __call__(self, texts: list[str]) -> Any:
-        self.calls.append(len(texts))
-        return self.embed(texts)
 
 
 @pytest.fixture(scope="module")

@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import numpy
 import pytest
 
 from kb.encoder import Encoder, load_encoder
+from tests.fakes.counting import CountingEmbed
 
 TEXTS = ["¿Cuál es el horario de atención?", "How do I export my data?",
          "The app crashes every time I save a work order, error 500"]
 
 
-class CountingModel:
-    def __init__(self, embed: Any) -> None:
-        self.embed = embed
-        self.calls: list[int] = []
-
-    def encode(self, texts: list[str]) -> Any:
-        self.calls.append(len(texts))
-        return self.embed(texts)
-
-
 @pytest.fixture
-def counted() -> tuple[Encoder, CountingModel, Encoder]:
+def counted() -> tuple[Encoder, CountingEmbed, Encoder]:
     found = load_encoder()
     assert found is not None, "a sentence encoder package is a dependency of atiende"
-    model = CountingModel(found.backend.embed)
-    return Encoder(replace(found.backend, embed=model.encode)), model, Encoder(found.backend)
+    model = CountingEmbed(found.backend.embed)
+    return Encoder(replace(found.backend, embed=model)), model, Encoder(found.backend)
 
 
 def test_texts_encoded_ahead_are_not_encoded_again(
-        counted: tuple[Encoder, CountingModel, Encoder]) -> None:
+        counted: tuple[Encoder, CountingEmbed, Encoder]) -> None:
     encoder, model, another = counted
     # each text on its own, by another encoder (this one would remember them)
     alone = [another.encode([text])[0] for text in TEXTS]
