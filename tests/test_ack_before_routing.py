@@ -143,3 +143,28 @@ def test_routing_waits_until_the_webhooks_waiting_are_stored() -> None:
         return events
 
     assert asyncio.run(run()) == ["stored m1", "routing"]
+
+
+def test_routing_waits_while_a_flood_keeps_coming() -> None:
+    """Storing idle for a moment between two webhooks of a flood is not quiet: a routing batch
+    waits until no webhook came for a while (or the bound passes)."""
+    from collections import deque
+
+    from bot.engine.loop_queue import LoopQueue
+
+    async def run() -> None:
+        async def store_drain(waiting: deque[str]) -> None:
+            waiting.clear()
+
+        storing = LoopQueue(store_drain, set())
+        storing.put("m1")
+        await asyncio.sleep(0)   # stored: the queue is idle again
+        routing = asyncio.ensure_future(storing.wait_idle(WAIT, quiet_s=60))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not routing.done()   # idle, but m1 came just now
+        routing.cancel()
+        await storing.wait_idle(0, quiet_s=60)   # the bound: routing keeps moving
+        await asyncio.wait_for(storing.wait_idle(WAIT, quiet_s=0), WAIT)   # plain idle
+
+    asyncio.run(run())

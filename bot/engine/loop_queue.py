@@ -18,6 +18,7 @@ class LoopState(Generic[Item]):
     waiting: deque[Item] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+    last_put: float = float("-inf")   # the loop's clock when an item last came
 
 
 class LoopQueue(Generic[Item]):
@@ -40,6 +41,7 @@ class LoopQueue(Generic[Item]):
         if state is None:
             state = self.loops[loop] = LoopState()
         state.waiting.append(item)
+        state.last_put = loop.time()
         if state.task is None or state.task.done():
             state.idle.clear()
             task = state.task = loop.create_task(self.drain(state.waiting))
@@ -48,13 +50,23 @@ class LoopQueue(Generic[Item]):
             task.add_done_callback(lambda _: forget_task(state, task))
 
 
-    async def wait_idle(self, limit_s: float) -> None:
-        """Until nothing waits or runs in this loop's queue, or `limit_s` has passed."""
-        state = self.loops.get(asyncio.get_running_loop())
-        if state is None or state.task is None:
+    async def wait_idle(self, limit_s: float, quiet_s: float = 0.0) -> None:
+        """Until nothing waits or runs in this loop's queue and no item came in the last
+        `quiet_s` (the next of a flood is not already on its way), or `limit_s` has passed."""
+        loop = asyncio.get_running_loop()
+        state = self.loops.get(loop)
+        if state is None:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.idle.wait(), limit_s)
+        deadline = loop.time() + limit_s
+        while (remaining := deadline - loop.time()) > 0:
+            if state.task is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.idle.wait(), remaining)
+                continue
+            quiet_left = state.last_put + quiet_s - loop.time()
+            if quiet_left <= 0:
+                return
+            await asyncio.sleep(min(quiet_left, remaining))
 
 
 def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:

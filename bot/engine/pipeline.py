@@ -31,6 +31,7 @@ STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 ROUTE_YIELD_S = 0.5   # the longest a routing batch waits for storing to fall quiet
+STORE_QUIET_S = 0.002   # quiet: no webhook stored for this long (in a flood the next is coming)
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 # The database, not one message, is the problem: retrying message by message would only wait
 # out the same timeout again for each.
@@ -165,10 +166,12 @@ async def route_waiting(waiting: deque[Routable]) -> None:
     handled before their first, and routing transactions never queue for each other at
     SQLite's single writer. Storing does not wait here: on SQLite it waits at most for the
     one routing transaction in progress (see `writer_turn`), elsewhere not at all. Storing
-    goes first for the CPU too: a batch starts once the webhooks waiting have been stored
-    (or after ROUTE_YIELD_S, so routing keeps moving under a sustained flood)."""
+    goes first for the CPU too: a batch starts once the webhooks waiting have been stored and
+    none came for STORE_QUIET_S (in a flood the next one is already on its way: storing is
+    idle for a moment between two of them), or after ROUTE_YIELD_S, so routing keeps moving
+    under a sustained flood."""
     while waiting:
-        await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S)
+        await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S, STORE_QUIET_S)
         factory, ctx, batch = take_batch(waiting)
         try:
             await asyncio.to_thread(route_batch, factory, ctx, batch)
