@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot.app import Runtime
 from bot.engine.outbox import (
@@ -333,12 +335,8 @@ def test_a_transient_failure_keeps_what_a_status_callback_recorded(runtime: Runt
     assert (kept.attempts, kept.last_error) == (1, "read timeout")
 
 
-def test_a_claims_checks_per_recipient_read_only_their_open_rows(runtime: Runtime) -> None:
-    """Whether a recipient has a send under way, or an earlier row due, is looked up by
-    (channel, recipient, status, next_attempt_at): not by walking their sent history."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("the plan checked is SQLite's")
-    dispatcher = Dispatcher(runtime.factory, {"flaky": FlakyChannel()})
+def sqlite_plan(runtime: Runtime, run: Callable[[Session], object]) -> list[str]:
+    """SQLite's plan for the last statement `run` executes."""
     sent: list[tuple[str, object]] = []
 
     def capture(_conn: object, _cursor: object, statement: str, parameters: object,
@@ -348,13 +346,29 @@ def test_a_claims_checks_per_recipient_read_only_their_open_rows(runtime: Runtim
     event.listen(runtime.engine, "before_cursor_execute", capture)
     try:
         with runtime.factory() as session:
-            session.scalars(dispatcher.due(first_only=True),
-                            {"now": runtime.clock.now(), "limit": 5}).all()
+            run(session)
     finally:
         event.remove(runtime.engine, "before_cursor_execute", capture)
     statement, parameters = sent[-1]
     with runtime.engine.connect() as connection:
-        plan = [row[-1] for row in connection.exec_driver_sql(
+        return [row[-1] for row in connection.exec_driver_sql(
             f"EXPLAIN QUERY PLAN {statement}", parameters)]  # type: ignore[arg-type]
-    lookups = [step for step in plan if step.startswith(("SEARCH busy", "SEARCH earlier"))]
+
+
+def test_a_claim_reads_due_rows_and_each_recipients_open_rows_only(runtime: Runtime) -> None:
+    """Due rows are found by (status, channel, next_attempt_at), and whether their recipient
+    has a send under way or an earlier row due by (recipient, channel, status,
+    next_attempt_at): neither walks the sent history (with 20,000 sent rows a claim cost 92 ms
+    of CPU, and a check whether anything is due 3.4 ms, when one did)."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's")
+    dispatcher = Dispatcher(runtime.factory, {"flaky": FlakyChannel()})
+    params = {"now": runtime.clock.now(), "limit": 5}
+    claim = sqlite_plan(runtime, lambda session: session.scalars(
+        dispatcher.due(first_only=True), params).all())
+    anything = sqlite_plan(runtime, lambda session: session.execute(
+        dispatcher.due_ids(), params).first())
+    for plan in (claim, anything):
+        assert plan[0].startswith("SEARCH outbox USING INDEX ix_outbox_channel_due")
+    lookups = [step for step in claim if step.startswith(("SEARCH busy", "SEARCH earlier"))]
     assert len(lookups) == 2 and all("ix_outbox_line" in step for step in lookups)

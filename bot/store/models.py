@@ -198,7 +198,7 @@ class OutboxItem(Base):
                       Index("ix_outbox_channel_due",  # 0015
                             "status", "channel", "next_attempt_at"),
                       Index("ix_outbox_line",  # 0017: a claim's checks per recipient
-                            "channel", "recipient", "status", "next_attempt_at"))
+                            "recipient", "channel", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(320))
