@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.app import Runtime
@@ -26,6 +25,7 @@ from bot.store.db import transaction
 from bot.store.models import OutboxItem
 from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from scheduler.clock import FixedClock
+from tests.fakes.sql_log import executed
 
 
 class FlakyChannel:
@@ -337,22 +337,12 @@ def test_a_transient_failure_keeps_what_a_status_callback_recorded(runtime: Runt
 
 def sqlite_plan(runtime: Runtime, run: Callable[[Session], object]) -> list[str]:
     """SQLite's plan for the last statement `run` executes."""
-    sent: list[tuple[str, object]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
-                *_rest: object) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(runtime.engine, "before_cursor_execute", capture)
-    try:
-        with runtime.factory() as session:
-            run(session)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", capture)
+    with executed(runtime.engine) as sent, runtime.factory() as session:
+        run(session)
     statement, parameters = sent[-1]
     with runtime.engine.connect() as connection:
         return [row[-1] for row in connection.exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", parameters)]  # type: ignore[arg-type]
+            f"EXPLAIN QUERY PLAN {statement}", parameters)]
 
 
 def test_a_claim_reads_due_rows_and_each_recipients_open_rows_only(runtime: Runtime) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.app import Runtime, build_runtime
@@ -27,6 +27,7 @@ from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
 from bot.store.persist import insert_all, insert_now
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
+from tests.fakes.sql_log import executed
 
 KB_QUESTION = "¿Cuál es el horario de atención?"
 PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes"
@@ -323,17 +324,9 @@ def test_a_batch_reads_and_starts_conversations_together(
                for n, sender in ((20, "whatsapp:+573005550000"),
                                  (21, "whatsapp:+573005550001"))),
              *stored(runtime, clock, [(12, KB_QUESTION)])]
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if "conversations" in sql.split("WHERE")[0]:
-            statements.append(sql.split()[0])
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with executed(runtime.engine) as sent:
         route_stored(runtime.factory, runtime.ctx, later)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
+    statements = [sql.split()[0] for sql, _ in sent if "conversations" in sql.split("WHERE")[0]]
     # PostgreSQL first locks the customers' conversations in id order (see load_batch).
     reads = 1 if runtime.engine.dialect.name == "sqlite" else 2
     assert statements.count("SELECT") == reads and statements.count("INSERT") == 1
@@ -394,17 +387,10 @@ def test_the_batch_reads_its_customers_latest_tickets_in_one_query(
                   message(clock, 10, "otra vez no llega la factura al contador",
                           "whatsapp:+573005550000"))
     fresh = stored(runtime, clock, [(1, PROBLEM), (2, PROBLEM)])
-    lookups: list[str] = []
-
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if sql.startswith("SELECT") and "FROM tickets" in " ".join(sql.split()):
-            lookups.append(sql)
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with executed(runtime.engine) as sent:
         results = route_stored(runtime.factory, runtime.ctx, [again, *fresh])
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
+    lookups = [sql for sql, _ in sent
+               if sql.startswith("SELECT") and "FROM tickets" in " ".join(sql.split())]
     assert results[0].ticket_number == number and results[0].ticket_status == "open"
     assert None not in (results[1].ticket_number, results[2].ticket_number)
     assert len({number, results[1].ticket_number, results[2].ticket_number}) == 3
@@ -415,22 +401,18 @@ def test_the_batch_reads_its_customers_latest_tickets_in_one_query(
 def test_a_first_message_needs_no_transcript_lookup(runtime: Runtime, clock: FixedClock) -> None:
     """A ticket opened by the message that began the conversation: the agents' notice quotes
     it without reading the conversation back; a later ticket in it quotes what came before."""
-    reads: list[str] = []
 
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if (sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split())
+    def is_read(sql: str) -> bool:
+        return (sql.startswith("SELECT") and "FROM messages" in " ".join(sql.split())
                 # PostgreSQL locks the rows first and, as several workers may share it,
                 # looks for the customer's earlier messages not routed yet (earlier_first)
-                and "FOR UPDATE" not in sql and "earlier_first" not in sql):
-            reads.append(sql)
+                and "FOR UPDATE" not in sql and "earlier_first" not in sql)
 
     sender = "whatsapp:+573005550077"
     waiting = stored(runtime, clock, [(0, PROBLEM)], sender)
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with executed(runtime.engine) as sent:
         first = route_stored(runtime.factory, runtime.ctx, waiting)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
+    reads = [sql for sql, _ in sent if is_read(sql)]
     assert len(reads) == 1   # the batch's messages, nothing more
     clock.advance(timedelta(minutes=1))
     second_text = "Además la app se cierra al guardar una orden de trabajo, error 500"
@@ -459,19 +441,11 @@ def test_follow_ups_quote_their_tickets_read_for_the_whole_batch(
     again = [f"sigue sin llegar la factura de la sede {n}" for n in range(4)]
     waiting = [accepted for n, sender in enumerate(senders)
                for accepted in stored(runtime, clock, [(10 + n, again[n])], sender)]
-    reads: list[str] = []
-
-    def seen(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        flat = " ".join(sql.split())
-        if (flat.startswith("SELECT") and "FROM messages" in flat and "FOR UPDATE" not in flat
-                and "earlier_first" not in flat):
-            reads.append(flat)
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with executed(runtime.engine) as sent:
         results = route_stored(runtime.factory, runtime.ctx, waiting)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
+    flat = [" ".join(sql.split()) for sql, _ in sent]
+    reads = [sql for sql in flat if sql.startswith("SELECT") and "FROM messages" in sql
+             and "FOR UPDATE" not in sql and "earlier_first" not in sql]
     assert all(result.ticket_status == "open" for result in results)
     assert len(reads) == 3   # the batch's messages, then its tickets' and conversations' last ones
     with runtime.factory() as session:
