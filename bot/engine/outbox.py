@@ -185,7 +185,7 @@ class Dispatcher:
         self.lease = timedelta(seconds=claim_seconds)
         self.writer_turn = writer_turn
         self.poked: asyncio.Event | None = None   # set while a pump runs (see outbox_pump)
-        self.statements: dict[tuple[str, bool, tuple[str, ...]], Select[Any]] = {}  # see `due`
+        self.statements: dict[str, Select[Any]] = {}   # see `due`
 
     def poke(self) -> None:
         """Rows were queued: a pump under way claims them now (call in its event loop)."""
@@ -200,9 +200,10 @@ class Dispatcher:
         that one right now (locked and skipped here, not yet `sending`): a later row must not
         be taken past it. The pump claims again as soon as an outcome is written.
 
-        Built once per dispatcher and kind: the pump claims after every outcome, and building
-        the statement (and its cache key) each time cost more than running it."""
-        key = ("due", first_only, tuple(self.channels))   # the channels are part of it
+        Built once per dispatcher and kind (its channels and recipient are fixed): the pump
+        claims after every outcome, and building the statement (and its cache key) each time
+        cost more than running it."""
+        key = "due_first" if first_only else "due"
         found = self.statements.get(key)
         if found is not None:
             return found
@@ -224,10 +225,9 @@ class Dispatcher:
 
     def due_ids(self) -> Select[tuple[int]]:
         """Whether any row is due (no lock: a plain read); parameter `now`."""
-        key = ("due_ids", False, tuple(self.channels))
-        found = self.statements.get(key)
+        found = self.statements.get("due_ids")
         if found is None:
-            found = self.statements[key] = self.due_where(select(OutboxItem.id)).limit(1)
+            found = self.statements["due_ids"] = self.due_where(select(OutboxItem.id)).limit(1)
         return found
 
     def due_where(self, stmt: Select[Any]) -> Select[Any]:
