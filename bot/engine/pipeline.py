@@ -20,7 +20,7 @@ from bot.engine.prepare import Prepared, TurnInput, batch_triager, prepare, read
 from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
 from bot.engine.work import EngineWork
-from bot.store.db import transaction
+from bot.store.db import sqlite_without_waiting, transaction
 from bot.store.models import Message
 from bot.web import metrics
 from channels.base import InboundMessage
@@ -32,6 +32,7 @@ RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
 ROUTE_YIELD_S = 0.5   # the longest a routing batch waits for storing to fall quiet
 STORE_QUIET_S = 0.002   # quiet: no webhook stored for this long (in a flood the next is coming)
+LOOP_STORE_CHARS = 65_536   # the most text a group stored right on the event loop may hold
 Routable = tuple[sessionmaker[Session], EngineContext, Accepted]
 # The database, not one message, is the problem: retrying message by message would only wait
 # out the same timeout again for each.
@@ -75,10 +76,7 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
     try:
         while waiting:
             batch = take_stores(waiting)
-            try:
-                outcomes = await asyncio.to_thread(store_together, batch)
-            except Exception as exc:  # the worker pool itself failed: nothing was stored
-                outcomes = [exc] * len(batch)
+            outcomes = await store_group(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Accepted) and outcome.is_new:
                     queue_for_routing(pending.factory, pending.ctx, outcome)
@@ -92,6 +90,61 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
             settle(pending, stopped)
         waiting.clear()
         raise
+
+
+async def store_group(batch: list[PendingStore]) -> list[Accepted] | list[Accepted | Exception]:
+    """Store a group on the event loop when that cannot make the loop wait (`store_on_loop`),
+    else in a worker thread."""
+    stored = store_on_loop(batch)
+    if stored is not None:
+        await asyncio.sleep(0)   # their acknowledgements go out before the next group
+        return stored
+    try:
+        return await asyncio.to_thread(store_together, batch)
+    except Exception as exc:  # the worker pool itself failed: nothing was stored
+        return [exc] * len(batch)
+
+
+def store_on_loop(batch: list[PendingStore]) -> list[Accepted] | None:
+    """Store a small group right here, on the event loop, as a hand-written endpoint would:
+    on SQLite, only when this process's writer turn is free now and the group holds at most
+    LOOP_STORE_CHARS of text, with SQLite told not to wait for another process's writer.
+    Handing the group to a worker thread costs more than the store itself: the two threads
+    take turns at the GIL, and each of the store's statements gives it up (measured with
+    `bench/webhook_throughput.py`: see the README). None when it cannot (the writer is busy,
+    the database is locked, the group is big, anything failed): nothing was stored then, and
+    the group goes to a worker thread as before."""
+    factory, ctx = batch[0].factory, batch[0].ctx
+    writer = ctx.work.writer
+    if writer is None or not loop_sized(batch) or not writer.try_acquire():
+        return None
+    try:
+        with factory() as session, sqlite_without_waiting(session):
+            stored = stage_many(session, ctx.config,
+                                [(pending.inbound, pending.on_new) for pending in batch])
+            session.commit()
+    except Exception as exc:
+        log.debug("storing %d messages on the event loop did not work (%s); storing them in "
+                  "a worker thread", len(batch), exc)
+        return None
+    finally:
+        writer.release()
+    for pending, accepted in zip(batch, stored, strict=True):
+        count_stored(pending.inbound, accepted)
+    return stored
+
+
+def loop_sized(batch: list[PendingStore]) -> bool:
+    """Text only, and little of it: storing it is a few milliseconds of the loop's time."""
+    chars = 0
+    for pending in batch:
+        inbound = pending.inbound
+        if inbound.attachments:
+            return False
+        chars += len(inbound.text or "") + sum(len(str(value)) for value in inbound.raw.values())
+        if chars > LOOP_STORE_CHARS:
+            return False
+    return True
 
 
 def settle(pending: PendingStore, outcome: Accepted | Exception) -> None:

@@ -45,6 +45,15 @@ class StoreFirstWriter:
                 self.count_waiting(store, -1)
             self.owner, self.depth = me, 1
 
+    def try_acquire(self) -> bool:
+        """Take the turn for a store only if it is free now and no store waits for it; False
+        otherwise, without waiting (the event loop must never wait here)."""
+        with self.changed:
+            if self.owner is not None or self.stores_waiting:
+                return False
+            self.owner, self.depth = threading.get_ident(), 1
+            return True
+
     def count_waiting(self, store: bool, change: int) -> None:
         if store:
             self.stores_waiting += change

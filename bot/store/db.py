@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.errors import ConfigError
 
 SUPPORTED = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_S = 30   # how long a SQLite statement waits for another writer to finish
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         raise ConfigError(f"database.url: {url!r} is not a database URL") from None
     check_supported(parsed)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     limits = timeouts or Timeouts()
@@ -68,6 +69,24 @@ def _set_statement_timeout(seconds: float, dbapi_connection: Any, _record: Any) 
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
     dbapi_connection.commit()
+
+
+@contextmanager
+def sqlite_without_waiting(session: Session) -> Iterator[None]:
+    """Within: this SQLite session's statements fail at once ("database is locked") when
+    another connection is writing, instead of waiting up to SQLITE_BUSY_TIMEOUT_S. For work
+    done on the event loop, which must never wait for a lock. The connection waits as usual
+    again afterwards; one that cannot be set back is dropped from the pool."""
+    pooled = session.connection().connection
+    driver = pooled.driver_connection
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        try:
+            driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        except Exception:
+            pooled.invalidate()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
