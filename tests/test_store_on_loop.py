@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from sqlalchemy import select, text
 
 from bot.app import Runtime
@@ -151,3 +152,30 @@ def test_another_process_writing_does_not_make_the_loop_wait(
     acks, _, _, _ = accept_together(runtime, [inbound(clock, 1)])
     assert acks == [True]
     assert statuses(runtime) == ["processed"]
+
+
+def test_a_group_stored_on_the_loop_is_acknowledged_even_if_the_server_stops_right_after(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop is told to stop just as the group's commit is done: its webhooks learn that
+    their messages are stored (not that the server stopped before storing them)."""
+    if not is_sqlite(runtime):
+        return
+    real = pipeline.store_on_loop
+
+    def store_then_stop(batch: list[pipeline.PendingStore]) -> object:
+        stored = real(batch)
+        task = asyncio.current_task()
+        assert stored is not None and task is not None
+        task.cancel()   # the storing task: takes effect at its next await
+        return stored
+
+    monkeypatch.setattr(pipeline, "store_on_loop", store_then_stop)
+
+    async def run() -> list[object]:
+        waits = [pipeline.accept_then_route(runtime.factory, runtime.ctx, inbound(clock, n))
+                 for n in range(2)]
+        return list(await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True),
+                                           WAIT))
+
+    assert asyncio.run(run()) == [True, True]
+    assert len(statuses(runtime)) == 2   # stored (routed already, or by the retry job)

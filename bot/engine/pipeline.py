@@ -81,6 +81,7 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
                 if isinstance(outcome, Accepted) and outcome.is_new:
                     queue_for_routing(pending.factory, pending.ctx, outcome)
                 settle(pending, outcome)
+            await asyncio.sleep(0)   # their acknowledgements go out before the next group
     except asyncio.CancelledError:
         # The loop is going away mid-store: nobody may wait for ever. What the store in
         # flight commits stays stored (a provider's retry is then a duplicate, answered as
@@ -97,7 +98,6 @@ async def store_group(batch: list[PendingStore]) -> list[Accepted] | list[Accept
     else in a worker thread."""
     stored = store_on_loop(batch)
     if stored is not None:
-        await asyncio.sleep(0)   # their acknowledgements go out before the next group
         return stored
     try:
         return await asyncio.to_thread(store_together, batch)
