@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -93,7 +93,7 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
         raise
 
 
-async def store_group(batch: list[PendingStore]) -> list[Accepted] | list[Accepted | Exception]:
+async def store_group(batch: list[PendingStore]) -> Sequence[Accepted | Exception]:
     """Store a group on the event loop when that cannot make the loop wait (`store_on_loop`),
     else in a worker thread."""
     stored = store_on_loop(batch)
