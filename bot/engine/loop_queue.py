@@ -73,5 +73,9 @@ def forget_task(state: LoopState[Item], task: asyncio.Task[None]) -> None:
     """A finished task no longer keeps its event loop (the queue's weak key) alive."""
     if state.task is task:
         state.task = None
+        state.idle.set()   # wakes the waiters; they hold what they wait on
+        # A fresh, unbound event: one that was waited on is bound to its loop, and the state
+        # (the weak dictionary's value) would then keep the finished loop (its key) alive.
+        state.idle = asyncio.Event()
         state.idle.set()
 
