@@ -120,18 +120,14 @@ def store_on_loop(batch: list[PendingStore]) -> list[Accepted] | None:
         return None
     try:
         with factory() as session, sqlite_without_waiting(session):
-            stored = stage_many(session, ctx.config,
-                                [(pending.inbound, pending.on_new) for pending in batch])
-            session.commit()
+            stored = commit_group(session, batch)
     except Exception as exc:
         log.debug("storing %d messages on the event loop did not work (%s); storing them in "
                   "a worker thread", len(batch), exc)
         return None
     finally:
         writer.release()
-    for pending, accepted in zip(batch, stored, strict=True):
-        count_stored(pending.inbound, accepted)
-    return stored
+    return counted(batch, stored)
 
 
 def loop_sized(batch: list[PendingStore]) -> bool:
@@ -175,9 +171,7 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
     if len(batch) > 1:
         try:
             with ctx.work.writer_turn(store=True), factory() as session:
-                stored = stage_many(session, ctx.config,
-                                    [(pending.inbound, pending.on_new) for pending in batch])
-                session.commit()
+                stored = commit_group(session, batch)
         except DATABASE_UNAVAILABLE as exc:
             log.error("storing %d messages failed: %s", len(batch), exc)
             return [exc] * len(batch)
@@ -185,9 +179,7 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
             log.warning("storing %d messages together failed (%s); storing them one by one",
                         len(batch), exc)
         else:
-            for pending, accepted in zip(batch, stored, strict=True):
-                count_stored(pending.inbound, accepted)
-            return list(stored)
+            return list(counted(batch, stored))
     outcomes: list[Accepted | Exception] = []
     for pending in batch:
         try:
@@ -195,6 +187,21 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
         except Exception as exc:
             outcomes.append(exc)
     return outcomes
+
+
+def commit_group(session: Session, batch: list[PendingStore]) -> list[Accepted]:
+    """The group's messages stored in `session`'s one transaction, committed."""
+    stored = stage_many(session, batch[0].ctx.config,
+                        [(pending.inbound, pending.on_new) for pending in batch])
+    session.commit()
+    return stored
+
+
+def counted(batch: list[PendingStore], stored: list[Accepted]) -> list[Accepted]:
+    """`stored`, once each message is counted in the metrics (new or a provider's retry)."""
+    for pending, accepted in zip(batch, stored, strict=True):
+        count_stored(pending.inbound, accepted)
+    return stored
 
 
 def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
