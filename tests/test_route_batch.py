@@ -432,7 +432,7 @@ def test_follow_ups_quote_their_tickets_read_for_the_whole_batch(
         runtime: Runtime, clock: FixedClock) -> None:
     """Four customers write again on their open tickets in one batch: each agent notice quotes
     that customer's earlier message and the new one (and no other customer's), and the
-    transcripts are read in two statements for the batch, not one per turn."""
+    transcripts are read in one statement for the batch, not one per turn."""
     senders = [f"whatsapp:+57300555{90 + n:04d}" for n in range(4)]
     firsts = [f"{PROBLEM} (sede {n})" for n in range(4)]
     for n, sender in enumerate(senders):
@@ -447,7 +447,7 @@ def test_follow_ups_quote_their_tickets_read_for_the_whole_batch(
     reads = [sql for sql in flat if sql.startswith("SELECT") and "FROM messages" in sql
              and "FOR UPDATE" not in sql and "earlier_first" not in sql]
     assert all(result.ticket_status == "open" for result in results)
-    assert len(reads) == 3   # the batch's messages, then its tickets' and conversations' last ones
+    assert len(reads) == 2   # the batch's messages, then its tickets' and conversations' last ones
     with runtime.factory() as session:
         notices = [row.payload["text"] for row in session.scalars(
             select(OutboxItem).where(OutboxItem.channel == "email").order_by(OutboxItem.id))]
@@ -557,3 +557,73 @@ def test_more_stragglers_than_one_look_up_takes_are_all_routed_first(
         if accepted.message_id not in reply_ids
         or reply_ids[accepted.message_id] > reply_ids[last.message_id]]
     assert out_of_order == []
+
+
+def sqlite_steps_routing(runtime: Runtime, accepted: list[Accepted]) -> int:
+    """SQLite virtual-machine steps (in hundreds) spent routing `accepted`: the database's
+    own work, counted, not timed."""
+    from sqlalchemy import event
+
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    def watch(dbapi_connection: object, *_: object) -> None:
+        dbapi_connection.set_progress_handler(count, 100)  # type: ignore[attr-defined]
+
+    def unwatch(dbapi_connection: object, *_: object) -> None:
+        dbapi_connection.set_progress_handler(None, 0)  # type: ignore[attr-defined]
+
+    event.listen(runtime.engine, "checkout", watch)
+    event.listen(runtime.engine, "checkin", unwatch)
+    try:
+        route_stored(runtime.factory, runtime.ctx, accepted)
+    finally:
+        event.remove(runtime.engine, "checkout", watch)
+        event.remove(runtime.engine, "checkin", unwatch)
+    return steps[0]
+
+
+def test_a_follow_up_costs_the_database_the_same_on_a_long_ticket(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """The agents' notice quotes the last 20 customer messages: a follow-up on a ticket with
+    2,000 earlier ones costs SQLite no more work than one on a ticket with 20 (a window over
+    all of a ticket's messages grew with every message)."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+
+    def follow_up_steps(n: int, earlier: int) -> tuple[int, str]:
+        sender = f"whatsapp:+57300777{n:04d}"
+        first = route_stored(runtime.factory, runtime.ctx,
+                             stored(runtime, clock, [(1000 * n, PROBLEM)], sender))
+        with runtime.factory.begin() as session:
+            ticket = session.scalars(select(Ticket).where(
+                Ticket.number == first[0].ticket_number)).one()
+            opened = session.get(Message, first[0].message_id)
+            assert opened is not None
+            session.execute(Message.__table__.insert(), [
+                {"direction": "in", "channel": "whatsapp", "provider_message_id": f"H{n}-{k}",
+                 "contact_id": ticket.contact_id, "conversation_id": opened.conversation_id,
+                 "ticket_id": ticket.id, "sender": sender, "text": f"detalle {k}",
+                 "attachments": [], "raw": {}, "status": "processed",
+                 "created_at": clock.now()} for k in range(earlier)])
+        clock.advance(timedelta(minutes=1))
+        again = stored(runtime, clock, [(1000 * n + 1, "sigue igual, ya probé reiniciar")],
+                       sender)
+        steps = sqlite_steps_routing(runtime, again)
+        with runtime.factory() as session:
+            notice = session.scalars(select(OutboxItem).where(
+                OutboxItem.channel == "email", OutboxItem.ticket_id == ticket.id)
+                .order_by(OutboxItem.id.desc())).first()
+        assert notice is not None
+        return steps, notice.payload["text"]
+
+    short_steps, short_notice = follow_up_steps(1, 20)
+    long_steps, long_notice = follow_up_steps(2, 2000)
+    assert "> detalle 19" in short_notice and "> detalle 1999" in long_notice
+    assert "> detalle 1979" not in long_notice   # the last 20 customer messages, no more
+    # 13 and 16 hundred steps here (a deeper index); with the window over the whole ticket,
+    # 1,870 hundred on the long one
+    assert long_steps <= short_steps * 1.5, (short_steps, long_steps)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.config.desk import AgentConfig
@@ -46,30 +47,64 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
     return len(agents)
 
 
-# Built once: it runs for every new ticket and follow-up. Only the columns it shows (whole
-# messages would decode each one's raw payload and attachments).
+# A ticket's transcript: its customer's last TRANSCRIPT_LIMIT messages, on the ticket or on
+# its conversation. Each part is read newest first with a LIMIT, along the indexes
+# (ticket_id, direction, id) and (conversation_id, direction, id) (migration 0018): what a turn
+# reads stays the same whatever the ticket's length (a window over all its messages did not).
 TRANSCRIPT_LIMIT = 20
-TRANSCRIPT = (select(Message.id, Message.text)
-              .where(Message.direction == "in",
-                     (Message.ticket_id == bindparam("ticket_id"))
-                     | (Message.conversation_id == bindparam("conversation_id")))
-              .order_by(Message.id.desc()).limit(bindparam("limit")))
+TRANSCRIPT_KEYS = 100   # keys per statement (SQLite allows 500 parts in one UNION ALL)
 TRANSCRIPTS_KEY = "atiende_transcripts"
 Rows = list[tuple[int, str | None]]
+Part = tuple[str, int]   # ("ticket", ticket id) or ("conversation", conversation id)
+PART_COLUMNS = {"conversation": Message.conversation_id, "ticket": Message.ticket_id}
 
 
-def latest_by(column: ColumnElement[int | None]) -> Select[tuple[int, str | None, int | None]]:
-    """The last TRANSCRIPT_LIMIT customer messages of each of several tickets or conversations,
-    one statement for a whole routing batch."""
-    ranked = (select(Message.id, Message.text, column.label("key"), func.row_number().over(
-        partition_by=column, order_by=Message.id.desc()).label("rank"))
-        .where(Message.direction == "in", column.in_(bindparam("keys", expanding=True)))
-        .subquery())
-    return select(ranked.c.id, ranked.c.text, ranked.c.key).where(
-        ranked.c.rank <= TRANSCRIPT_LIMIT)
+@functools.lru_cache(maxsize=256)
+def newest_of_parts(kinds: tuple[str, ...]) -> Select[tuple[int, str | None, str, int]]:
+    """The newest `limit` customer messages of each part (bound p0, p1, … in `kinds`' order):
+    a bounded index range scan each, one UNION ALL. Built once per shape: building it per
+    batch cost more than running it."""
+    parts = []
+    for n, kind in enumerate(kinds):
+        column = PART_COLUMNS[kind]
+        part = (select(Message.id, Message.text, literal_column(f"'{kind}'").label("kind"),
+                       column.label("key"))
+                .where(column == bindparam(f"p{n}"), Message.direction == "in")
+                .order_by(Message.id.desc()).limit(bindparam("limit")).subquery())
+        parts.append(select(part))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-BY_TICKET, BY_CONVERSATION = latest_by(Message.ticket_id), latest_by(Message.conversation_id)
+def read_parts(session: Session, parts: Iterable[Part], limit: int) -> dict[Part, Rows]:
+    """The newest `limit` customer messages of each part, a statement per TRANSCRIPT_KEYS
+    parts (one for a routing batch), newest first."""
+    found: dict[Part, Rows] = {}
+    wanted = sorted(set(parts))
+    for start in range(0, len(wanted), TRANSCRIPT_KEYS):
+        chunk = wanted[start:start + TRANSCRIPT_KEYS]
+        values: dict[str, int] = {f"p{n}": key for n, (_, key) in enumerate(chunk)}
+        statement = newest_of_parts(tuple(kind for kind, _ in chunk))
+        with session.no_autoflush:
+            for row in session.execute(statement, {**values, "limit": limit}):
+                found.setdefault((row.kind, row.key), []).append((row.id, row.text))
+    return found
+
+
+def ticket_parts(ticket: Ticket) -> list[Part]:
+    parts: list[Part] = [("ticket", ticket.id)]
+    if ticket.conversation_id is not None:
+        parts.append(("conversation", ticket.conversation_id))
+    return parts
+
+
+def transcripts_of(session: Session, tickets: Sequence[Ticket], limit: int) -> dict[int, Rows]:
+    """Each ticket's transcript, oldest first: its parts' messages merged, the last `limit`."""
+    found = read_parts(session, (part for t in tickets for part in ticket_parts(t)), limit)
+    merged: dict[int, Rows] = {}
+    for ticket in tickets:
+        rows = dict(row for part in ticket_parts(ticket) for row in found.get(part, ()))
+        merged[ticket.id] = sorted(rows.items())[-limit:]
+    return merged
 
 
 def batch_transcripts(session: Session) -> AbstractContextManager[None]:
@@ -79,25 +114,14 @@ def batch_transcripts(session: Session) -> AbstractContextManager[None]:
 
 def read_transcripts(session: Session, tickets: Iterable[Ticket]) -> None:
     """Read these tickets' transcripts at once (a routing batch's customers' latest tickets:
-    a follow-up on one quotes it to the agents). Two statements, not one per ticket."""
+    a follow-up on one quotes it to the agents): one statement, not one per ticket."""
     kept = session.info.get(TRANSCRIPTS_KEY)
     tickets = list(tickets)
     if kept is None or not tickets:
         return
-    found: dict[tuple[str, int | None], dict[int, str | None]] = {}
-    for kind, statement, keys in (
-            ("ticket", BY_TICKET, {t.id for t in tickets}),
-            ("conversation", BY_CONVERSATION,
-             {t.conversation_id for t in tickets if t.conversation_id is not None})):
-        if not keys:
-            continue
-        for row in session.execute(statement, {"keys": sorted(keys)}):
-            found.setdefault((kind, row.key), {})[row.id] = row.text
+    merged = transcripts_of(session, tickets, TRANSCRIPT_LIMIT)
     for ticket in tickets:
-        rows = {**found.get(("ticket", ticket.id), {}),
-                **found.get(("conversation", ticket.conversation_id), {})}
-        newest = sorted(rows.items(), reverse=True)[:TRANSCRIPT_LIMIT]
-        kept[ticket.id] = (ticket.conversation_id, newest[::-1])
+        kept[ticket.id] = (ticket.conversation_id, merged[ticket.id])
 
 
 def forget_transcripts(session: Session) -> None:
@@ -133,12 +157,7 @@ def read_ahead(session: Session, ticket: Ticket, limit: int) -> Rows | None:
 
 
 def earlier_messages(session: Session, ticket: Ticket, limit: int) -> Rows:
-    with session.no_autoflush:
-        found = [(row.id, row.text) for row in session.execute(TRANSCRIPT, {
-            "ticket_id": ticket.id, "limit": limit,
-            "conversation_id": ticket.conversation_id})]
-    found.reverse()
-    return found
+    return transcripts_of(session, [ticket], limit)[ticket.id]
 
 
 def new_ticket(session: Session, config: AtiendeConfig, ticket: Ticket, message: Message,

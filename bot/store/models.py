@@ -97,6 +97,9 @@ class Message(Base):
         UniqueConstraint("channel", "provider_message_id", name="uq_message_provider_id"),
         Index("ix_messages_conversation_ticket", "conversation_id", "ticket_id"),  # reports
         Index("ix_messages_channel_sender", "channel", "sender", "id"),   # 0014: web history
+        # 0018: a ticket's transcript, newest first, without reading the whole ticket
+        Index("ix_messages_ticket_transcript", "ticket_id", "direction", "id"),
+        Index("ix_messages_conversation_transcript", "conversation_id", "direction", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # in | out
