@@ -6,14 +6,16 @@ import functools
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, bindparam, literal_column, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from bot.config.desk import AgentConfig
 from bot.config.root import AtiendeConfig
 from bot.engine import outbox
 from bot.engine.replies import PRIORITY_NAMES, name_of, render
+from bot.store.bounded import chunked, union_of
 from bot.store.models import Conversation, Message, Ticket
 from bot.store.persist import batch_scratch
 
@@ -52,7 +54,6 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
 # (ticket_id, direction, id) and (conversation_id, direction, id) (migration 0018): what a turn
 # reads stays the same whatever the ticket's length (a window over all its messages did not).
 TRANSCRIPT_LIMIT = 20
-TRANSCRIPT_KEYS = 100   # keys per statement (SQLite allows 500 parts in one UNION ALL)
 TRANSCRIPTS_KEY = "atiende_transcripts"
 Rows = list[tuple[int, str | None]]
 Part = tuple[str, int]   # ("ticket", ticket id) or ("conversation", conversation id)
@@ -60,28 +61,24 @@ PART_COLUMNS = {"conversation": Message.conversation_id, "ticket": Message.ticke
 
 
 @functools.lru_cache(maxsize=256)
-def newest_of_parts(kinds: tuple[str, ...]) -> Select[tuple[int, str | None, str, int]]:
-    """The newest `limit` customer messages of each part (bound p0, p1, … in `kinds`' order):
-    a bounded index range scan each, one UNION ALL. Built once per shape: building it per
-    batch cost more than running it."""
+def newest_of_parts(kinds: tuple[str, ...]) -> Select[Any] | CompoundSelect:
+    """The newest :limit customer messages of each part (bound p0, p1, … in `kinds`' order),
+    one statement. Built once per shape: building it per batch cost more than running it."""
     parts = []
     for n, kind in enumerate(kinds):
         column = PART_COLUMNS[kind]
-        part = (select(Message.id, Message.text, literal_column(f"'{kind}'").label("kind"),
-                       column.label("key"))
-                .where(column == bindparam(f"p{n}"), Message.direction == "in")
-                .order_by(Message.id.desc()).limit(bindparam("limit")).subquery())
-        parts.append(select(part))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+        parts.append(select(Message.id, Message.text, literal_column(f"'{kind}'").label("kind"),
+                            column.label("key"))
+                     .where(column == bindparam(f"p{n}"), Message.direction == "in")
+                     .order_by(Message.id.desc()).limit(bindparam("limit")))
+    return union_of(parts)
 
 
 def read_parts(session: Session, parts: Iterable[Part], limit: int) -> dict[Part, Rows]:
-    """The newest `limit` customer messages of each part, a statement per TRANSCRIPT_KEYS
-    parts (one for a routing batch), newest first."""
+    """The newest `limit` customer messages of each part, newest first: one statement for a
+    routing batch."""
     found: dict[Part, Rows] = {}
-    wanted = sorted(set(parts))
-    for start in range(0, len(wanted), TRANSCRIPT_KEYS):
-        chunk = wanted[start:start + TRANSCRIPT_KEYS]
+    for chunk in chunked(sorted(set(parts))):
         values: dict[str, int] = {f"p{n}": key for n, (_, key) in enumerate(chunk)}
         statement = newest_of_parts(tuple(kind for kind, _ in chunk))
         with session.no_autoflush:

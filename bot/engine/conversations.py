@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.store.bounded import chunked, union_of
 from bot.store.models import Conversation
 from bot.store.persist import insert_all, insert_now
 
@@ -17,13 +19,29 @@ LATEST_CONVERSATION = (select(Conversation)   # built once: it runs for every me
                        .where(Conversation.contact_id == bindparam("contact_id"),
                               Conversation.channel == bindparam("channel"),
                               Conversation.address == bindparam("address"))
-                       .order_by(Conversation.id.desc()).with_for_update())
-LATEST_CONVERSATIONS = (   # the latest conversation of each address of these contacts
-    select(Conversation).where(Conversation.id.in_(
-        select(func.max(Conversation.id))
-        .where(Conversation.contact_id.in_(bindparam("contact_ids", expanding=True)))
-        .group_by(Conversation.contact_id, Conversation.channel, Conversation.address)))
-    .order_by(Conversation.id).with_for_update())
+                       .order_by(Conversation.id.desc()).limit(1).with_for_update())
+
+
+@functools.lru_cache(maxsize=128)
+def latest_conversations(count: int) -> Select[tuple[Conversation]]:
+    """The latest conversation of each of `count` addresses (bound k0_contact, k0_channel,
+    k0_address, …), one row each along ix_conversations_address: an address with years of
+    conversations costs what a new one does. Built once per batch size."""
+    ids = union_of([select(Conversation.id).where(
+        Conversation.contact_id == bindparam(f"k{n}_contact"),
+        Conversation.channel == bindparam(f"k{n}_channel"),
+        Conversation.address == bindparam(f"k{n}_address"))
+        .order_by(Conversation.id.desc()).limit(1) for n in range(count)])
+    return (select(Conversation).where(Conversation.id.in_(ids))
+            .order_by(Conversation.id).with_for_update())
+
+
+def key_values(keys: Sequence[ConversationKey]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for n, (contact_id, channel, address) in enumerate(keys):
+        values.update({f"k{n}_contact": contact_id, f"k{n}_channel": channel,
+                       f"k{n}_address": address})
+    return values
 
 
 def current_conversation(session: Session, contact_id: int, channel: str, address: str,
@@ -44,9 +62,10 @@ def current_conversations(session: Session, wanted: Mapping[ConversationKey, dat
     """current_conversation for several addresses (each with its message's time) at once:
     one SELECT, and one INSERT for those that start a new conversation (their ids come
     second)."""
-    contact_ids = sorted({contact_id for contact_id, _, _ in wanted})
-    latest = {(row.contact_id, row.channel, row.address): row for row in session.scalars(
-        LATEST_CONVERSATIONS, {"contact_ids": contact_ids})}
+    latest: dict[ConversationKey, Conversation] = {}
+    for chunk in chunked(sorted(wanted)):
+        latest.update(((row.contact_id, row.channel, row.address), row) for row in
+                      session.scalars(latest_conversations(len(chunk)), key_values(chunk)))
     current: dict[ConversationKey, Conversation] = {}
     started: list[Conversation] = []
     for key, now in wanted.items():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, event, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
 from bot.engine import answers
@@ -19,6 +20,7 @@ from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
 from bot.engine.triage import problem_reports
 from bot.engine.turn import EngineContext, Turn
+from bot.store.bounded import chunked, union_of
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
 
@@ -30,16 +32,29 @@ TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent 
              .where(Message.id.in_(BATCH_IDS)).order_by(Message.id))
 LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
                  .order_by(Message.id).with_for_update())
-# Each of these contacts' latest ticket (the order of tickets.find_latest_ticket), one query
-# for the batch instead of one per turn.
-_RANKED = (select(Ticket.id, func.row_number().over(
-    partition_by=Ticket.contact_id, order_by=(Ticket.updated_at.desc(), Ticket.id.desc()))
-    .label("rank")).where(Ticket.contact_id.in_(bindparam("contact_ids", expanding=True)))
-    .subquery())
-LATEST_TICKETS = select(Ticket).join(_RANKED, Ticket.id == _RANKED.c.id).where(
-    _RANKED.c.rank == 1)
-LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.contact_id.in_(
-    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
+
+
+@functools.lru_cache(maxsize=128)
+def latest_tickets(count: int) -> Select[tuple[Ticket]]:
+    """Each of `count` contacts' latest ticket (bound c0, c1, …; the order of
+    tickets.find_latest_ticket), one statement for the batch instead of one per turn, one
+    row per contact along ix_tickets_contact_latest. Built once per batch size."""
+    ids = union_of([select(Ticket.id).where(Ticket.contact_id == bindparam(f"c{n}"))
+                    .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1)
+                    for n in range(count)])
+    return select(Ticket).where(Ticket.id.in_(ids))
+
+
+_EARLIER = aliased(Conversation)
+# The latest conversation of each message's address, one row each along
+# ix_conversations_address (not all of the customers' conversations: years of them cost a
+# batch what one does).
+_LATEST_OF_SENDER = (select(_EARLIER.id).where(
+    _EARLIER.contact_id == Message.contact_id, _EARLIER.channel == Message.channel,
+    _EARLIER.address == Message.sender).order_by(_EARLIER.id.desc()).limit(1)
+    .correlate(Message).scalar_subquery())
+LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.id.in_(
+    select(_LATEST_OF_SENDER).where(Message.id.in_(BATCH_IDS))))
     .order_by(Conversation.id).with_for_update())
 
 
@@ -117,8 +132,9 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
     conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
     contact_ids = sorted({contact.id for _, contact in senders.values()})
     latest: dict[int, Ticket | None] = dict.fromkeys(contact_ids)
-    latest.update((ticket.contact_id, ticket) for ticket in
-                  session.scalars(LATEST_TICKETS, {"contact_ids": contact_ids}))
+    for chunk in chunked(contact_ids):
+        latest.update((ticket.contact_id, ticket) for ticket in session.scalars(
+            latest_tickets(len(chunk)), {f"c{n}": key for n, key in enumerate(chunk)}))
     notify.read_transcripts(session, (t for t in latest.values() if t is not None))
     return BatchRows(senders, conversations, started, latest, prepared)
 

@@ -75,6 +75,9 @@ class ContactIdentity(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (   # 0018: an address's latest conversation, one row whatever its history
+        Index("ix_conversations_address", "contact_id", "channel", "address", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
                                             index=True)
@@ -131,6 +134,10 @@ class Message(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    __table_args__ = (   # 0018: a contact's latest and open tickets, one row each
+        Index("ix_tickets_contact_latest", "contact_id", "updated_at", "id"),
+        Index("ix_tickets_contact_status", "contact_id", "status", "updated_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
