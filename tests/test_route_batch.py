@@ -587,23 +587,34 @@ def sqlite_steps_routing(runtime: Runtime, accepted: list[Accepted]) -> int:
     return steps[0]
 
 
+def skip_unless_sqlite(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+
+
+def opened_ticket(runtime: Runtime, clock: FixedClock, n: int, sender: str,
+                  session: Session) -> tuple[Ticket, Message]:
+    """A first message from `sender` routed (it opens a ticket): the ticket and the message,
+    read in `session`."""
+    first = route_stored(runtime.factory, runtime.ctx,
+                         stored(runtime, clock, [(n, PROBLEM)], sender))
+    ticket = session.scalars(select(Ticket).where(Ticket.number == first[0].ticket_number)).one()
+    message = session.get(Message, first[0].message_id)
+    assert message is not None
+    return ticket, message
+
+
 def test_a_follow_up_costs_the_database_the_same_on_a_long_ticket(
         runtime: Runtime, clock: FixedClock) -> None:
     """The agents' notice quotes the last 20 customer messages: a follow-up on a ticket with
     2,000 earlier ones costs SQLite no more work than one on a ticket with 20 (a window over
     all of a ticket's messages grew with every message)."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+    skip_unless_sqlite(runtime)
 
     def follow_up_steps(n: int, earlier: int) -> tuple[int, str]:
         sender = f"whatsapp:+57300777{n:04d}"
-        first = route_stored(runtime.factory, runtime.ctx,
-                             stored(runtime, clock, [(1000 * n, PROBLEM)], sender))
         with runtime.factory.begin() as session:
-            ticket = session.scalars(select(Ticket).where(
-                Ticket.number == first[0].ticket_number)).one()
-            opened = session.get(Message, first[0].message_id)
-            assert opened is not None
+            ticket, opened = opened_ticket(runtime, clock, 1000 * n, sender, session)
             session.execute(Message.__table__.insert(), [
                 {"direction": "in", "channel": "whatsapp", "provider_message_id": f"H{n}-{k}",
                  "contact_id": ticket.contact_id, "conversation_id": opened.conversation_id,
@@ -635,17 +646,13 @@ def test_a_message_costs_the_database_the_same_for_a_customer_with_a_long_histor
     """A customer with 2,000 closed tickets and 2,000 earlier conversations (a monitoring
     address that mails the desk every day) costs SQLite no more work a message than one with
     one of each: the latest ticket and conversation are looked up, not sorted out of all."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+    skip_unless_sqlite(runtime)
 
-    def message_steps(n: int, earlier: int) -> tuple[int, list]:
+    def message_steps(n: int, earlier: int) -> tuple[int, tuple[int | None, str, bool]]:
         sender = f"whatsapp:+57300888{n:04d}"
-        first = route_stored(runtime.factory, runtime.ctx,
-                             stored(runtime, clock, [(2000 * n, PROBLEM)], sender))
         long_ago = clock.now() - timedelta(days=400)
         with runtime.factory.begin() as session:
-            ticket = session.scalars(select(Ticket).where(
-                Ticket.number == first[0].ticket_number)).one()
+            ticket, _ = opened_ticket(runtime, clock, 2000 * n, sender, session)
             ticket.status, ticket.closed_at = "closed", clock.now()
             for k in range(earlier):
                 conversation = Conversation(contact_id=ticket.contact_id, channel="whatsapp",
