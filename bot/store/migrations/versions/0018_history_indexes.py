@@ -13,6 +13,10 @@ customer. With these indexes each read is a range scan with a LIMIT:
   id): the latest open one (a status at a time, not a walk through the closed ones);
 - conversations (contact_id, channel, address, id): an address's latest conversation.
 
+The single-column indexes these begin with (messages.ticket_id, tickets.contact_id,
+conversations.contact_id) are dropped: every lookup they served is served by the new ones,
+and each index is one more write for every stored message.
+
 Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-04 21:55:00
@@ -34,15 +38,22 @@ INDEXES = {
 }
 
 
+REPLACED = {"messages": ("ix_messages_ticket_id", ["ticket_id"]),
+            "tickets": ("ix_tickets_contact_id", ["contact_id"]),
+            "conversations": ("ix_conversations_contact_id", ["contact_id"])}
+
+
 def upgrade() -> None:
     for table, indexes in INDEXES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, columns in indexes.items():
                 batch_op.create_index(name, columns, unique=False)
+            batch_op.drop_index(REPLACED[table][0])
 
 
 def downgrade() -> None:
     for table, indexes in INDEXES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(*REPLACED[table], unique=False)
             for name in reversed(list(indexes)):
                 batch_op.drop_index(name)
