@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy import select
+
 from bot.app import Runtime
 from bot.engine.contacts import ensure_contact_id
 from bot.engine.inbox import accept_inbound
 from bot.engine.windows import find_last_inbound_many
 from bot.store.db import transaction
-from bot.store.models import Conversation
+from bot.store.models import Conversation, Message
 from channels.base import InboundMessage
 from tests.fakes.clients import CUSTOMER
+from tests.fakes.sql_log import sqlite_steps
 
 OTHER = "whatsapp:+10000000000"   # never wrote
 
@@ -55,3 +59,32 @@ def test_a_conversation_without_any_inbound_message_has_no_window(runtime: Runti
                                  state="idle", context={}, created_at=now, updated_at=now))
     with runtime.factory() as session:
         assert find_last_inbound_many(session, "whatsapp", [CUSTOMER]) == {CUSTOMER: None}
+
+
+def test_a_customer_who_wrote_thousands_of_times_costs_the_lookup_what_a_new_one_does(
+        runtime: Runtime) -> None:
+    """The window reads each address's newest stored message, not all of them: SQLite's work
+    for a customer with 2,000 stored messages is that for one with 20."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+    now = runtime.clock.now()
+
+    def lookup_steps(sender: str, count: int) -> tuple[int, datetime | None]:
+        customer_wrote(runtime, f"{sender}-0", sender, now - timedelta(hours=count))
+        with transaction(runtime.factory) as session:
+            contact_id = session.scalar(select(Message.contact_id).where(
+                Message.sender == sender))
+            session.execute(Message.__table__.insert(), [
+                {"direction": "in", "channel": "whatsapp", "provider_message_id": f"{sender}-{k}",
+                 "contact_id": contact_id, "sender": sender, "text": "Hola", "attachments": [],
+                 "raw": {}, "status": "processed",
+                 "created_at": now - timedelta(hours=count - k)} for k in range(1, count)])
+        with sqlite_steps(runtime.engine) as steps, runtime.factory() as session:
+            found = find_last_inbound_many(session, "whatsapp", [sender])[sender]
+        return steps[0], found
+
+    few, few_last = lookup_steps("whatsapp:+573001110020", 20)
+    many, many_last = lookup_steps("whatsapp:+573001112000", 2000)
+    assert few_last == many_last == now - timedelta(hours=1)
+    # 7 and 9 tens of steps here; with a max over every stored message, 46 and 4,009
+    assert many <= few * 1.5, (few, many)

@@ -27,7 +27,7 @@ from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
 from bot.store.persist import insert_all, insert_now
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
-from tests.fakes.sql_log import executed
+from tests.fakes.sql_log import executed, sqlite_steps
 
 KB_QUESTION = "¿Cuál es el horario de atención?"
 PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes"
@@ -561,29 +561,9 @@ def test_more_stragglers_than_one_look_up_takes_are_all_routed_first(
 
 
 def sqlite_steps_routing(runtime: Runtime, accepted: list[Accepted]) -> int:
-    """SQLite virtual-machine steps (in tens) spent routing `accepted`: the database's
-    own work, counted, not timed."""
-    from sqlalchemy import event
-
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    def watch(dbapi_connection: object, *_: object) -> None:
-        dbapi_connection.set_progress_handler(count, 10)  # type: ignore[attr-defined]
-
-    def unwatch(dbapi_connection: object, *_: object) -> None:
-        dbapi_connection.set_progress_handler(None, 0)  # type: ignore[attr-defined]
-
-    event.listen(runtime.engine, "checkout", watch)
-    event.listen(runtime.engine, "checkin", unwatch)
-    try:
+    """SQLite virtual-machine steps (in tens) spent routing `accepted`."""
+    with sqlite_steps(runtime.engine) as steps:
         route_stored(runtime.factory, runtime.ctx, accepted)
-    finally:
-        event.remove(runtime.engine, "checkout", watch)
-        event.remove(runtime.engine, "checkin", unwatch)
     return steps[0]
 
 

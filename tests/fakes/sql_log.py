@@ -23,3 +23,28 @@ def executed(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+
+
+@contextmanager
+def sqlite_steps(engine: Engine, every: int = 10) -> Iterator[list[int]]:
+    """Within: SQLite's virtual-machine steps (in units of `every`) on the connections checked
+    out of `engine`'s pool during the block; the database's own work, counted, not timed."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    def watch(dbapi_connection: Any, *_: object) -> None:
+        dbapi_connection.set_progress_handler(count, every)
+
+    def unwatch(dbapi_connection: Any, *_: object) -> None:
+        dbapi_connection.set_progress_handler(None, 0)
+
+    event.listen(engine, "checkout", watch)
+    event.listen(engine, "checkin", unwatch)
+    try:
+        yield steps
+    finally:
+        event.remove(engine, "checkout", watch)
+        event.remove(engine, "checkin", unwatch)
