@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, event, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
 from bot.engine import answers
@@ -45,17 +45,11 @@ def latest_tickets(count: int) -> Select[tuple[Ticket]]:
     return select(Ticket).where(Ticket.id.in_(ids))
 
 
-_EARLIER = aliased(Conversation)
-# The latest conversation of each message's address, one row each along
-# ix_conversations_address (not all of the customers' conversations: years of them cost a
-# batch what one does).
-_LATEST_OF_SENDER = (select(_EARLIER.id).where(
-    _EARLIER.contact_id == Message.contact_id, _EARLIER.channel == Message.channel,
-    _EARLIER.address == Message.sender).order_by(_EARLIER.id.desc()).limit(1)
-    .correlate(Message).scalar_subquery())
-LOCK_CONVERSATIONS = (select(Conversation.id).where(Conversation.id.in_(
-    select(_LATEST_OF_SENDER).where(Message.id.in_(BATCH_IDS))))
-    .order_by(Conversation.id).with_for_update())
+# The batch's customers, one row each (not all of their conversations: years of them cost a
+# batch what one does): two batches with a customer in common, on any channel, queue.
+LOCK_CONTACTS = (select(Contact.id).where(Contact.id.in_(
+    select(Message.contact_id).where(Message.id.in_(BATCH_IDS))))
+    .order_by(Contact.id).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -114,16 +108,16 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
     """The messages and their contacts, then each sender's current conversation (a new one
     where the last went quiet).
 
-    On PostgreSQL the rows are locked first, in id order, messages then the contacts'
-    conversations: two workers' batches sharing customers then queue instead of each holding
-    one customer's rows while waiting for the other's. They are read after the locks, so a
+    On PostgreSQL the rows are locked first, in id order, messages then their contacts: two
+    workers' batches sharing customers then queue instead of each holding one customer's rows
+    while waiting for the other's. They are read after the locks, so a
     batch that waited reads what the other one committed (READ COMMITTED). SQLite has one
     writer and no row locks.
     """
     ids = {"message_ids": list(message_ids)}
     if session.get_bind().dialect.name != "sqlite":
         session.execute(LOCK_MESSAGES, ids).all()
-        session.execute(LOCK_CONVERSATIONS, ids).all()
+        session.execute(LOCK_CONTACTS, ids).all()
     senders = {message.id: (message, contact)
                for message, contact in session.execute(TURN_ROWS, ids)}
     wanted: dict[ConversationKey, datetime] = {}
