@@ -7,12 +7,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.inbox import Accepted
-from bot.store.models import Message
+from bot.store.models import UNROUTED_ROW, Message
 
 EARLIER_LIMIT = 32   # a batch routes at most this many stragglers first; the rest, next time
 UNROUTED_OF_CONTACTS = (
     select(Message.id, Message.contact_id)
-    .where(Message.direction == "in", Message.status == "received",
+    .where(UNROUTED_ROW, Message.status == "received",   # along ix_messages_unrouted
            Message.contact_id.in_(bindparam("contact_ids", expanding=True)),
            Message.id < bindparam("before"),
            Message.id.not_in(bindparam("batch_ids", expanding=True)))

@@ -21,7 +21,7 @@ from bot.engine.route import RouteResult, route_message, route_messages
 from bot.engine.turn import EngineContext
 from bot.engine.work import EngineWork
 from bot.store.db import sqlite_without_waiting, transaction
-from bot.store.models import Message
+from bot.store.models import UNROUTED_ROW, Message
 from bot.web import metrics
 from channels.base import InboundMessage
 
@@ -376,8 +376,7 @@ def mark_failed(factory: sessionmaker[Session], message_id: int) -> None:
 def retry_unrouted(factory: sessionmaker[Session], ctx: EngineContext, older_than: object) -> int:
     """Route stored messages whose routing never ran or failed (up to MAX_ROUTE_FAILURES)."""
     with factory() as session:
-        stmt = (select(Message.id).where(Message.direction == "in",
-                                      Message.status.in_(("received", "failed")),
+        stmt = (select(Message.id).where(UNROUTED_ROW,   # along ix_messages_unrouted
                                       Message.created_at < older_than,
                                       Message.route_failures < MAX_ROUTE_FAILURES)
                 .order_by(Message.id).limit(RETRY_BATCH))

@@ -11,7 +11,10 @@ customer. With these indexes each read is a range scan with a LIMIT:
 - messages (ticket_id, direction, id) and (conversation_id, direction, id): the transcript;
 - tickets (contact_id, updated_at, id): the latest ticket; (contact_id, status, updated_at,
   id): the latest open one (a status at a time, not a walk through the closed ones);
-- conversations (contact_id, channel, address, id): an address's latest conversation.
+- conversations (contact_id, channel, address, id): an address's latest conversation;
+- messages (id, contact_id) where not routed yet (partial): the retry job's minute-by-minute
+  look for stranded messages scanned the whole table; with several workers, a customer's
+  earlier unrouted messages were looked for among all of theirs.
 
 The single-column indexes these begin with (messages.ticket_id, tickets.contact_id,
 conversations.contact_id) are dropped: every lookup they served is served by the new ones,
@@ -22,6 +25,7 @@ Revises: 0017
 Create Date: 2026-12-04 21:55:00
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
@@ -43,15 +47,24 @@ REPLACED = {"messages": ("ix_messages_ticket_id", ["ticket_id"]),
             "conversations": ("ix_conversations_contact_id", ["contact_id"])}
 
 
+UNROUTED_ROW = "direction = 'in' AND status IN ('received', 'failed')"   # models.UNROUTED_ROW
+
+
 def upgrade() -> None:
     for table, indexes in INDEXES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, columns in indexes.items():
                 batch_op.create_index(name, columns, unique=False)
             batch_op.drop_index(REPLACED[table][0])
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.create_index("ix_messages_unrouted", ["id", "contact_id"], unique=False,
+                              sqlite_where=sa.text(UNROUTED_ROW),
+                              postgresql_where=sa.text(UNROUTED_ROW))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_unrouted")
     for table, indexes in INDEXES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(*REPLACED[table], unique=False)
