@@ -86,5 +86,5 @@ def test_a_customer_who_wrote_thousands_of_times_costs_the_lookup_what_a_new_one
     few, few_last = lookup_steps("whatsapp:+573001110020", 20)
     many, many_last = lookup_steps("whatsapp:+573001112000", 2000)
     assert few_last == many_last == now - timedelta(hours=1)
-    # 7 and 9 tens of steps here; with a max over every stored message, 46 and 4,009
+    # 7 and 10 tens of steps here; with a max over every stored message, 46 and 4,009
     assert many <= few * 1.5, (few, many)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, literal_column, select
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from bot.config.desk import AgentConfig
 from bot.config.root import AtiendeConfig
 from bot.engine import outbox
 from bot.engine.replies import PRIORITY_NAMES, name_of, render
-from bot.store.bounded import chunked, union_of
 from bot.store.models import Conversation, Message, Ticket
 from bot.store.persist import batch_scratch
 
@@ -57,34 +55,51 @@ TRANSCRIPT_LIMIT = 20
 TRANSCRIPTS_KEY = "atiende_transcripts"
 Rows = list[tuple[int, str | None]]
 Part = tuple[str, int]   # ("ticket", ticket id) or ("conversation", conversation id)
-PART_COLUMNS = {"conversation": Message.conversation_id, "ticket": Message.ticket_id}
+MESSAGES = Message.__table__   # plain Core: no ORM machinery for these rows
+OWNERS = {"ticket": (Ticket.__table__, MESSAGES.c.ticket_id),
+          "conversation": (Conversation.__table__, MESSAGES.c.conversation_id)}
 
 
-@functools.lru_cache(maxsize=256)
-def newest_of_parts(kinds: tuple[str, ...]) -> Select[Any] | CompoundSelect:
-    """The newest :limit customer messages of each part (bound p0, p1, … in `kinds`' order),
-    one statement. Built once per shape: building it per batch cost more than running it."""
-    parts = []
-    for n, kind in enumerate(kinds):
-        column = PART_COLUMNS[kind]
-        parts.append(select(Message.id, Message.text, literal_column(f"'{kind}'").label("kind"),
-                            column.label("key"))
-                     .where(column == bindparam(f"p{n}"), Message.direction == "in")
-                     .order_by(Message.id.desc()).limit(bindparam("limit")))
-    return union_of(parts)
+def newest_by_key(kind: str, lateral: bool) -> Select[Any]:
+    """(id, text, key) of the newest :limit customer messages of each ticket or conversation
+    in :keys, one bounded index range each. PostgreSQL reads each part as a LATERAL subquery;
+    SQLite, which has none, as `id IN (the part's ids)` (on PostgreSQL that form scans every
+    message). Built once at import: every routing batch runs them."""
+    owner, column = OWNERS[kind]
+    inner = MESSAGES.alias("newest")
+    newest = (select(inner.c.id, inner.c.text)
+              .where(inner.c[column.name] == owner.c.id, inner.c.direction == "in")
+              .order_by(inner.c.id.desc()).limit(bindparam("limit")))
+    keys = owner.c.id.in_(bindparam("keys", expanding=True))
+    if lateral:
+        part = newest.lateral()
+        return (select(part.c.id, part.c.text, owner.c.id.label("key"))
+                .select_from(owner.join(part, true())).where(keys))
+    ids = newest.with_only_columns(inner.c.id)
+    return (select(MESSAGES.c.id, MESSAGES.c.text, owner.c.id.label("key"))
+            .select_from(owner.join(MESSAGES, MESSAGES.c.id.in_(ids))).where(keys))
+
+
+NEWEST = {(kind, lateral): newest_by_key(kind, lateral)
+          for kind in OWNERS for lateral in (False, True)}
 
 
 def read_parts(session: Session, parts: Iterable[Part], limit: int) -> dict[Part, Rows]:
-    """The newest `limit` customer messages of each part, newest first: one statement for a
-    routing batch."""
+    """The newest `limit` customer messages of each part, newest first: a statement per kind
+    of part for a routing batch."""
+    lateral = session.get_bind().dialect.name == "postgresql"
     found: dict[Part, Rows] = {}
-    for chunk in chunked(sorted(set(parts))):
-        values: dict[str, int] = {f"p{n}": key for n, (_, key) in enumerate(chunk)}
-        statement = newest_of_parts(tuple(kind for kind, _ in chunk))
+    wanted = sorted(set(parts))
+    for kind in OWNERS:
+        keys = [key for part_kind, key in wanted if part_kind == kind]
+        if not keys:
+            continue
         with session.no_autoflush:
-            for row in session.execute(statement, {**values, "limit": limit}):
-                found.setdefault((row.kind, row.key), []).append((row.id, row.text))
-    return found
+            rows = session.connection().execute(NEWEST[kind, lateral],
+                                                {"keys": keys, "limit": limit})
+            for row in rows:
+                found.setdefault((kind, row.key), []).append((row.id, row.text))
+    return {part: sorted(rows, reverse=True) for part, rows in found.items()}
 
 
 def ticket_parts(ticket: Ticket) -> list[Part]:

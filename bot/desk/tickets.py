@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import CompoundSelect, Select, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.desk import notify, triage_learning
 from bot.desk.deadlines import Desk
 from bot.engine.triage import subject_from
-from bot.store.bounded import union_of
 from bot.store.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
 from bot.store.persist import add_row, insert_now
 from scheduler.business_hours import business_minutes_between
@@ -173,6 +172,13 @@ class TicketLookup(NamedTuple):
 
     latest: Select[tuple[Ticket]]
     preferred: Select[tuple[Ticket]]
+
+
+def union_of(parts: Sequence[Select[Any]]) -> Select[Any] | CompoundSelect:
+    """Every part's rows in one statement. Each part is wrapped as a subquery so its ORDER BY
+    and LIMIT hold (SQLite rejects them directly inside a compound SELECT)."""
+    wrapped = [select(part.subquery()) for part in parts]
+    return wrapped[0] if len(wrapped) == 1 else union_all(*wrapped)
 
 
 def ticket_lookup(statuses: Sequence[str] = ()) -> TicketLookup:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.store.bounded import chunked, union_of
-from bot.store.models import Conversation
+from bot.store.models import Conversation, Message
 from bot.store.persist import insert_all, insert_now
 
 ConversationKey = tuple[int, str, str]   # contact id, channel, address
@@ -22,26 +20,18 @@ LATEST_CONVERSATION = (select(Conversation)   # built once: it runs for every me
                        .order_by(Conversation.id.desc()).limit(1).with_for_update())
 
 
-@functools.lru_cache(maxsize=128)
-def latest_conversations(count: int) -> Select[tuple[Conversation]]:
-    """The latest conversation of each of `count` addresses (bound k0_contact, k0_channel,
-    k0_address, …), one row each along ix_conversations_address: an address with years of
-    conversations costs what a new one does. Built once per batch size."""
-    ids = union_of([select(Conversation.id).where(
-        Conversation.contact_id == bindparam(f"k{n}_contact"),
-        Conversation.channel == bindparam(f"k{n}_channel"),
-        Conversation.address == bindparam(f"k{n}_address"))
-        .order_by(Conversation.id.desc()).limit(1) for n in range(count)])
-    return (select(Conversation).where(Conversation.id.in_(ids))
-            .order_by(Conversation.id).with_for_update())
-
-
-def key_values(keys: Sequence[ConversationKey]) -> dict[str, object]:
-    values: dict[str, object] = {}
-    for n, (contact_id, channel, address) in enumerate(keys):
-        values.update({f"k{n}_contact": contact_id, f"k{n}_channel": channel,
-                       f"k{n}_address": address})
-    return values
+_MESSAGES, _OLDER = Message.__table__, Conversation.__table__.alias("older")
+# The latest conversation of each message's address (contact, channel, sender), one row each
+# along ix_conversations_address: an address with years of conversations costs what a new
+# one does.
+LATEST_FOR_MESSAGES = (
+    select(Conversation).where(Conversation.id.in_(select(
+        select(_OLDER.c.id).where(_OLDER.c.contact_id == _MESSAGES.c.contact_id,
+                                  _OLDER.c.channel == _MESSAGES.c.channel,
+                                  _OLDER.c.address == _MESSAGES.c.sender)
+        .order_by(_OLDER.c.id.desc()).limit(1).correlate(_MESSAGES).scalar_subquery())
+        .where(_MESSAGES.c.id.in_(bindparam("message_ids", expanding=True)))))
+    .order_by(Conversation.id).with_for_update())
 
 
 def current_conversation(session: Session, contact_id: int, channel: str, address: str,
@@ -56,16 +46,15 @@ def current_conversation(session: Session, contact_id: int, channel: str, addres
     return conversation
 
 
-def current_conversations(session: Session, wanted: Mapping[ConversationKey, datetime],
+def current_conversations(session: Session, message_ids: Sequence[int],
+                          wanted: Mapping[ConversationKey, datetime],
                           timeout: timedelta) -> tuple[dict[ConversationKey, Conversation],
                                                        set[int]]:
-    """current_conversation for several addresses (each with its message's time) at once:
-    one SELECT, and one INSERT for those that start a new conversation (their ids come
-    second)."""
-    latest: dict[ConversationKey, Conversation] = {}
-    for chunk in chunked(sorted(wanted)):
-        latest.update(((row.contact_id, row.channel, row.address), row) for row in
-                      session.scalars(latest_conversations(len(chunk)), key_values(chunk)))
+    """current_conversation for the addresses of stored messages (`wanted`: each address with
+    its message's time) at once: one SELECT, and one INSERT for those that start a new
+    conversation (their ids come second)."""
+    latest = {(row.contact_id, row.channel, row.address): row for row in session.scalars(
+        LATEST_FOR_MESSAGES, {"message_ids": list(message_ids)})}
     current: dict[ConversationKey, Conversation] = {}
     started: list[Conversation] = []
     for key, now in wanted.items():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
@@ -20,7 +19,6 @@ from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
 from bot.engine.triage import problem_reports
 from bot.engine.turn import EngineContext, Turn
-from bot.store.bounded import chunked, union_of
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
 
@@ -34,15 +32,16 @@ LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
                  .order_by(Message.id).with_for_update())
 
 
-@functools.lru_cache(maxsize=128)
-def latest_tickets(count: int) -> Select[tuple[Ticket]]:
-    """Each of `count` contacts' latest ticket (bound c0, c1, …; the order of
-    tickets.find_latest_ticket), one statement for the batch instead of one per turn, one
-    row per contact along ix_tickets_contact_latest. Built once per batch size."""
-    ids = union_of([select(Ticket.id).where(Ticket.contact_id == bindparam(f"c{n}"))
-                    .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1)
-                    for n in range(count)])
-    return select(Ticket).where(Ticket.id.in_(ids))
+_TICKETS, _CONTACTS = Ticket.__table__, Contact.__table__
+_NEWER = _TICKETS.alias("newer")
+# Each of these contacts' latest ticket (the order of tickets.find_latest_ticket): one query
+# for the batch instead of one per turn, one row per contact along ix_tickets_contact_latest
+# (a customer with thousands of tickets costs what one with a single ticket does).
+LATEST_TICKETS = select(Ticket).where(Ticket.id.in_(select(
+    select(_NEWER.c.id).where(_NEWER.c.contact_id == _CONTACTS.c.id)
+    .order_by(_NEWER.c.updated_at.desc(), _NEWER.c.id.desc()).limit(1)
+    .correlate(_CONTACTS).scalar_subquery())
+    .where(_CONTACTS.c.id.in_(bindparam("contact_ids", expanding=True)))))
 
 
 # The batch's customers, one row each (not all of their conversations: years of them cost a
@@ -123,12 +122,12 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
     wanted: dict[ConversationKey, datetime] = {}
     for message, contact in senders.values():
         wanted.setdefault(conversation_key(message, contact), message.created_at)
-    conversations, started = current_conversations(session, wanted, conversation_timeout(ctx))
+    conversations, started = current_conversations(session, list(senders), wanted,
+                                                   conversation_timeout(ctx))
     contact_ids = sorted({contact.id for _, contact in senders.values()})
     latest: dict[int, Ticket | None] = dict.fromkeys(contact_ids)
-    for chunk in chunked(contact_ids):
-        latest.update((ticket.contact_id, ticket) for ticket in session.scalars(
-            latest_tickets(len(chunk)), {f"c{n}": key for n, key in enumerate(chunk)}))
+    latest.update((ticket.contact_id, ticket) for ticket in
+                  session.scalars(LATEST_TICKETS, {"contact_ids": contact_ids}))
     notify.read_transcripts(session, (t for t in latest.values() if t is not None))
     return BatchRows(senders, conversations, started, latest, prepared)
 

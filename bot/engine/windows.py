@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot.store.bounded import chunked, union_of
 from bot.store.models import ContactIdentity, Conversation, Message
 
 LOOKUP_CHUNK = 500   # addresses per IN (...) list
@@ -65,25 +62,22 @@ def as_aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-@functools.lru_cache(maxsize=64)
-def newest_inbound(count: int) -> Select[Any] | CompoundSelect:
-    """Each of `count` addresses' newest stored inbound message (bound a0/c0, a1/c1, … and
-    :channel), one row each along ix_messages_channel_sender: a customer who wrote 10,000
-    times costs what a new one does (a max over all of their messages did not)."""
-    return union_of([select(Message.contact_id, Message.sender, Message.created_at)
-                     .where(Message.channel == bindparam("channel"),
-                            Message.sender == bindparam(f"a{n}"),
-                            Message.contact_id == bindparam(f"c{n}"), Message.direction == "in")
-                     .order_by(Message.id.desc()).limit(1) for n in range(count)])
+_IDENTITIES, _MESSAGES = ContactIdentity.__table__, Message.__table__
+# Each identity's newest stored inbound message on the channel, one row along
+# ix_messages_channel_sender: a customer who wrote 10,000 times costs what a new one does (a
+# max over all of their messages did not).
+LAST_STORED = select(
+    _IDENTITIES.c.contact_id, _IDENTITIES.c.address,
+    select(_MESSAGES.c.created_at).where(
+        _MESSAGES.c.channel == _IDENTITIES.c.channel, _MESSAGES.c.sender == _IDENTITIES.c.address,
+        _MESSAGES.c.contact_id == _IDENTITIES.c.contact_id, _MESSAGES.c.direction == "in")
+    .order_by(_MESSAGES.c.id.desc()).limit(1).correlate(_IDENTITIES).scalar_subquery(),
+).where(_IDENTITIES.c.channel == bindparam("channel"),
+        _IDENTITIES.c.address.in_(bindparam("addresses", expanding=True)))
 
 
 def last_stored(session: Session, channel: str,
-                owners: dict[str, int]) -> list[tuple[int, str, datetime]]:
+                owners: dict[str, int]) -> list[tuple[int, str, datetime | None]]:
     """(contact id, address, when) of each address's newest stored inbound message."""
-    found: list[tuple[int, str, datetime]] = []
-    for chunk in chunked(sorted(owners.items())):
-        values: dict[str, object] = {"channel": channel}
-        for n, (address, contact_id) in enumerate(chunk):
-            values.update({f"a{n}": address, f"c{n}": contact_id})
-        found += [tuple(row) for row in session.execute(newest_inbound(len(chunk)), values)]
-    return found
+    return [(contact_id, address, when) for contact_id, address, when in session.execute(
+        LAST_STORED, {"channel": channel, "addresses": list(owners)})]
