@@ -107,9 +107,14 @@ class Message(Base):
         UniqueConstraint("channel", "provider_message_id", name="uq_message_provider_id"),
         Index("ix_messages_conversation_ticket", "conversation_id", "ticket_id"),  # reports
         Index("ix_messages_channel_sender", "channel", "sender", "id"),   # 0014: web history
-        # 0018: a ticket's transcript, newest first, without reading the whole ticket
-        Index("ix_messages_ticket_transcript", "ticket_id", "direction", "id"),
-        Index("ix_messages_conversation_transcript", "conversation_id", "direction", "id"),
+        # 0018: a ticket's transcript, newest first, without reading the whole ticket; only
+        # the rows routing linked (a message is stored without either: storing skips them)
+        Index("ix_messages_ticket_transcript", "ticket_id", "direction", "id",
+              sqlite_where=text("ticket_id IS NOT NULL"),
+              postgresql_where=text("ticket_id IS NOT NULL")),
+        Index("ix_messages_conversation_transcript", "conversation_id", "direction", "id",
+              sqlite_where=text("conversation_id IS NOT NULL"),
+              postgresql_where=text("conversation_id IS NOT NULL")),
         # 0018: the messages not routed yet, and only those (the retry job and, with several
         # workers, a customer's earlier messages): a few rows, however large the table
         Index("ix_messages_unrouted", "id", "contact_id",
