@@ -48,6 +48,11 @@ REPLACED = {"messages": ("ix_messages_ticket_id", ["ticket_id"]),
 
 
 UNROUTED_ROW = "direction = 'in' AND status IN ('received', 'failed')"   # models.UNROUTED_ROW
+# 0017's ix_outbox_line becomes partial: only rows not sent yet (what the claim's checks read).
+# Over every row it kept the sent history too and made PostgreSQL's claims slower:
+# multi_worker, 1 worker, 21.6 msg/s with it, 29.7 without.
+OPEN_OUTBOX_ROW = "status IN ('pending', 'sending')"   # models.OPEN_OUTBOX_ROW
+OUTBOX_LINE = ["recipient", "channel", "status", "next_attempt_at"]
 
 
 # A message is stored without a ticket or a conversation (routing links it): those two
@@ -68,9 +73,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_messages_unrouted", ["id", "contact_id"], unique=False,
                               sqlite_where=sa.text(UNROUTED_ROW),
                               postgresql_where=sa.text(UNROUTED_ROW))
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_line")
+        batch_op.create_index("ix_outbox_line", OUTBOX_LINE, unique=False,
+                              sqlite_where=sa.text(OPEN_OUTBOX_ROW),
+                              postgresql_where=sa.text(OPEN_OUTBOX_ROW))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_line")
+        batch_op.create_index("ix_outbox_line", OUTBOX_LINE, unique=False)
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_unrouted")
     for table, indexes in INDEXES.items():
