@@ -85,8 +85,8 @@ NEWEST = {(kind, lateral): newest_by_key(kind, lateral)
 
 
 def read_parts(session: Session, parts: Iterable[Part], limit: int) -> dict[Part, Rows]:
-    """The newest `limit` customer messages of each part, newest first: a statement per kind
-    of part for a routing batch."""
+    """The newest `limit` customer messages of each part (in no order: `transcripts_of`
+    merges and sorts them): a statement per kind of part for a routing batch."""
     lateral = session.get_bind().dialect.name == "postgresql"
     found: dict[Part, Rows] = {}
     wanted = sorted(set(parts))
@@ -99,7 +99,7 @@ def read_parts(session: Session, parts: Iterable[Part], limit: int) -> dict[Part
                                                 {"keys": keys, "limit": limit})
             for row in rows:
                 found.setdefault((kind, row.key), []).append((row.id, row.text))
-    return {part: sorted(rows, reverse=True) for part, rows in found.items()}
+    return found
 
 
 def ticket_parts(ticket: Ticket) -> list[Part]:
@@ -126,7 +126,8 @@ def batch_transcripts(session: Session) -> AbstractContextManager[None]:
 
 def read_transcripts(session: Session, tickets: Iterable[Ticket]) -> None:
     """Read these tickets' transcripts at once (a routing batch's customers' latest tickets:
-    a follow-up on one quotes it to the agents): one statement, not one per ticket."""
+    a follow-up on one quotes it to the agents): a statement per kind of part (ticket,
+    conversation), not one per ticket."""
     kept = session.info.get(TRANSCRIPTS_KEY)
     tickets = list(tickets)
     if kept is None or not tickets:

@@ -11,11 +11,23 @@ from sqlalchemy.orm import Session
 from bot.store.models import ContactIdentity, Conversation, Message
 
 LOOKUP_CHUNK = 500   # addresses per IN (...) list
+_IDENTITIES, _MESSAGES = ContactIdentity.__table__, Message.__table__
+# The identities of these addresses on the channel (their contacts), each with its newest
+# stored inbound message, one row along ix_messages_channel_sender: a customer who wrote
+# 10,000 times costs what a new one does (a max over all of their messages did not).
+LAST_STORED = select(
+    _IDENTITIES.c.contact_id, _IDENTITIES.c.address,
+    select(_MESSAGES.c.created_at).where(
+        _MESSAGES.c.channel == _IDENTITIES.c.channel, _MESSAGES.c.sender == _IDENTITIES.c.address,
+        _MESSAGES.c.contact_id == _IDENTITIES.c.contact_id, _MESSAGES.c.direction == "in")
+    .order_by(_MESSAGES.c.id.desc()).limit(1).correlate(_IDENTITIES).scalar_subquery(),
+).where(_IDENTITIES.c.channel == bindparam("channel"),
+        _IDENTITIES.c.address.in_(bindparam("addresses", expanding=True)))
 
 
 def find_last_inbound_many(session: Session, channel: str,
                            addresses: Collection[str]) -> dict[str, datetime | None]:
-    """When each address last wrote on `channel`, in three queries (a dispatcher batch).
+    """When each address last wrote on `channel`, in two queries (a dispatcher batch).
 
     None when it never wrote, or when the provider closed the window since
     (`template_required_at`, set by a delivery failure). A message stored but not routed yet
@@ -26,9 +38,8 @@ def find_last_inbound_many(session: Session, channel: str,
     found: dict[str, datetime | None] = dict.fromkeys(addresses)
     for start in range(0, len(found), LOOKUP_CHUNK):
         chunk = list(found)[start:start + LOOKUP_CHUNK]
-        owners = {address: contact_id for address, contact_id in session.execute(
-            select(ContactIdentity.address, ContactIdentity.contact_id)
-            .where(ContactIdentity.channel == channel, ContactIdentity.address.in_(chunk)))}
+        stored = session.execute(LAST_STORED, {"channel": channel, "addresses": chunk}).all()
+        owners = {address: contact_id for contact_id, address, _ in stored}
         if not owners:
             continue
         routed = session.execute(
@@ -38,7 +49,6 @@ def find_last_inbound_many(session: Session, channel: str,
             .where(Conversation.contact_id.in_(set(owners.values())),
                    Conversation.channel == channel, Conversation.address.in_(list(owners)))
             .group_by(Conversation.contact_id, Conversation.address))
-        stored = last_stored(session, channel, owners)
         closed: dict[str, datetime | None] = {}
         seen: dict[str, list[datetime]] = {}
         for contact_id, address, last_routed, closed_at in routed:
@@ -60,24 +70,3 @@ def as_aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
-
-
-_IDENTITIES, _MESSAGES = ContactIdentity.__table__, Message.__table__
-# Each identity's newest stored inbound message on the channel, one row along
-# ix_messages_channel_sender: a customer who wrote 10,000 times costs what a new one does (a
-# max over all of their messages did not).
-LAST_STORED = select(
-    _IDENTITIES.c.contact_id, _IDENTITIES.c.address,
-    select(_MESSAGES.c.created_at).where(
-        _MESSAGES.c.channel == _IDENTITIES.c.channel, _MESSAGES.c.sender == _IDENTITIES.c.address,
-        _MESSAGES.c.contact_id == _IDENTITIES.c.contact_id, _MESSAGES.c.direction == "in")
-    .order_by(_MESSAGES.c.id.desc()).limit(1).correlate(_IDENTITIES).scalar_subquery(),
-).where(_IDENTITIES.c.channel == bindparam("channel"),
-        _IDENTITIES.c.address.in_(bindparam("addresses", expanding=True)))
-
-
-def last_stored(session: Session, channel: str,
-                owners: dict[str, int]) -> list[tuple[int, str, datetime | None]]:
-    """(contact id, address, when) of each address's newest stored inbound message."""
-    return [(contact_id, address, when) for contact_id, address, when in session.execute(
-        LAST_STORED, {"channel": channel, "addresses": list(owners)})]
