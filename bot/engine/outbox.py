@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, text, update
+from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from bot.engine.outbox_signal import mark_queued
-from bot.store.models import OutboxItem, Rating, Ticket
+from bot.store.models import OutboxItem, Rating, Ticket, open_outbox_row
 from bot.store.persist import add_row
 from bot.web import metrics
 from channels.base import Channel, DeliveryError, DeliveryHeld, OutboundMessage
@@ -217,7 +217,7 @@ class Dispatcher:
             stmt = stmt.where(~select(earlier.c.id).where(
                 earlier.c.channel == OutboxItem.channel,
                 earlier.c.recipient == OutboxItem.recipient, earlier.c.id + 0 < OutboxItem.id,
-                text("earlier.status IN ('pending', 'sending')"),   # ix_outbox_line's rows
+                open_outbox_row(earlier.name),   # ix_outbox_line's rows
                 earlier.c.next_attempt_at <= NOW).exists())
         stmt = stmt.order_by(OutboxItem.id + 0).limit(LIMIT).with_for_update(skip_locked=True)
         self.statements[key] = stmt
@@ -234,7 +234,7 @@ class Dispatcher:
         busy = BUSY
         in_flight = (select(busy.c.id).where(
             busy.c.channel == OutboxItem.channel, busy.c.recipient == OutboxItem.recipient,
-            text("busy.status IN ('pending', 'sending')"),   # ix_outbox_line's rows
+            open_outbox_row(busy.name),   # ix_outbox_line's rows
             busy.c.status == SENDING, busy.c.next_attempt_at > NOW).exists())
         stmt = stmt.where(OutboxItem.status.in_(("pending", SENDING)),
                           OutboxItem.next_attempt_at <= NOW,

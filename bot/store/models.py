@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TextClause,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -219,9 +220,15 @@ class TicketEvent(Base):
     at: Mapped[datetime]
 
 
-# An outbox row not sent yet (the claim's per-recipient checks). Written out, not bound: the
-# query planners use the partial index ix_outbox_line only for a query that states it.
-OPEN_OUTBOX_ROW = text("status IN ('pending', 'sending')")
+def open_outbox_row(alias: str | None = None) -> TextClause:
+    """An outbox row not sent yet (the claim's per-recipient checks), of the table or of one
+    of its aliases. Written out, not bound: the query planners use the partial index
+    ix_outbox_line only for a query that states this same condition."""
+    status = f"{alias}.status" if alias else "status"
+    return text(f"{status} IN ('pending', 'sending')")
+
+
+OPEN_OUTBOX_ROW = open_outbox_row()
 
 
 class OutboxItem(Base):
