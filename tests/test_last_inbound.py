@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
@@ -15,7 +14,7 @@ from bot.store.db import transaction
 from bot.store.models import Conversation, Message
 from channels.base import InboundMessage
 from tests.fakes.clients import CUSTOMER
-from tests.fakes.sql_log import sqlite_steps
+from tests.fakes.sql_log import skip_unless_sqlite, sqlite_steps
 
 OTHER = "whatsapp:+10000000000"   # never wrote
 
@@ -65,8 +64,7 @@ def test_a_customer_who_wrote_thousands_of_times_costs_the_lookup_what_a_new_one
         runtime: Runtime) -> None:
     """The window reads each address's newest stored message, not all of them: SQLite's work
     for a customer with 2,000 stored messages is that for one with 20."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+    skip_unless_sqlite(runtime.engine)
     now = runtime.clock.now()
 
     def lookup_steps(sender: str, count: int) -> tuple[int, datetime | None]:

@@ -27,7 +27,7 @@ from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
 from bot.store.persist import insert_all, insert_now
 from channels.base import InboundMessage
 from scheduler.clock import FixedClock
-from tests.fakes.sql_log import executed, sqlite_steps
+from tests.fakes.sql_log import executed, skip_unless_sqlite, sqlite_steps
 
 KB_QUESTION = "¿Cuál es el horario de atención?"
 PROBLEM = "La factura electrónica no llega al correo del contador desde el lunes"
@@ -569,11 +569,6 @@ def sqlite_steps_routing(runtime: Runtime, accepted: list[Accepted]) -> int:
     return steps[0]
 
 
-def skip_unless_sqlite(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
-
-
 def opened_ticket(runtime: Runtime, clock: FixedClock, n: int, sender: str,
                   session: Session) -> tuple[Ticket, Message]:
     """A first message from `sender` routed (it opens a ticket): the ticket and the message,
@@ -591,7 +586,7 @@ def test_a_follow_up_costs_the_database_the_same_on_a_long_ticket(
     """The agents' notice quotes the last 20 customer messages: a follow-up on a ticket with
     2,000 earlier ones costs SQLite no more work than one on a ticket with 20 (a window over
     all of a ticket's messages grew with every message)."""
-    skip_unless_sqlite(runtime)
+    skip_unless_sqlite(runtime.engine)
 
     def follow_up_steps(n: int, earlier: int) -> tuple[int, str]:
         sender = f"whatsapp:+57300777{n:04d}"
@@ -628,7 +623,7 @@ def test_a_message_costs_the_database_the_same_for_a_customer_with_a_long_histor
     """A customer with 2,000 closed tickets and 2,000 earlier conversations (a monitoring
     address that mails the desk every day) costs SQLite no more work a message than one with
     one of each: the latest ticket and conversation are looked up, not sorted out of all."""
-    skip_unless_sqlite(runtime)
+    skip_unless_sqlite(runtime.engine)
 
     def message_steps(n: int, earlier: int) -> tuple[int, tuple[int | None, str, bool]]:
         sender = f"whatsapp:+57300888{n:04d}"

@@ -6,7 +6,6 @@ import asyncio
 import subprocess
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
@@ -94,10 +93,9 @@ def test_the_retry_job_reads_only_the_messages_not_routed(
     from bot.store.db import transaction
     from bot.store.models import Message
     from channels.base import InboundMessage
-    from tests.fakes.sql_log import sqlite_steps
+    from tests.fakes.sql_log import skip_unless_sqlite, sqlite_steps
 
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's virtual machine counts the work; PostgreSQL runs the same SQL")
+    skip_unless_sqlite(runtime.engine)
 
     def retry_steps() -> int:
         with sqlite_steps(runtime.engine) as steps:
