@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import Runtime
@@ -19,10 +20,13 @@ from bot.engine.outbox import (
     Dispatcher,
     backoff,
     enqueue,
+    enqueue_row,
+    still_queued,
     with_jitter,
 )
 from bot.store.db import transaction
 from bot.store.models import OutboxItem
+from bot.store.persist import deferred_rows, write_rows
 from channels.base import DeliveryError, DeliveryReceipt, OutboundMessage
 from scheduler.clock import FixedClock
 from tests.fakes.sql_log import executed
@@ -362,3 +366,37 @@ def test_a_claim_reads_due_rows_and_each_recipients_open_rows_only(runtime: Runt
         assert plan[0].startswith("SEARCH outbox USING INDEX ix_outbox_channel_due")
     lookups = [step for step in claim if step.startswith(("SEARCH busy", "SEARCH earlier"))]
     assert len(lookups) == 2 and all("ix_outbox_line" in step for step in lookups)
+
+
+def test_a_routing_batchs_rows_keep_their_queued_order_around_a_row_wanted_at_once(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """Inside a routing batch `enqueue_row` rows wait for the batch's end; a row whose id is
+    wanted at once (an agent's relayed answer) writes the ones queued before it first, so a
+    customer's rows go out in the order they were queued in; a reply already written is no
+    longer `still_queued` (a turn then starts a new mail instead of adding to it)."""
+    now = clock.now()
+    with transaction(runtime.factory) as session, deferred_rows(session):
+        first = enqueue_row(session, channel="flaky", recipient="ana", text="1", now=now,
+                            kind="reply")
+        assert still_queued(session, first)
+        enqueue(session, channel="flaky", recipient="ana", text="2", now=now, flush=False)
+        assert not still_queued(session, first)
+        third = enqueue_row(session, channel="flaky", recipient="ana", text="3", now=now,
+                            kind="reply")
+        write_rows(session)
+        assert not still_queued(session, third)
+    with runtime.factory() as session:
+        texts = [item.payload["text"] for item in session.scalars(
+            select(OutboxItem).order_by(OutboxItem.id))]
+    assert texts == ["1", "2", "3"]
+
+
+def test_a_row_queued_outside_a_routing_batch_can_wait_for_quiet_hours(
+        runtime: Runtime, clock: FixedClock) -> None:
+    later = clock.now() + timedelta(hours=9)
+    with transaction(runtime.factory) as session:
+        enqueue_row(session, channel="flaky", recipient="ana", text="buenos días",
+                    now=clock.now(), kind="status_notice", send_at=later)
+    with runtime.factory() as session:
+        item = session.scalars(select(OutboxItem)).one()
+    assert (item.status, item.next_attempt_at) == ("pending", later)

@@ -41,9 +41,9 @@ def notify(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list
                   priority=name_of(PRIORITY_NAMES, ticket.priority, lang), level=ticket.level,
                   **values)
     for agent in agents:
-        outbox.enqueue_notice(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
-                              kind="agent_notice", ticket_id=ticket.id, now=now,
-                              subject=f"[#{ticket.number}] {ticket.subject}")
+        outbox.enqueue_row(session, channel=AGENT_CHANNEL, recipient=agent.email, text=text,
+                           kind="agent_notice", ticket_id=ticket.id, now=now,
+                           subject=f"[#{ticket.number}] {ticket.subject}")
     return len(agents)
 
 
@@ -205,10 +205,10 @@ def page(session: Session, config: AtiendeConfig, ticket: Ticket, agents: list[A
                   subject=ticket.subject)
     for agent in agents:
         channel, address = page_address(config, agent)
-        outbox.enqueue_notice(session, channel=channel, recipient=address, text=text,
-                              kind="page", ticket_id=ticket.id, now=now,
-                              buttons=(f"#ack {ticket.number}",),
-                              subject=f"[#{ticket.number}] {ticket.subject}")
+        outbox.enqueue_row(session, channel=channel, recipient=address, text=text,
+                           kind="page", ticket_id=ticket.id, now=now,
+                           buttons=(f"#ack {ticket.number}",),
+                           subject=f"[#{ticket.number}] {ticket.subject}")
 
 
 def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime,
@@ -218,14 +218,12 @@ def tell_customer(session: Session, ticket: Ticket, key: str, now: datetime,
     conversation = session.get(Conversation, ticket.conversation_id)
     if conversation is None:
         return
-    item = outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
-                          text=render(key, ticket.language, number=ticket.number,
-                                      subject=ticket.subject, **values),
-                          kind=key, conversation_id=conversation.id, ticket_id=ticket.id,
-                          in_reply_to=last_inbound_id(session, ticket),
-                          subject=f"[#{ticket.number}] {ticket.subject}", now=now, flush=False)
-    if send_at is not None and send_at > now:
-        item.next_attempt_at = send_at
+    outbox.enqueue_row(session, channel=conversation.channel, recipient=conversation.address,
+                       text=render(key, ticket.language, number=ticket.number,
+                                   subject=ticket.subject, **values),
+                       kind=key, conversation_id=conversation.id, ticket_id=ticket.id,
+                       in_reply_to=last_inbound_id(session, ticket),
+                       subject=f"[#{ticket.number}] {ticket.subject}", now=now, send_at=send_at)
 
 
 def last_inbound_id(session: Session, ticket: Ticket) -> int | None:

@@ -58,11 +58,11 @@ def request_rating(session: Session, desk: Desk, ticket: Ticket, now: datetime) 
 
 def send_request(session: Session, ticket: Ticket, conversation: Conversation,
                  now: datetime) -> None:
-    outbox.enqueue(session, channel=conversation.channel, recipient=conversation.address,
-                   text=render("rating_request", ticket.language, number=ticket.number,
-                               subject=ticket.subject),
-                   buttons=RATING_BUTTONS, kind="rating_request", now=now,
-                   conversation_id=conversation.id, ticket_id=ticket.id, flush=False)
+    outbox.enqueue_row(session, channel=conversation.channel, recipient=conversation.address,
+                       text=render("rating_request", ticket.language, number=ticket.number,
+                                   subject=ticket.subject),
+                       buttons=RATING_BUTTONS, kind="rating_request", now=now,
+                       conversation_id=conversation.id, ticket_id=ticket.id)
     set_state(conversation, "awaiting_rating", now, ticket_id=ticket.id)
 
 

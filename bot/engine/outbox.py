@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from bot.engine.outbox_signal import mark_queued
 from bot.store.models import OutboxItem, Rating, Ticket, open_outbox_row
-from bot.store.persist import add_row
+from bot.store.persist import add_row, defers_rows, is_deferred, write_rows
 from bot.web import metrics
 from channels.base import Channel, DeliveryError, DeliveryHeld, OutboundMessage
 
@@ -49,28 +49,47 @@ def enqueue(session: Session, *, channel: str, recipient: str, text: str, now: d
             buttons: tuple[str, ...] = (), kind: str = "reply", conversation_id: int | None = None,
             ticket_id: int | None = None, in_reply_to: int | None = None,
             subject: str | None = None, flush: bool = True) -> OutboxItem:
-    """Add one outbound message to the caller's transaction (`subject` is for email).
+    """Add one outbound message to the caller's transaction (`subject` is for email), as an
+    object whose id the caller needs (`enqueue_row` when nobody does).
 
-    With `flush=False` the row gets its id at the caller's next flush (a turn queues several
-    replies and flushes once).
+    With `flush=False` the row gets its id at the caller's next flush. Inside a routing batch
+    the rows the batch queued so far are written first and this one at once, so each
+    recipient's rows keep the order they were queued in.
     """
     item = OutboxItem(**outbox_row(channel, recipient, text, now, buttons, kind,
                                    conversation_id, ticket_id, in_reply_to, subject))
     session.add(item)
     mark_queued(session)
+    if defers_rows(session):
+        write_rows(session, OutboxItem)
+        flush = True
     if flush:
         session.flush()
     return item
 
 
-def enqueue_notice(session: Session, *, channel: str, recipient: str, text: str,
-                   now: datetime, buttons: tuple[str, ...] = (), kind: str,
-                   ticket_id: int | None = None, subject: str | None = None) -> None:
-    """Like `enqueue`, for a message whose row nobody needs back (agent notices and pages):
-    inside a routing batch it is written with the batch's other rows in one statement."""
-    add_row(session, OutboxItem, outbox_row(channel, recipient, text, now, buttons, kind,
-                                            None, ticket_id, None, subject))
+def enqueue_row(session: Session, *, channel: str, recipient: str, text: str,
+                now: datetime, buttons: tuple[str, ...] = (), kind: str,
+                conversation_id: int | None = None, ticket_id: int | None = None,
+                in_reply_to: int | None = None, subject: str | None = None,
+                send_at: datetime | None = None) -> dict[str, object]:
+    """Like `enqueue`, for a message whose row nobody needs back (replies, agent notices,
+    pages, customer notices): inside a routing batch it is written with the batch's other
+    rows at its end, in one statement (SQLite would take one INSERT per ORM object). The
+    row's values are returned: changing them before then changes the row (`still_queued`).
+    `send_at`: not before then (e.g. after quiet hours)."""
+    row = outbox_row(channel, recipient, text, now, buttons, kind, conversation_id, ticket_id,
+                     in_reply_to, subject)
+    if send_at is not None and send_at > now:
+        row["next_attempt_at"] = send_at
+    add_row(session, OutboxItem, row)
     mark_queued(session)
+    return row
+
+
+def still_queued(session: Session, row: dict[str, object]) -> bool:
+    """Whether a routing batch's row from `enqueue_row` is not written yet."""
+    return is_deferred(session, OutboxItem, row)
 
 
 def outbox_row(channel: str, recipient: str, text: str, now: datetime,

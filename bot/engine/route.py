@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, event, select
@@ -53,7 +53,7 @@ LOCK_CONTACTS = (select(Contact.id).where(Contact.id.in_(
 
 @dataclass(frozen=True)
 class RouteResult:
-    outbox_ids: tuple[int, ...]
+    replies: int   # outbox rows the turn queued for the sender
     ticket_number: int | None
     ticket_status: str | None
     lang: str
@@ -83,9 +83,8 @@ def route_messages(session: Session, ctx: EngineContext, message_ids: Sequence[i
         batch = load_batch(session, ctx, message_ids, prepared or Prepared())
         turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
-    session.flush()   # the replies get their ids here, all in one go
-    return [RouteResult(tuple(item.id for item in turn.replies),
-                        turn.ticket.number if turn.ticket else None,
+    session.flush()   # the turns' updates, all in one go
+    return [RouteResult(len(turn.replies), turn.ticket.number if turn.ticket else None,
                         turn.ticket.status if turn.ticket else None, turn.lang,
                         turn.message.id, turn.outcome)
             for turn in turns]
@@ -143,8 +142,8 @@ def conversation_timeout(ctx: EngineContext) -> timedelta:
 def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
               batch: BatchRows) -> list[Turn]:
     turns: list[Turn] = []
-    contacts: set[int] = set()
-    with read_ahead_until_flush(session, batch):
+    watch = OthersWatch()
+    with read_ahead_until_flush(session, batch, watch):
         for message_id in message_ids:
             with session.no_autoflush:   # the caller's own changes were flushed by load_batch
                 turn = start_turn(session, ctx, message_id, batch)
@@ -153,14 +152,15 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
                 if turn.message.status in UNROUTED:   # mail may end as automated or flagged
                     turn.message.status = "processed"
             turns.append(turn)
-            contacts.add(turn.contact.id)
-            if len(turns) < len(message_ids) and changed_for_others(session, contacts):
+            watch.contacts.add(turn.contact.id)
+            if len(turns) < len(message_ids) and watch.changed_for_others(session):
                 session.flush()
     return turns
 
 
 @contextmanager
-def read_ahead_until_flush(session: Session, batch: BatchRows) -> Iterator[None]:
+def read_ahead_until_flush(session: Session, batch: BatchRows,
+                           watch: OthersWatch) -> Iterator[None]:
     """Within: any flush (a turn that touched another customer's rows, an agent's command, a
     relayed answer, a query's autoflush) drops what the batch read ahead, its customers'
     latest tickets and their transcripts: the database has moved on, so later lookups ask it,
@@ -168,6 +168,7 @@ def read_ahead_until_flush(session: Session, batch: BatchRows) -> Iterator[None]
     def forget(*_: object) -> None:
         batch.latest.clear()
         notify.forget_transcripts(session)
+        watch.checked.clear()
 
     event.listen(session, "after_flush", forget)
     try:
@@ -176,14 +177,37 @@ def read_ahead_until_flush(session: Session, batch: BatchRows) -> Iterator[None]
         event.remove(session, "after_flush", forget)
 
 
-def changed_for_others(session: Session, contacts: set[int]) -> bool:
-    """Whether unflushed changes touch a contact other than `contacts` (those whose turns ran:
-    a later turn in the batch is another contact's, and reads only that contact's rows)."""
-    for obj in session.dirty:
-        owner = obj.id if isinstance(obj, Contact) else getattr(obj, "contact_id", None)
-        if owner is not None and owner not in contacts:
-            return True
-    return False
+@dataclass
+class OthersWatch:
+    """Whether the batch's unflushed changes touch a contact other than `contacts` (those
+    whose turns ran: a later turn is another contact's, and reads only that contact's rows).
+
+    Asked after every turn, so a changed row is looked at once, not after each later turn
+    (a batch of n turns looked at some n²/2 rows): `checked` holds the rows found to be these
+    contacts' or nobody's. A row's contact never changes, and a changed row stays in the
+    session until the flush, which empties `checked` (so no id in it is reused meanwhile).
+    """
+
+    contacts: set[int] = field(default_factory=set)
+    checked: set[int] = field(default_factory=set)   # id() of changed rows looked at
+
+    def changed_for_others(self, session: Session) -> bool:
+        for obj in session.dirty:
+            if id(obj) in self.checked:
+                continue
+            owner = owner_of(obj)
+            if owner is not None and owner not in self.contacts:
+                return True
+            self.checked.add(id(obj))
+        return False
+
+
+def owner_of(obj: object) -> int | None:
+    """The contact a changed row belongs to, read from the instance's loaded values (this
+    runs for every changed row after every turn; an unloaded key is read the usual way)."""
+    key = "id" if isinstance(obj, Contact) else "contact_id"
+    values = vars(obj)
+    return values[key] if key in values else getattr(obj, key, None)
 
 
 def start_turn(session: Session, ctx: EngineContext, message_id: int,
@@ -205,7 +229,8 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
     mail = read_mail(session, ctx.config, message) if message.status in UNROUTED else None
     lang = choose_language(batch.prepared, message.text or "", message.language_hint,
                            contact.language, ctx.config.bot.default_language)
-    contact.language = lang
+    if contact.language != lang:   # an unchanged value would still mark the contact changed
+        contact.language = lang
     known = contact.id in batch.latest
     latest = batch.latest.pop(contact.id, None)   # this turn may open one
     began = conversation.id in batch.started

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from bot.engine import outbox
 from bot.engine.prepare import Prepared
 from bot.engine.replies import render
 from bot.engine.work import EngineWork
-from bot.store.models import Contact, Conversation, Message, OutboxItem, Ticket
+from bot.store.models import Contact, Conversation, Message, Ticket
 from channels.email.addresses import SUBJECT_TAG
 from channels.email.subjects import without_reply_prefix
 from kb.loader import Article
@@ -57,7 +57,7 @@ class Turn:
     conversation: Conversation
     lang: str
     now: datetime
-    replies: list[OutboxItem] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)   # rows as queued
     ticket: Ticket | None = None
     # The contact's latest ticket as its routing batch read it (None: it had none), when
     # `latest_known`; else the turn looks it up.
@@ -99,23 +99,23 @@ class Turn:
     def say_text(self, text: str, buttons: tuple[str, ...] = ()) -> None:
         """Queue one reply; on a channel where each reply is a mail, a turn's replies join in
         one message (the hours notice and the ticket confirmation are one mail)."""
-        if self.replies and self.conversation.channel in ONE_REPLY_CHANNELS:
+        if (self.replies and self.conversation.channel in ONE_REPLY_CHANNELS
+                and outbox.still_queued(self.session, self.replies[-1])):
             self.join_reply(self.replies[-1], text, buttons)
             return
-        self.replies.append(outbox.enqueue(
+        self.replies.append(outbox.enqueue_row(
             self.session, channel=self.conversation.channel, recipient=self.conversation.address,
-            text=text, buttons=buttons, now=self.now, conversation_id=self.conversation.id,
-            ticket_id=self.ticket.id if self.ticket else None, in_reply_to=self.message.id,
-            flush=False,
-        ))
+            text=text, buttons=buttons, now=self.now, kind="reply",
+            conversation_id=self.conversation.id,
+            ticket_id=self.ticket.id if self.ticket else None, in_reply_to=self.message.id))
 
-    def join_reply(self, item: OutboxItem, text: str, buttons: tuple[str, ...]) -> None:
-        payload = dict(item.payload)
+    def join_reply(self, row: dict[str, Any], text: str, buttons: tuple[str, ...]) -> None:
+        """Add to the turn's reply that is not written yet (its values are the row's)."""
+        payload = row["payload"]
         payload["text"] = f"{payload.get('text', '')}\n\n{text}"
         payload["buttons"] = [*payload.get("buttons", []), *buttons]
-        item.payload = payload
-        if item.ticket_id is None and self.ticket is not None:
-            item.ticket_id = self.ticket.id
+        if row["ticket_id"] is None and self.ticket is not None:
+            row["ticket_id"] = self.ticket.id
 
     @property
     def subject(self) -> str | None:

@@ -110,6 +110,11 @@ def deferred_rows(session: Session) -> AbstractContextManager[None]:
     return batch_scratch(session, ROWS_KEY)
 
 
+def defers_rows(session: Session) -> bool:
+    """Whether `session` is inside `deferred_rows` (a routing batch)."""
+    return ROWS_KEY in session.info
+
+
 def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
     """An append-only row (audit event, KB feedback): deferred inside `deferred_rows`, else
     added to the session like any object. Give every column, so rows batch together."""
@@ -120,12 +125,21 @@ def add_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
         rows.setdefault(model, []).append(values)
 
 
-def write_rows(session: Session) -> None:
-    """Write the rows `add_row` deferred (the tables they point to are already written)."""
+def write_rows(session: Session, only: type[Any] | None = None) -> None:
+    """Write the rows `add_row` deferred (the tables they point to are already written), or
+    only those of the table `only`."""
     rows: dict[type[Any], list[dict[str, Any]]] = session.info.get(ROWS_KEY) or {}
-    for model, batch in rows.items():
-        session.connection().execute(insert_rows(model), batch)
-    rows.clear()
+    for model in [only] if only is not None else list(rows):
+        batch = rows.pop(model, None)
+        if batch:
+            session.connection().execute(insert_rows(model), batch)
+
+
+def is_deferred(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """Whether these values (as given to `add_row`) still wait for `write_rows`: until then
+    the row can still be changed by changing them."""
+    rows = session.info.get(ROWS_KEY) or {}
+    return any(row is values for row in rows.get(model, ()))
 
 
 @cache
