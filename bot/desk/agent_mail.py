@@ -19,6 +19,7 @@ from bot.desk import tickets
 from bot.desk.deadlines import Desk
 from bot.desk.relay import relay_reply
 from bot.engine.mail_thread import find_by_number
+from bot.store.deferred_updates import set_columns
 from bot.store.models import Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ def handle_agent_mail(session: Session, desk: Desk, message: Message, mail: Agen
 
 
 def flag(session: Session, message: Message, verdict: Verdict, now: datetime) -> None:
-    message.status = "flagged"
+    set_columns(message, status="flagged")
     if verdict.ticket is not None:
-        message.ticket_id = verdict.ticket.id
+        set_columns(message, ticket_id=verdict.ticket.id)
     tickets.record_event(session, ticket=verdict.ticket, actor=f"email:{message.sender}",
                          action=FLAG_ACTION, at=now,
                          detail=f"message {message.id}: {verdict.reason}")

@@ -18,6 +18,7 @@ from bot.desk.deadlines import Desk
 from bot.desk.notices import RELAY_KIND
 from bot.desk.notify import last_inbound_id
 from bot.engine import outbox
+from bot.store.deferred_updates import set_columns
 from bot.store.models import ContactIdentity, Conversation, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,7 @@ log = logging.getLogger(__name__)
 def relay_reply(session: Session, desk: Desk, ticket: Ticket, agent: str, text: str,
                 message: Message, now: datetime) -> int | None:
     """Send the answer to the customer's channel, then apply the '#' commands in order."""
-    message.ticket_id = ticket.id
-    message.status = "processed"
+    set_columns(message, ticket_id=ticket.id, status="processed")
     answer = without_commands(text)
     outbox_id = None
     if answer:

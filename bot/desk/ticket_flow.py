@@ -24,6 +24,7 @@ from bot.engine.triage import explicit_category
 from bot.engine.triage.answers import is_unsure, read_impact_answer
 from bot.engine.triage.classify import Verdict, at_least
 from bot.engine.turn import Turn
+from bot.store.deferred_updates import set_columns
 from bot.store.models import CATEGORIES, Ticket
 from kb.normalize import normalize_text
 from scheduler.business_hours import describe_week, is_open, next_opening
@@ -98,7 +99,7 @@ def create(turn: Turn, text: str) -> Ticket | None:
         priority=priority, language=turn.lang, actor=turn.actor,
         now=turn.now, subject=turn.subject)
     turn.ticket = ticket
-    turn.message.ticket_id = ticket.id
+    set_columns(turn.message, ticket_id=ticket.id)
     notify.new_ticket(turn.session, turn.ctx.config, ticket, turn.message, turn.now,
                       first_message=turn.began_conversation)
     if oncall.is_vip_emergency(ticket, text, turn.ctx.config):
@@ -204,7 +205,7 @@ def out_of_hours_notice(turn: Turn) -> None:
     opening = next_opening(calendar, turn.now)
     if opening is None:
         return
-    turn.conversation.out_of_hours_notice_on = today
+    set_columns(turn.conversation, out_of_hours_notice_on=today)
     turn.say("out_of_hours", week=render_week(describe_week(calendar), turn.lang),
              zone=zone_label(turn), when=local_when(turn, opening))
     turn.decide("out_of_hours_notice", detail=opening.isoformat())
@@ -234,7 +235,7 @@ def take_category(turn: Turn, intent: Intent) -> bool:
         ask_category(turn, ticket)
         return True
     turn.ticket = ticket
-    turn.message.ticket_id = ticket.id
+    set_columns(turn.message, ticket_id=ticket.id)
     tickets.set_category(turn.session, turn.desk, ticket, category, turn.actor, turn.now)
     turn.say("ticket_category_set", number=ticket.number,
              category=name_of(CATEGORY_NAMES, category, turn.lang), promise=promise(turn, ticket))
@@ -286,7 +287,7 @@ def escalate_by_customer(turn: Turn, number: int | None) -> None:
         turn.decide("escalation_without_ticket")
         return
     turn.ticket = ticket
-    turn.message.ticket_id = ticket.id
+    set_columns(turn.message, ticket_id=ticket.id)
     raised = tickets.escalate(turn.session, turn.desk, ticket, turn.actor, turn.now,
                               reason=f"customer request: {turn.text}")
     key = "escalated" if raised else "escalated_max"

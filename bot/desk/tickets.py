@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.desk import notify, triage_learning
 from bot.desk.deadlines import Desk
 from bot.engine.triage import subject_from
+from bot.store.deferred_updates import set_columns
 from bot.store.models import OPEN_STATUSES, Contact, Message, Ticket, TicketEvent
 from bot.store.persist import add_row, insert_now
 from scheduler.business_hours import business_minutes_between
@@ -55,7 +56,7 @@ def create_ticket(session: Session, desk: Desk, *, contact: Contact, channel: st
 def attach_message(session: Session, desk: Desk, ticket: Ticket, message: Message, actor: str,
                    now: datetime) -> None:
     """Link a customer message to the ticket; a ticket waiting on the customer becomes open."""
-    message.ticket_id = ticket.id
+    set_columns(message, ticket_id=ticket.id)
     ticket.updated_at = now
     record_event(session, ticket=ticket, actor=actor, action="customer_message", at=now,
                  detail=f"message {message.id}")

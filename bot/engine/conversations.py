@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.store.deferred_updates import set_columns
 from bot.store.models import Conversation, Message
 from bot.store.persist import insert_all, insert_now
 
@@ -80,9 +81,7 @@ def is_stale(conversation: Conversation, now: datetime, timeout: timedelta) -> b
 
 def set_state(conversation: Conversation, state: str, now: datetime, **context: Any) -> None:
     """Move the dialogue to `state`, replacing its context (JSON-serialisable values)."""
-    conversation.state = state
-    conversation.context = dict(context)
-    conversation.updated_at = now
+    set_columns(conversation, state=state, context=dict(context), updated_at=now)
 
 
 def reset_state(conversation: Conversation, now: datetime) -> None:

@@ -20,6 +20,7 @@ from bot.engine.mail_thread import (
     thread_tickets,
 )
 from bot.engine.turn import Turn
+from bot.store.deferred_updates import set_columns
 from bot.store.models import Message
 from channels.base import DmarcResult
 from channels.email.addresses import SUBJECT_TAG, redact
@@ -88,12 +89,12 @@ def handle_mail(turn: Turn) -> bool:
 def keep_automated(turn: Turn, facts: MailFacts) -> None:
     """Kept and linked to its ticket when it continues one; never answered."""
     message, reasons = turn.message, "; ".join(facts.automated_reasons)
-    message.status = "automated"
+    set_columns(message, status="automated")
     turn.outcome = "automated"
     thread = customer_thread(turn.session, facts, message.sender)
     ticket = find_by_number(turn.session, int(thread.get("ticket") or 0))
     if ticket is not None:
-        message.ticket_id = ticket.id
+        set_columns(message, ticket_id=ticket.id)
         tickets.record_event(turn.session, ticket=ticket, actor=f"email:{message.sender}",
                              action="automated_mail", at=turn.now,
                              detail=f"message {message.id}: {reasons}")

@@ -19,6 +19,7 @@ from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
 from bot.engine.triage import problem_reports
 from bot.engine.turn import EngineContext, Turn
+from bot.store.deferred_updates import deferred_updates, set_columns, write_updates
 from bot.store.models import OPEN_STATUSES, Contact, Conversation, Message, Ticket
 from bot.store.persist import deferred_rows, write_rows
 
@@ -79,10 +80,12 @@ def route_messages(session: Session, ctx: EngineContext, message_ids: Sequence[i
     Audit and KB feedback rows are written together at the end too. `prepared` holds CPU
     work computed ahead, outside the write transaction (see bot.engine.prepare).
     """
-    with deferred_rows(session), notify.batch_transcripts(session):
+    with (deferred_rows(session), deferred_updates(session),
+          notify.batch_transcripts(session)):
         batch = load_batch(session, ctx, message_ids, prepared or Prepared())
         turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
+        write_updates(session)
     session.flush()   # the turns' updates, all in one go
     return [RouteResult(len(turn.replies), turn.ticket.number if turn.ticket else None,
                         turn.ticket.status if turn.ticket else None, turn.lang,
@@ -150,7 +153,7 @@ def run_turns(session: Session, ctx: EngineContext, message_ids: Sequence[int],
             if turn.message.status in UNROUTED:
                 dispatch(turn, batch.prepared.intent(turn.text))
                 if turn.message.status in UNROUTED:   # mail may end as automated or flagged
-                    turn.message.status = "processed"
+                    set_columns(turn.message, status="processed")
             turns.append(turn)
             watch.contacts.add(turn.contact.id)
             if len(turns) < len(message_ids) and watch.changed_for_others(session):
@@ -224,8 +227,8 @@ def start_turn(session: Session, ctx: EngineContext, message_id: int,
         conversation = current_conversation(session, contact.id, message.channel,
                                             message.sender, message.created_at,
                                             conversation_timeout(ctx))
-    conversation.last_inbound_at = message.created_at
-    message.conversation_id = conversation.id
+    set_columns(conversation, last_inbound_at=message.created_at)
+    set_columns(message, conversation_id=conversation.id)
     mail = read_mail(session, ctx.config, message) if message.status in UNROUTED else None
     lang = choose_language(batch.prepared, message.text or "", message.language_hint,
                            contact.language, ctx.config.bot.default_language)
