@@ -41,7 +41,11 @@ def deferred_updates(session: Session) -> Iterator[None]:
 
 def set_columns(obj: Any, **values: Any) -> None:
     """Set these columns of a stored row: deferred when its session is inside
-    `deferred_updates`, else set as usual (the unit of work writes them)."""
+    `deferred_updates`, else set as usual (the unit of work writes them).
+
+    A deferred row is not among the session's changed objects, so a routing batch's check for
+    another customer's changes (`route.OthersWatch`) does not see it: use it for the turn's
+    own rows (its message, conversation, ticket), or for columns no later turn looks up."""
     session = object_session(obj)
     updates: dict[type[Any], dict[int, dict[str, Any]]] | None = (
         session.info.get(UPDATES_KEY) if session is not None else None)
