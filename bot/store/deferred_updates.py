@@ -21,6 +21,8 @@ from sqlalchemy import Update, bindparam, event, update
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.store.persist import batch_scratch
+
 UPDATES_KEY = "atiende_deferred_updates"
 ROW_ID = "deferred_row_id"   # the parameters' names are no column's (SQLAlchemy keeps those)
 
@@ -28,15 +30,14 @@ ROW_ID = "deferred_row_id"   # the parameters' names are no column's (SQLAlchemy
 @contextmanager
 def deferred_updates(session: Session) -> Iterator[None]:
     """Within: `set_columns` defers its updates (written as the module docstring says)."""
-    session.info[UPDATES_KEY] = {}
-    event.listen(session, "before_flush", before_flush)
-    event.listen(session, "do_orm_execute", before_query)
-    try:
-        yield
-    finally:
-        event.remove(session, "do_orm_execute", before_query)
-        event.remove(session, "before_flush", before_flush)
-        session.info.pop(UPDATES_KEY, None)
+    with batch_scratch(session, UPDATES_KEY):
+        event.listen(session, "before_flush", before_flush)
+        event.listen(session, "do_orm_execute", before_query)
+        try:
+            yield
+        finally:
+            event.remove(session, "do_orm_execute", before_query)
+            event.remove(session, "before_flush", before_flush)
 
 
 def set_columns(obj: Any, **values: Any) -> None:
