@@ -72,9 +72,10 @@ def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
     create(turn, text)
 
 
-def triage(turn: Turn, text: str) -> Verdict:
-    """Category and priority of `text` (every ticket gets a best guess)."""
-    return turn.prepared.classify(turn.session, turn.ctx.config, text)
+def triage(turn: Turn, text: str, excluded: frozenset[str] = frozenset()) -> Verdict:
+    """Category and priority of `text` (every ticket gets a best guess), not one of
+    `excluded`."""
+    return turn.prepared.classify(turn.session, turn.ctx.config, text, excluded)
 
 
 def without_agent_request(text: str) -> str:
@@ -84,12 +85,11 @@ def without_agent_request(text: str) -> str:
     return norm.strip()
 
 
-def create(turn: Turn, text: str) -> Ticket | None:
-    verdict = triage(turn, text)
+def create(turn: Turn, text: str, excluded: frozenset[str] = frozenset()) -> Ticket | None:
+    verdict = triage(turn, text, excluded)
     category = verdict.category
     if vip_only.is_vip_only(turn, category):
-        vip_only.decline(turn, category)
-        reset_state(turn.conversation, turn.now)
+        vip_only.decline_request(turn, category, text)
         return None
     ask = verdict.ask_impact and turn.ctx.config.triage.ask_impact
     priority = at_least(verdict.priority, "high") if ask else verdict.priority
@@ -221,6 +221,33 @@ def take_description(turn: Turn, intent: Intent) -> bool:
     text = turn.text if not request else f"{turn.text}\n\n({request})"
     create(turn, text)   # triaged on both: the answer adds to what was asked first
     return True
+
+
+def take_after_decline(turn: Turn, intent: Intent) -> bool:
+    """The message after a VIP-only decline. Greetings, thanks, status and escalation go
+    their usual way, and so does a question of its own (the KB may answer it; `False`).
+    "Please check", "no sé", a request for an agent or a description that the KB cannot
+    answer opens the ticket, triaged on both messages, in the best category this customer
+    may open."""
+    request = turn.conversation.context.get("request", "")
+    reset_state(turn.conversation, turn.now)
+    if (intent.name in ("greeting", "thanks", "status", "escalate")
+            or is_acknowledgement(turn.text)):
+        return False
+    if is_own_question(turn, intent):
+        return False
+    text = turn.text if not request else f"{turn.text}\n\n({request})"
+    create(turn, text, excluded=vip_only.excluded(turn))
+    return True
+
+
+def is_own_question(turn: Turn, intent: Intent) -> bool:
+    """A message with something to ask of its own, which the KB answers with confidence."""
+    if intent.name == "human" or is_unsure(turn.text):
+        return False
+    if not has_substance(without_agent_request(turn.text)):
+        return False
+    return turn.prepared.match(turn.ctx.kb_index, turn.text, turn.lang).answered
 
 
 def take_category(turn: Turn, intent: Intent) -> bool:

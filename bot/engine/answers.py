@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bot.engine.acknowledgements import is_acknowledgement
 from bot.engine.conversations import reset_state, set_state
-from bot.engine.intents import Intent
+from bot.engine.intents import Intent, has_substance
 from bot.engine.replies import YES_NO_BUTTONS, numbered
+from bot.engine.triage.answers import is_unsure
 from bot.engine.turn import Turn
 from bot.store.models import KbFeedback
 from bot.store.persist import add_row
 from kb.matcher import Match
+from kb.normalize import normalize_text
 
 MAX_CHOICES = 3
 
@@ -47,10 +50,14 @@ def offer_choices(turn: Turn, article_ids: list[str]) -> None:
 
 
 def take_feedback(turn: Turn, intent: Intent) -> str | None:
-    """Handle the reply to "did this help?": 'helpful', 'not_helpful' or None (not an answer)."""
+    """Handle the reply to "did this help?": 'helpful', 'not_helpful', 'unconfirmed' (no yes,
+    and a person should look: "no sé", "please check", "an agent") or None (not an answer)."""
     context = turn.conversation.context
     if intent.name not in ("yes", "no"):
         reset_state(turn.conversation, turn.now)
+        if is_unconfirmed(turn, intent):
+            turn.decide("kb_unconfirmed", detail=context.get("article_id"))
+            return "unconfirmed"
         return None
     helpful = intent.name == "yes"
     add_row(turn.session, KbFeedback, {
@@ -65,6 +72,16 @@ def take_feedback(turn: Turn, intent: Intent) -> str | None:
         return "helpful"
     turn.decide("kb_not_helpful", detail=context.get("article_id"))
     return "not_helpful"
+
+
+def is_unconfirmed(turn: Turn, intent: Intent) -> bool:
+    """Neither a yes nor a no, and nothing new to ask: the customer cannot tell, asks for a
+    person, or says too little to be a question of its own ("revisen", "?")."""
+    if intent.name == "human" or is_unsure(turn.text):
+        return True
+    if intent.name != "none" or is_acknowledgement(turn.text):
+        return False
+    return not has_substance(normalize_text(turn.text))
 
 
 def take_choice(turn: Turn, intent: Intent) -> str | None:

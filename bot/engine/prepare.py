@@ -67,12 +67,16 @@ class Prepared:
             self.intents[text] = read_intent(text)
         return self.intents[text]
 
-    def classify(self, session: Session, config: AtiendeConfig, text: str) -> Verdict:
+    def classify(self, session: Session, config: AtiendeConfig, text: str,
+                 excluded: frozenset[str] = frozenset()) -> Verdict:
         """Triage's verdict on `text`. The Triager is looked up once per batch, without
-        flushing the turns' pending changes (the examples it learns from are not among them)."""
+        flushing the turns' pending changes (the examples it learns from are not among them).
+        With `excluded` categories (rare: after a VIP-only decline) nothing is remembered."""
         if self.triager is None:
             with session.no_autoflush:
                 self.triager = triager_for(session, config)
+        if excluded:
+            return self.triager.classify(text, excluded)
         if text not in self.triaged:
             self.triaged[text] = triage(self.triager, text)
         return self.triaged[text]

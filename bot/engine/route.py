@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
-from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets
+from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets, vip_only
 from bot.engine import answers
 from bot.engine.acknowledgements import is_acknowledgement, says_thanks
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
@@ -332,7 +332,7 @@ def acknowledge(turn: Turn) -> None:
 def on_feedback(turn: Turn, intent: Intent) -> bool:
     question = turn.conversation.context.get("question") or turn.text
     outcome = answers.take_feedback(turn, intent)
-    if outcome == "not_helpful":
+    if outcome in ("not_helpful", "unconfirmed"):
         ticket_flow.open_or_append(turn, question)
     return outcome is not None
 
@@ -351,6 +351,7 @@ STATE_HANDLERS: dict[str, Callable[[Turn, Intent], bool]] = {
     "awaiting_description": ticket_flow.take_description,
     "awaiting_category": ticket_flow.take_category,
     "awaiting_impact": ticket_flow.take_impact,
+    vip_only.DECLINED_STATE: ticket_flow.take_after_decline,
     "awaiting_rating": ratings.on_rating,
     "awaiting_rating_comment": ratings.on_comment,
     "idle": ratings.on_idle,  # a late rating, or a change within ratings.change_days

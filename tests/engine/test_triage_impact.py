@@ -250,3 +250,19 @@ def test_a_signatures_legal_notice_is_no_intrusion(triager: Triager) -> None:
             "use, disclosure or copying is prohibited.")
     verdict = triager.classify(text)
     assert verdict.category != "emergency" and verdict.priority != "critical"
+
+
+@pytest.mark.parametrize("text", [
+    "necesitamos una capacitación para el equipo nuevo de recepción",
+    "We would like an onboarding session for our new staff next week",
+])
+def test_excluded_categories_give_the_best_of_the_others(triager: Triager, text: str) -> None:
+    assert triager.classify(text).category == "training"
+    verdict = triager.classify(text, excluded=frozenset({"training", "customization"}))
+    assert verdict.category not in ("training", "customization")
+
+
+def test_excluding_every_problem_category_is_ignored(triager: Triager) -> None:
+    text = "the app shows error 500 every time we save a work order"
+    everything = frozenset({"technical", "billing", "account", "emergency", "functional"})
+    assert triager.classify(text, excluded=everything) == triager.classify(text)

@@ -153,7 +153,9 @@ class Triager:
             return numpy.zeros((1, 0), dtype=numpy.float32)
         return self._centered(self.encoder.lookup(core))
 
-    def classify(self, text: str) -> Verdict:
+    def classify(self, text: str, excluded: frozenset[str] = frozenset()) -> Verdict:
+        """`excluded`: categories this customer may not open (the VIP-only ones once they
+        were told so): the best of the others is taken."""
         # Words and impact are read, like the meaning, from what the customer wrote now: a
         # quoted thread ("nobody can pay", last month) or a signature's disclaimer ("any
         # unauthorised use…") says nothing of this ticket. At most 4,000 characters.
@@ -163,7 +165,7 @@ class Triager:
         inputs = category_inputs(x, vector.shape[1])
         probs = self.neighbours.blend(self.categories.probabilities(inputs)[0], vector)
         score = float(self.emergency_score.probabilities(inputs)[0, 1])
-        ranked = [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")]
+        ranked = without(excluded, [CATEGORIES[i] for i in numpy.argsort(-probs, kind="stable")])
         p_emergency = float(probs[CATEGORIES.index("emergency")])
         signs = impact.read(core)
         category = impact.decide_category(ranked, p_emergency, signs, score)
@@ -202,6 +204,14 @@ class Triager:
                         else verdict.priority)
             return replace(verdict, category=category, priority=priority, ask_impact=False)
         return replace(verdict, priority=at_least(verdict.priority, "high"), ask_impact=False)
+
+
+def without(excluded: frozenset[str], ranked: list[str]) -> list[str]:
+    """The ranking without the excluded categories, unless that leaves no problem category
+    or emergency to fall back to (a list that reserves them all is the desk's to fix)."""
+    kept = [category for category in ranked if category not in excluded]
+    needed = ("emergency", *impact.PROBLEMS)
+    return kept if all(category in kept for category in needed) else ranked
 
 
 SHARED_NORM = 0.7   # mean of the statements' unit vectors: e5 0.91, USE 0.43
