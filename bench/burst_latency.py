@@ -42,6 +42,8 @@ ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token"}
 PATH = "/webhooks/whatsapp"
 SEND_RATE = [200.0]   # WhatsApp sends per second allowed to `serve` (set from --send-rate)
+JOIN_REPLIES = [True]   # outbox.join_replies for `serve` (--no-join: one send per reply)
+OUTBOX: dict[str, int] = {}   # other outbox settings for `serve` (--batch-size)
 
 
 def timed_twilio() -> Any:
@@ -66,6 +68,7 @@ def write_config(folder: Path, port: int, twilio_url: str) -> Path:
     # sender with a higher throughput): `--send-rate`, default 200/s.
     data["channels"] = {"whatsapp": {"api_base_url": twilio_url,
                                      "messages_per_second": SEND_RATE[0]}}
+    data.setdefault("outbox", {}).update(join_replies=JOIN_REPLIES[0], **OUTBOX)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return folder / "burst.db"
@@ -124,13 +127,17 @@ def count_routed(db: Path, sids: list[str]) -> int:
         connection.close()
 
 
-def reply_of(db: Path) -> dict[int, str]:
-    """outbox id -> the MessageSid of the webhook it answers."""
+def reply_of(db: Path) -> dict[int, list[str]]:
+    """outbox id sent -> the MessageSids of the webhooks it answers (its own, and those of
+    the replies joined into it: `payload.joined_into`)."""
     connection = sqlite3.connect(db, timeout=30, isolation_level=None)
     try:
-        return dict(connection.execute(
-            "SELECT o.id, m.provider_message_id FROM outbox o "
-            "JOIN messages m ON m.id = o.in_reply_to"))
+        owners: dict[int, list[str]] = {}
+        for row_id, sid in connection.execute(
+                "SELECT coalesce(json_extract(o.payload, '$.joined_into'), o.id), "
+                "m.provider_message_id FROM outbox o JOIN messages m ON m.id = o.in_reply_to"):
+            owners.setdefault(row_id, []).append(sid)
+        return owners
     finally:
         connection.close()
 
@@ -172,8 +179,7 @@ def answered_at(db: Path, twilio: Any) -> tuple[dict[str, float], int]:
     first: dict[str, float] = {}
     seen = accepted(twilio)
     for outbox_id, _, at in seen:
-        sid = owner.get(outbox_id)
-        if sid is not None:
+        for sid in owner.get(outbox_id, []):
             first[sid] = min(at, first.get(sid, at))
     doubled = sum(n - 1 for n in Counter((o, body) for o, body, _ in seen).values())
     return first, doubled
@@ -208,6 +214,7 @@ def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
     sids = [sid for sid, _ in batch]
     sent: dict[str, float] = {}
     cpu_began = cpu_seconds(pid)
+    sends_before = len(twilio.messages)
     began = time.monotonic()
     failures = asyncio.run(send(port, batch, connections, rate, sent))
     acked = time.monotonic()
@@ -218,6 +225,7 @@ def run_phase(port: int, db: Path, twilio: Any, batch: list[tuple[str, bytes]],
     first, doubled = answered_at(db, twilio)
     delays = [first[sid] - sent[sid] for sid in sids if sid in first]
     return {"acked_s": acked - began, "sent_rate": len(sids) / (acked - began),
+            "sends": len(twilio.messages) - sends_before,
             "routed_s": routed - began,
             "answered_s": answered - began, "lost": len(sids) - len(delays),
             "doubled": doubled, "p50": percentile(delays, 0.5) * 1000,
@@ -269,19 +277,27 @@ def main() -> None:
                         help="every message a different text (default: 4 texts taking turns)")
     parser.add_argument("--send-rate", type=float, default=SEND_RATE[0],
                         help="channels.whatsapp.messages_per_second for serve")
+    parser.add_argument("--no-join", action="store_true",
+                        help="outbox.join_replies false: one send per reply (before/after)")
+    parser.add_argument("--batch-size", type=int, help="outbox.batch_size for serve")
     args = parser.parse_args()
     SEND_RATE[0] = args.send_rate
+    if args.batch_size:
+        OUTBOX["batch_size"] = args.batch_size
+    JOIN_REPLIES[0] = not args.no_join
     if args.quick:
         args.burst, args.numbers, args.rate, args.seconds = 300, 60, 50.0, 10.0
     burst, steady = measure(args)
     ratio = burst["answered_s"] / burst["routed_s"]
     ok = (steady["p50"] <= 300 and steady["p95"] <= 1000 and ratio <= 2
           and burst["lost"] + burst["doubled"] + steady["lost"] + steady["doubled"] == 0)
-    print(f"burst_latency: burst {args.burst} webhooks/{args.numbers} numbers/"
+    label = "burst_latency (replies not joined)" if args.no_join else "burst_latency"
+    print(f"{label}: burst {args.burst} webhooks/{args.numbers} numbers/"
           f"{args.connections} conns/{'varied' if args.varied else '4'} texts: acknowledged "
           f"in {burst['acked_s']:.1f} s, routed in "
           f"{burst['routed_s']:.1f} s, answered in {burst['answered_s']:.1f} s "
-          f"({ratio:.2f}x routing), reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
+          f"({ratio:.2f}x routing) in {burst['sends']:.0f} sends, "
+          f"reply p50 {burst['p50']:.0f} ms p95 {burst['p95']:.0f} ms, "
           f"lost {burst['lost']} doubled {burst['doubled']}, serve CPU "
           f"{burst['cpu_ms']:.1f} ms/message; steady {args.rate:.0f}/s for "
           f"{args.seconds:.0f} s (sent at {steady['sent_rate']:.0f}/s: a webhook waits for the "

@@ -92,7 +92,8 @@ def make_dispatcher(runtime: Runtime, channels: dict[str, Channel]) -> Dispatche
     settings = runtime.config.outbox
     return Dispatcher(runtime.factory, channels, concurrency=settings.concurrency,
                       claim_seconds=settings.claim_seconds,
-                      writer_turn=runtime.ctx.work.writer_turn)
+                      writer_turn=runtime.ctx.work.writer_turn,
+                      join_replies=settings.join_replies)
 
 
 class OutboxWakes:

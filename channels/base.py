@@ -127,7 +127,9 @@ class DeliveryReceipt:
 
 class Channel(Protocol):
     """`send` delivers; a channel whose provider can say what it already took (Twilio) also
-    has `looks_up_sends = True` and honours `OutboundMessage.resume_after`."""
+    has `looks_up_sends = True` and honours `OutboundMessage.resume_after`. A chat channel
+    may set `joins_replies_up_to` (characters): replies queued for one recipient are then
+    sent together, up to that length (the dispatcher's claim joins them)."""
 
     name: str
 

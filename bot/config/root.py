@@ -61,6 +61,9 @@ class OutboxConfig(Section):
     # a claim older than this was left by a process that died mid-send (longer than a send
     # can take: Twilio's 15 s timeout per part, rate-limit waits)
     claim_seconds: float = Field(60.0, ge=1, le=86_400)
+    # a recipient's bot replies queued behind a send (a burst, a provider's rate limit) leave
+    # as one message, up to the channel's length (WhatsApp, Telegram)
+    join_replies: bool = True
 
 
 class HttpConfig(Section):

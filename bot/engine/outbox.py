@@ -16,6 +16,7 @@ from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, u
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
+from bot.engine.outbox_join import JOINED, join_later_replies, sent_text
 from bot.engine.outbox_signal import mark_queued
 from bot.store.models import OutboxItem, Rating, Ticket, open_outbox_row
 from bot.store.persist import add_row, defers_rows, is_deferred, write_rows
@@ -149,12 +150,15 @@ def release_held(session: Session, channel: str, recipients: Sequence[str],
     return len(held)
 
 
+OWN_KEYS = frozenset({"text", "buttons", "kind", "joined", "joined_text", "joined_buttons"})
+
+
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
-    extra = {key: value for key, value in item.payload.items()
-             if key not in ("text", "buttons", "kind")}
+    extra = {key: value for key, value in item.payload.items() if key not in OWN_KEYS}
+    text, buttons = sent_text(item.payload)
     return OutboundMessage(
-        channel=item.channel, recipient=item.recipient, text=item.payload.get("text", ""),
-        buttons=tuple(item.payload.get("buttons", ())), kind=item.payload.get("kind", "reply"),
+        channel=item.channel, recipient=item.recipient, text=text,
+        buttons=buttons, kind=item.payload.get("kind", "reply"),
         ticket_number=ticket_number, outbox_id=item.id,
         metadata={**extra, "ticket_id": item.ticket_id, "conversation_id": item.conversation_id,
                   "in_reply_to": item.in_reply_to},
@@ -191,11 +195,12 @@ class Dispatcher:
                  jitter: Callable[[], float] = random.random,
                  recipient: str | None = None,
                  claim_seconds: float = CLAIM_SECONDS,
-                 writer_turn: Callable[[], AbstractContextManager[object]] = nullcontext
-                 ) -> None:
+                 writer_turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+                 join_replies: bool = True) -> None:
         """`recipient` limits the dispatcher to one recipient's rows (a console session
         delivers its own customer's messages only; the others stay pending). `writer_turn`
-        is taken around the pump's write transactions (SQLite's one writer, see EngineWork)."""
+        is taken around the pump's write transactions (SQLite's one writer, see EngineWork).
+        `join_replies`: the pump's claims join a recipient's queued replies (outbox_join)."""
         self.factory = factory
         self.channels = channels
         self.concurrency = concurrency
@@ -205,6 +210,8 @@ class Dispatcher:
         self.writer_turn = writer_turn
         self.poked: asyncio.Event | None = None   # set while a pump runs (see outbox_pump)
         self.statements: dict[str, Select[Any]] = {}   # see `due`
+        self.join_limits = {name: int(getattr(channel, "joins_replies_up_to", 0))
+                            for name, channel in channels.items() if join_replies}
 
     def poke(self) -> None:
         """Rows were queued: a pump under way claims them now (call in its event loop)."""
@@ -290,6 +297,8 @@ class Dispatcher:
                                 ("next_attempt_at", now + self.lease)):
                 set_committed_value(item, name, value)   # no history: not an outcome
             claimed.append(item)
+        if first_only:   # the serving pump: a recipient's replies queued behind leave together
+            join_later_replies(session, claimed, self.join_limits, now)
         session.commit()   # durable before any provider call
         return claimed, unknown
 
@@ -453,7 +462,8 @@ def track_rating_request(session: Session, item: OutboxItem) -> None:
                                          Rating.resolution == latest).values(**values))
 
 
-OUTBOX_STATUSES = ("pending", SENDING, "sent", "delivered", "read", "held", "suppressed", "failed")
+OUTBOX_STATUSES = ("pending", SENDING, "sent", "delivered", "read", "held", "suppressed", "failed",
+                   JOINED)
 RETRYABLE_STATUSES = ("failed", "held")
 
 

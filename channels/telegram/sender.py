@@ -59,6 +59,7 @@ class TelegramChannel:
     """Channel.send for Telegram, through a `telegram.Bot` built for the running event loop."""
 
     name = CHANNEL
+    joins_replies_up_to = MAX_TEXT_CHARS   # queued replies may leave as one message
 
     def __init__(self, make_bot: Callable[[], Bot], limiter: RateLimiter) -> None:
         self.make_bot = make_bot

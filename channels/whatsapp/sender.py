@@ -65,6 +65,7 @@ class WhatsAppChannel:
 
     name = CHANNEL
     looks_up_sends = True   # see resume_or_post
+    joins_replies_up_to = MAX_BODY_CHARS   # queued replies may leave as one message
 
     def __init__(self, config: WhatsAppConfig, credentials: Credentials, public_url: str,
                  sink: InboundSink, now: Callable[[], datetime], company: str,
