@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -236,13 +237,23 @@ def outbox_id(callback: str | None) -> int | None:
     return int(values[0]) if values else None
 
 
+def was_accepted(bodies: dict[int | None, str], row_id: int, payload: dict[str, Any]) -> bool:
+    """Twilio took this row's message; a reply joined into an earlier row's message
+    (outbox.join_replies) went out inside that one, with its text."""
+    host = payload.get("joined_into")
+    if host is None:
+        return row_id in bodies
+    return host in bodies and payload.get("text", "") in (bodies[host] or "")
+
+
 def check_replies(session: Session, twilio: FakeTwilio, found: Findings) -> None:
     sent = Counter((outbox_id(r.one("StatusCallback")), r.one("Body")) for r in twilio.messages)
     found.replies_doubled = sum(n - 1 for n in sent.values())
-    rows = session.execute(select(OutboxItem.id, OutboxItem.recipient).where(
+    rows = session.execute(select(OutboxItem.id, OutboxItem.payload).where(
         OutboxItem.channel == "whatsapp").order_by(OutboxItem.id)).all()
-    accepted = {key[0] for key in sent}
-    found.replies_missing = sum(1 for row_id, _ in rows if row_id not in accepted)
+    bodies = {row_id: body for row_id, body in sent}
+    found.replies_missing = sum(1 for row_id, payload in rows
+                                if not was_accepted(bodies, row_id, payload))
     delivered: dict[str, list[int]] = defaultdict(list)
     for record in twilio.messages:
         row = outbox_id(record.one("StatusCallback"))
