@@ -1,6 +1,9 @@
-"""Split long texts into provider-sized parts at paragraph, line or word boundaries."""
+"""Split long texts into provider-sized parts at paragraph, line or word boundaries, and
+write buttons out as text where a message cannot carry them."""
 
 from __future__ import annotations
+
+from kb.normalize import normalize_text
 
 SEPARATORS = ("\n\n", "\n", " ")
 
@@ -32,3 +35,14 @@ def find_cut(text: str, limit: int) -> int:
         if position > 0:
             return position + len(separator) if position + len(separator) <= limit else position
     return limit
+
+
+def degrade_buttons(text: str, buttons: tuple[str, ...]) -> str:
+    """Buttons a message cannot carry (WhatsApp free text; a reply joined before another one):
+    name them after the text, unless the text already offers them."""
+    norm = f" {normalize_text(text)} "
+    missing = [label for label in buttons
+               if not (word := normalize_text(label)) or f" {word} " not in norm]
+    if not missing:
+        return text
+    return f"{text}\n\n" + " · ".join(buttons)

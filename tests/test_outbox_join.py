@@ -1,7 +1,8 @@
 """Replies queued for one recipient leave as one message (issue 18, a burst answered within
 twice its routing time under a provider's send rate): the serving pump's claim joins them, in
-order, up to the channel's length; other rows and buttons end a join; folded rows say where
-they went; a channel that does not join, and the plain dispatcher, send each row."""
+order, up to the channel's length; other kinds of rows end a join; the last reply's buttons go
+along; folded rows say where they went; a channel that does not join, and the plain
+dispatcher, send each row."""
 
 from __future__ import annotations
 
@@ -102,14 +103,15 @@ def test_another_kind_of_row_ends_a_join_so_order_holds(runtime: Runtime) -> Non
     assert sent_texts(channel, "chat:ana") == ["a1\n\na2", "rate us", "a3\n\na4"]
 
 
-def test_a_row_with_buttons_ends_a_join_and_its_buttons_go_along(runtime: Runtime) -> None:
-    queue(runtime, "chat:ana", "a1")
-    queue(runtime, "chat:ana", "did it help?", buttons=("Yes", "No"))
-    queue(runtime, "chat:ana", "a3")
+def test_the_last_replys_buttons_go_along_and_earlier_ones_are_written_out(
+        runtime: Runtime) -> None:
+    queue(runtime, "chat:ana", "Pick one", buttons=("1", "2"))
+    queue(runtime, "chat:ana", "a2")
+    queue(runtime, "chat:ana", "Did it help? (yes/no)", buttons=("Yes", "No"))
     channel = JoiningChannel(runtime)
-    assert pump(runtime, channel) == 2
+    assert pump(runtime, channel) == 1
     assert [(m.text, m.buttons) for m in channel.sent] == [
-        ("a1\n\ndid it help?", ("Yes", "No")), ("a3", ())]
+        ("Pick one\n\n1 · 2\n\na2\n\nDid it help? (yes/no)", ("Yes", "No"))]
 
 
 def test_a_join_stops_at_the_channels_length(runtime: Runtime) -> None:

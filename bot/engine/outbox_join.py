@@ -12,8 +12,9 @@ the row), status callbacks. A folded row keeps its own text (the agents' thread 
 gets the status `joined` with the id of the row it left in (`payload.joined_into`).
 
 Only plain bot replies (kind `reply`) on channels that say how long a message may be
-(`joins_replies_up_to`) are joined; a row with buttons ends a join (its buttons go with the
-message); any other row stops it, so each recipient's order holds.
+(`joins_replies_up_to`) are joined; any other row stops a join, so each recipient's order
+holds. The last reply's buttons go with the message; an earlier reply's are written out
+after its text (as WhatsApp does with every button), unless its text already offers them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.store.models import OutboxItem, open_outbox_row
+from channels.text_split import degrade_buttons
 
 JOINED = "joined"
 SEPARATOR = "\n\n"
@@ -49,10 +51,10 @@ HOST = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
 
 
 def can_host(item: OutboxItem, limit: int) -> bool:
-    """A first attempt of a plain reply without buttons, on a channel that joins."""
+    """A first attempt of a plain reply, on a channel that joins."""
     payload = item.payload
     return (limit > 0 and item.attempts == 1 and payload.get("kind") == JOINABLE_KIND
-            and not payload.get("buttons") and "joined" not in payload)
+            and "joined" not in payload)
 
 
 def join_later_replies(session: Session, claimed: Sequence[OutboxItem],
@@ -77,27 +79,27 @@ def join_later_replies(session: Session, claimed: Sequence[OutboxItem],
 def fold(session: Session, host: OutboxItem, rows: list[Any], limit: int) -> int:
     """Join `rows` (the recipient's next due rows, in order) into `host` while they fit."""
     texts = [host.payload.get("text", "")]
+    buttons = tuple(host.payload.get("buttons", ()))
     joined: list[int] = []
-    buttons: list[str] = []
-    room = limit - BUTTONS_ROOM - len(texts[0])
     for row in rows:
         payload = row.payload
+        before = degrade_buttons(texts[-1], buttons)   # no longer the message's last text
         text = payload.get("text", "")
-        if payload.get("kind") != JOINABLE_KIND or len(SEPARATOR) + len(text) > room:
+        size = sum(len(t) + len(SEPARATOR) for t in texts[:-1]) + len(before)
+        if (payload.get("kind") != JOINABLE_KIND
+                or size + len(SEPARATOR) + len(text) > limit - BUTTONS_ROOM):
             break
         folded = {**payload, "joined_into": host.id}
         if not session.connection().execute(FOLD, {"row_id": row.id, "folded": folded}).rowcount:
             break   # taken meanwhile: what follows it must not go before it
+        texts[-1] = before
         texts.append(text)
+        buttons = tuple(payload.get("buttons", ()))
         joined.append(row.id)
-        room -= len(SEPARATOR) + len(text)
-        if payload.get("buttons"):
-            buttons = list(payload["buttons"])
-            break
     if not joined:
         return 0
     payload = {**host.payload, "joined": joined, "joined_text": SEPARATOR.join(texts),
-               "joined_buttons": buttons}
+               "joined_buttons": list(buttons)}
     session.connection().execute(HOST, {"row_id": host.id, "joined": payload})
     set_committed_value(host, "payload", payload)
     return len(joined)

@@ -15,14 +15,13 @@ from twilio.base.exceptions import TwilioRestException
 from channels.base import DeliveryError, DeliveryReceipt, InboundSink, OutboundMessage
 from channels.rate_limit import RateLimiter
 from channels.send_once import SendOnce
-from channels.text_split import split_text
+from channels.text_split import degrade_buttons, split_text
 from channels.webhook_edge import redact
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.lookup import find_sent
 from channels.whatsapp.throttle import Throttled
 from channels.whatsapp.window import can_send_free_text, choose_template
 from channels.whatsapp.wire import CHANNEL
-from kb.normalize import normalize_text
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -48,16 +47,6 @@ def to_delivery_error(exc: Exception) -> DeliveryError:
             return DeliveryError(reason, transient=True)
         return DeliveryError(reason, transient=False)
     return DeliveryError(f"Twilio unreachable: {type(exc).__name__}: {exc}", transient=True)
-
-
-def degrade_buttons(text: str, buttons: tuple[str, ...]) -> str:
-    """WhatsApp free text has no buttons: name them unless the text already offers them."""
-    norm = f" {normalize_text(text)} "
-    missing = [label for label in buttons
-               if not (word := normalize_text(label)) or f" {word} " not in norm]
-    if not missing:
-        return text
-    return f"{text}\n\n" + " · ".join(buttons)
 
 
 class WhatsAppChannel:
