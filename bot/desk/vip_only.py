@@ -39,4 +39,4 @@ def decline(turn: Turn, category: str) -> None:
 def decline_request(turn: Turn, category: str, request: str) -> None:
     """Decline a new ticket's category and keep the request for the customer's next message."""
     decline(turn, category)
-    set_state(turn.conversation, DECLINED_STATE, turn.now, request=request, category=category)
+    set_state(turn.conversation, DECLINED_STATE, turn.now, request=request)

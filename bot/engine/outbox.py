@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, u
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
-from bot.engine.outbox_join import JOINED, join_later_replies, sent_text
+from bot.engine.outbox_join import JOIN_KEYS, JOINED, join_later_replies, sent_text
 from bot.engine.outbox_signal import mark_queued
 from bot.store.models import OutboxItem, Rating, Ticket, open_outbox_row
 from bot.store.persist import add_row, defers_rows, is_deferred, write_rows
@@ -150,7 +150,7 @@ def release_held(session: Session, channel: str, recipients: Sequence[str],
     return len(held)
 
 
-OWN_KEYS = frozenset({"text", "buttons", "kind", "joined", "joined_text", "joined_buttons"})
+OWN_KEYS = frozenset({"text", "buttons", "kind"}) | JOIN_KEYS
 
 
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:

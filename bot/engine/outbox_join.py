@@ -31,6 +31,7 @@ from bot.store.models import OutboxItem, open_outbox_row
 from channels.text_split import degrade_buttons
 
 JOINED = "joined"
+JOIN_KEYS = frozenset({"joined", "joined_text", "joined_buttons"})   # a host row's payload
 SEPARATOR = "\n\n"
 JOINABLE_KIND = "reply"
 BUTTONS_ROOM = 100   # characters kept free for the buttons' labels that a channel writes out
@@ -81,17 +82,18 @@ def fold(session: Session, host: OutboxItem, rows: list[Any], limit: int) -> int
     texts = [host.payload.get("text", "")]
     buttons = tuple(host.payload.get("buttons", ()))
     joined: list[int] = []
+    head = 0   # characters of the texts before the last one, each with its separator
     for row in rows:
         payload = row.payload
         before = degrade_buttons(texts[-1], buttons)   # no longer the message's last text
         text = payload.get("text", "")
-        size = sum(len(t) + len(SEPARATOR) for t in texts[:-1]) + len(before)
-        if (payload.get("kind") != JOINABLE_KIND
-                or size + len(SEPARATOR) + len(text) > limit - BUTTONS_ROOM):
+        if (payload.get("kind") != JOINABLE_KIND or head + len(before) + len(SEPARATOR)
+                + len(text) > limit - BUTTONS_ROOM):
             break
         folded = {**payload, "joined_into": host.id}
         if not session.connection().execute(FOLD, {"row_id": row.id, "folded": folded}).rowcount:
             break   # taken meanwhile: what follows it must not go before it
+        head += len(before) + len(SEPARATOR)
         texts[-1] = before
         texts.append(text)
         buttons = tuple(payload.get("buttons", ()))
