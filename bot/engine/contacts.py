@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Protocol
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
@@ -22,6 +23,22 @@ CONTACTS_BY_ADDRESSES = (
     .where(IDENTITIES.c.channel == bindparam("channel"),
            IDENTITIES.c.address.in_(bindparam("addresses", expanding=True))))
 INSERT_CONTACT = insert(CONTACTS)
+
+
+class ContactRow(Protocol):
+    """What a contact lookup gives back per known address."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def vip(self) -> bool: ...
+
+
+FindContacts = Callable[[str, Sequence[str]], Iterable[ContactRow]]
 INSERT_IDENTITY = insert(IDENTITIES)
 
 
@@ -52,21 +69,28 @@ def ensure_contact_id(connection: Connection, config: AtiendeConfig, channel: st
 
 
 def ensure_contact_ids(connection: Connection, config: AtiendeConfig,
-                       senders: Mapping[tuple[str, str], tuple[str | None, datetime]]
-                       ) -> dict[tuple[str, str], int]:
+                       senders: Mapping[tuple[str, str], tuple[str | None, datetime]],
+                       known: FindContacts | None = None) -> dict[tuple[str, str], int]:
     """ensure_contact_id for a group of (channel, address) → (name, first seen), in one
-    lookup per channel and one insert each for the contacts and identities that are new."""
-    found: dict[tuple[str, str], Row[Any]] = {}
+    lookup per channel (`known`, by default a Core query on `connection`) and one insert each
+    for the contacts and identities that are new."""
+    find = known or partial(known_contacts, connection)
+    found: dict[tuple[str, str], ContactRow] = {}
     for channel in {channel for channel, _ in senders}:
         addresses = [address for ch, address in senders if ch == channel]
-        found.update(((channel, row.address), row) for row in connection.execute(
-            CONTACTS_BY_ADDRESSES, {"channel": channel, "addresses": addresses}))
+        found.update(((channel, row.address), row) for row in find(channel, addresses))
     ids = {key: update_contact(connection, config, key[1], senders[key][0], row)
            for key, row in found.items()}
     new = [key for key in senders if key not in found]
     if new:
         ids.update(zip(new, create_contacts(connection, config, new, senders), strict=True))
     return ids
+
+
+def known_contacts(connection: Connection, channel: str,
+                   addresses: Sequence[str]) -> Iterable[ContactRow]:
+    return connection.execute(CONTACTS_BY_ADDRESSES,
+                              {"channel": channel, "addresses": list(addresses)})
 
 
 def create_contacts(connection: Connection, config: AtiendeConfig, keys: list[tuple[str, str]],
@@ -83,7 +107,7 @@ def create_contacts(connection: Connection, config: AtiendeConfig, keys: list[tu
 
 
 def update_contact(connection: Connection, config: AtiendeConfig, address: str,
-                   name: str | None, found: Row[Any]) -> int:
+                   name: str | None, found: ContactRow) -> int:
     """A known contact: fill in a display name it lacks, raise VIP status from config."""
     changes: dict[str, object] = {}
     if name and not found.name:

@@ -8,25 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
 from bot.engine.contacts import ensure_contact_id, ensure_contact_ids
 from bot.engine.prepare import TurnInput
+from bot.engine.store_sql import INSERT_MESSAGE, MESSAGES, CoreSql, StoreSql
 from bot.store.models import Message
 from channels.base import InboundMessage
 
-MESSAGES = Message.__table__
 # Built once: the hot path passes only parameters (no statement building per message).
 MESSAGE_ID_BY_PROVIDER_ID = select(MESSAGES.c.id).where(
     MESSAGES.c.channel == bindparam("channel"),
     MESSAGES.c.provider_message_id == bindparam("provider_message_id"))
-MESSAGE_IDS_BY_PROVIDER_IDS = select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
-    MESSAGES.c.channel == bindparam("channel"),
-    MESSAGES.c.provider_message_id.in_(bindparam("provider_ids", expanding=True)))
-INSERT_MESSAGE = insert(MESSAGES)
 OnNew = Callable[[Session], object]
 
 
@@ -80,20 +76,23 @@ def stage_message(session: Session, config: AtiendeConfig, inbound: InboundMessa
 
 
 def stage_many(session: Session, config: AtiendeConfig,
-               group: Sequence[tuple[InboundMessage, OnNew | None]]) -> list[Accepted]:
+               group: Sequence[tuple[InboundMessage, OnNew | None]],
+               sql: StoreSql | None = None) -> list[Accepted]:
     """accept_inbound without the commit, for a group stored in one transaction: a few
     statements for the whole group (seen ids, contacts, the inserts), not a few per message
     (storing is what a webhook waits for). Same rules and outcomes, in the group's order; a
-    provider id twice in the group is new once. A conflict raises IntegrityError."""
+    provider id twice in the group is new once. A conflict raises IntegrityError. `sql`
+    runs the statements (by default Core statements on the session's connection)."""
     connection = session.connection()
-    seen = seen_ids(connection, [inbound for inbound, _ in group])
+    sql = sql or CoreSql(connection)
+    seen = seen_ids(sql, [inbound for inbound, _ in group])
     new: dict[tuple[str, str], int] = {}   # provider key → index of its first copy
     for index, (inbound, _) in enumerate(group):
         key = (inbound.channel, inbound.provider_message_id)
         if key not in seen and key not in new:
             new[key] = index
     fresh = [group[index][0] for index in new.values()]
-    ids = insert_messages(connection, config, fresh)
+    ids = insert_messages(connection, config, fresh, sql)
     accepted = dict(zip(new, ids, strict=True))
     run_on_new(session, [group[index][1] for index in new.values()])
     return [outcome_of(index, key, seen, new, accepted)
@@ -101,7 +100,7 @@ def stage_many(session: Session, config: AtiendeConfig,
 
 
 def insert_messages(connection: Connection, config: AtiendeConfig,
-                    fresh: list[InboundMessage]) -> list[Accepted]:
+                    fresh: list[InboundMessage], sql: StoreSql) -> list[Accepted]:
     """Insert new messages (and their new contacts) in one statement each, in order."""
     if not fresh:
         return []
@@ -109,12 +108,11 @@ def insert_messages(connection: Connection, config: AtiendeConfig,
     for inbound in fresh:   # the first message's name and time count
         senders.setdefault((inbound.channel, inbound.sender),
                            (inbound.sender_name, inbound.received_at))
-    contacts = ensure_contact_ids(connection, config, senders)
+    contacts = ensure_contact_ids(connection, config, senders, sql.contacts)
     rows = [message_values(contacts[inbound.channel, inbound.sender], inbound)
             for inbound in fresh]
-    ids = connection.execute(
-        INSERT_MESSAGE.returning(MESSAGES.c.id, sort_by_parameter_order=True), rows).scalars()
-    return [Accepted(int(message_id), True, row["contact_id"],
+    ids = sql.insert_messages(rows)
+    return [Accepted(message_id, True, row["contact_id"],
                      TurnInput(inbound.text or "", inbound.language_hint))
             for message_id, row, inbound in zip(ids, rows, fresh, strict=True)]
 
@@ -143,15 +141,13 @@ def outcome_of(index: int, key: tuple[str, str], seen: dict[tuple[str, str], int
     return first if new[key] == index else Accepted(first.message_id, False)
 
 
-def seen_ids(connection: Connection, messages: Sequence[InboundMessage]
-             ) -> dict[tuple[str, str], int]:
+def seen_ids(sql: StoreSql, messages: Sequence[InboundMessage]) -> dict[tuple[str, str], int]:
     """(channel, provider id) → message id, for those of `messages` stored already."""
     seen: dict[tuple[str, str], int] = {}
     for channel in {message.channel for message in messages}:
         provider_ids = [m.provider_message_id for m in messages if m.channel == channel]
-        seen.update(((channel, row.provider_message_id), int(row.id)) for row in
-                    connection.execute(MESSAGE_IDS_BY_PROVIDER_IDS,
-                                       {"channel": channel, "provider_ids": provider_ids}))
+        seen.update(((channel, provider_id), message_id)
+                    for message_id, provider_id in sql.seen(channel, provider_ids))
     return seen
 
 

@@ -18,6 +18,7 @@ from bot.engine.earlier_first import EARLIER_LIMIT, earlier_unrouted
 from bot.engine.inbox import Accepted, accept_inbound, stage_many
 from bot.engine.prepare import Prepared, TurnInput, batch_triager, prepare, read_inputs
 from bot.engine.route import RouteResult, route_message, route_messages
+from bot.engine.store_sql import DriverSql, StoreSql
 from bot.engine.turn import EngineContext
 from bot.engine.work import EngineWork
 from bot.store.db import sqlite_without_waiting, transaction
@@ -26,7 +27,7 @@ from bot.web import metrics
 from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
-ROUTE_BATCH = 32
+ROUTE_BATCH = 64
 STORE_BATCH = 64
 RETRY_BATCH = 50
 MAX_ROUTE_FAILURES = 5
@@ -120,7 +121,7 @@ def store_on_loop(batch: list[PendingStore]) -> list[Accepted] | None:
         return None
     try:
         with factory() as session, sqlite_without_waiting(session):
-            stored = commit_group(session, batch)
+            stored = commit_group(session, batch, DriverSql(session.connection()))
     except Exception as exc:
         log.debug("storing %d messages on the event loop did not work (%s); storing them in "
                   "a worker thread", len(batch), exc)
@@ -189,10 +190,11 @@ def store_together(batch: list[PendingStore]) -> list[Accepted | Exception]:
     return outcomes
 
 
-def commit_group(session: Session, batch: list[PendingStore]) -> list[Accepted]:
+def commit_group(session: Session, batch: list[PendingStore],
+                 sql: StoreSql | None = None) -> list[Accepted]:
     """The group's messages stored in `session`'s one transaction, committed."""
     stored = stage_many(session, batch[0].ctx.config,
-                        [(pending.inbound, pending.on_new) for pending in batch])
+                        [(pending.inbound, pending.on_new) for pending in batch], sql)
     session.commit()
     return stored
 

@@ -1,0 +1,122 @@
+"""The store's three lookups and inserts, two ways: Core statements (every database), and the
+same statements as `DriverStatement`s for a group stored on SQLite's event-loop path, where
+the per-statement work of `Connection.execute` was most of the store's cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy.engine import Dialect
+
+from bot.engine.contacts import CONTACTS, IDENTITIES, known_contacts
+from bot.store.driver_sql import DriverStatement
+from bot.store.models import Message
+
+MESSAGES = Message.__table__
+# Built once: the hot path passes only parameters (no statement building per message).
+MESSAGE_IDS_BY_PROVIDER_IDS = select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
+    MESSAGES.c.channel == bindparam("channel"),
+    MESSAGES.c.provider_message_id.in_(bindparam("provider_ids", expanding=True)))
+INSERT_MESSAGE = insert(MESSAGES)
+
+
+class KnownContact(NamedTuple):
+    address: str
+    id: int
+    name: str | None
+    vip: bool
+
+
+class StoreSql(Protocol):
+    def seen(self, channel: str, provider_ids: Sequence[str]) -> Iterable[tuple[int, str]]:
+        """(message id, provider id) of those stored already."""
+        ...
+
+    def contacts(self, channel: str, addresses: Sequence[str]) -> Iterable[KnownContact]:
+        """The contacts behind those of `addresses` that are known on `channel`."""
+        ...
+
+    def insert_messages(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert message rows (all with the same keys); their new ids, in order."""
+        ...
+
+
+class CoreSql:
+    """Core statements on a SQLAlchemy connection: every database."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def seen(self, channel: str, provider_ids: Sequence[str]) -> Iterable[tuple[int, str]]:
+        return [(int(row.id), row.provider_message_id) for row in self.connection.execute(
+            MESSAGE_IDS_BY_PROVIDER_IDS, {"channel": channel, "provider_ids": provider_ids})]
+
+    def contacts(self, channel: str, addresses: Sequence[str]) -> Iterable[KnownContact]:
+        return [KnownContact(*row) for row in known_contacts(self.connection, channel, addresses)]
+
+    def insert_messages(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        return [int(message_id) for message_id in self.connection.execute(
+            INSERT_MESSAGE.returning(MESSAGES.c.id, sort_by_parameter_order=True),
+            list(rows)).scalars()]
+
+
+class DriverSql:
+    """The same statements run on the DBAPI cursor (`DriverStatement`), compiled once per
+    dialect and number of values; positional paramstyles (SQLite) only."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect
+
+    def seen(self, channel: str, provider_ids: Sequence[str]) -> Iterable[tuple[int, str]]:
+        return driver_seen(self.dialect, len(provider_ids)).rows(
+            self.connection, {"channel": channel, **numbered("p", provider_ids)})
+
+    def contacts(self, channel: str, addresses: Sequence[str]) -> Iterable[KnownContact]:
+        return [KnownContact(*row) for row in driver_contacts(self.dialect, len(addresses)).rows(
+            self.connection, {"channel": channel, **numbered("a", addresses)})]
+
+    def insert_messages(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """One multi-row INSERT … RETURNING; the database promises no order for the ids it
+        returns, so each comes back with its (channel, provider id), unique per message."""
+        columns = tuple(rows[0])
+        params = {f"{column}_{n}": row[column] for n, row in enumerate(rows) for column in columns}
+        returned = driver_insert(self.dialect, columns, len(rows)).rows(self.connection, params)
+        ids = {(channel, provider_id): int(message_id)
+               for message_id, channel, provider_id in returned}
+        return [ids[row["channel"], row["provider_message_id"]] for row in rows]
+
+
+def numbered(prefix: str, values: Sequence[str]) -> dict[str, str]:
+    return {f"{prefix}{n}": value for n, value in enumerate(values)}
+
+
+@lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each
+def driver_seen(dialect: Dialect, count: int) -> DriverStatement:
+    return DriverStatement.compile(
+        select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
+            MESSAGES.c.channel == bindparam("channel"),
+            MESSAGES.c.provider_message_id.in_([bindparam(f"p{n}") for n in range(count)])),
+        dialect)
+
+
+@lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each
+def driver_contacts(dialect: Dialect, count: int) -> DriverStatement:
+    return DriverStatement.compile(
+        select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
+        .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
+        .where(IDENTITIES.c.channel == bindparam("channel"),
+               IDENTITIES.c.address.in_([bindparam(f"a{n}") for n in range(count)])),
+        dialect)
+
+
+@lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each
+def driver_insert(dialect: Dialect, columns: tuple[str, ...], count: int) -> DriverStatement:
+    values = [{column: bindparam(f"{column}_{n}", type_=MESSAGES.c[column].type)
+               for column in columns} for n in range(count)]
+    return DriverStatement.compile(
+        insert(MESSAGES).values(values).returning(
+            MESSAGES.c.id, MESSAGES.c.channel, MESSAGES.c.provider_message_id), dialect)
