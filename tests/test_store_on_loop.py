@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bot.app import Runtime
 from bot.engine import pipeline
@@ -179,3 +179,35 @@ def test_a_group_stored_on_the_loop_is_acknowledged_even_if_the_server_stops_rig
 
     assert asyncio.run(run()) == [True, True]
     assert len(statuses(runtime)) == 2   # stored (routed already, or by the retry job)
+
+
+def test_webhooks_read_over_a_few_loop_passes_are_stored_in_one_transaction(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """A flood's requests are read a few at a time, one loop pass after another: the store
+    lets the loop read those already there first, so they share one group (one commit)
+    instead of the first two or three going alone."""
+    groups: list[list[str]] = []
+    on_new = [lambda _session, n=n: groups[-1].append(f"SML{n:04d}") for n in range(8)]
+
+    def begin_group(*_: object) -> None:
+        groups.append([])
+
+    async def arrive(n: int) -> bool:
+        for _ in range(n % 3):   # read on the first, second or third loop pass
+            await asyncio.sleep(0)
+        return await pipeline.accept_then_route(runtime.factory, runtime.ctx,
+                                                inbound(clock, n), on_new=on_new[n])
+
+    async def flood() -> list[bool]:
+        acks = await asyncio.gather(*(arrive(n) for n in range(8)))
+        await runtime.ctx.work.drain()
+        return list(acks)
+
+    event.listen(runtime.engine, "begin", begin_group)
+    try:
+        assert asyncio.run(flood()) == [True] * 8
+    finally:
+        event.remove(runtime.engine, "begin", begin_group)
+    stored = [group for group in groups if group]
+    assert [sorted(group) for group in stored] == [[f"SML{n:04d}" for n in range(8)]]
+    assert statuses(runtime) == ["processed"] * 8
