@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def main() -> None:
           f"clock {args.hour:02d}:00 UTC"
           f"{', profiled' if profile else ''})")
     if profile:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.profile)
 
 
 if __name__ == "__main__":

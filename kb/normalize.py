@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 
 import Stemmer
 
@@ -20,9 +21,23 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalize_text(text: str) -> str:
-    """Lowercase, strip accents, drop emojis and punctuation, collapse whitespace."""
+    """Lowercase, strip accents, drop emojis and punctuation, collapse whitespace.
+
+    A message's turn asks this of the same text several times (language, intent, the
+    acknowledgement and problem-report checks, the category words): a text of chat length is
+    normalised once and remembered (the CACHED most recent, CACHED_CHARS at most each)."""
+    if len(text) > CACHED_CHARS:
+        return _normalize(text)
+    return _normalize_remembered(text)
+
+
+def _normalize(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join(_NOT_WORD.sub(" ", _MARKS.sub("", decomposed)).split())
+
+
+CACHED, CACHED_CHARS = 4096, 2000   # at most some 8 million characters remembered
+_normalize_remembered = lru_cache(maxsize=CACHED)(_normalize)
 
 
 def tokenize(text: str) -> list[str]:

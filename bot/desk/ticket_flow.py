@@ -58,10 +58,9 @@ def open_or_append(turn: Turn, text: str) -> None:
 
 def append_or_open(turn: Turn, text: str, current: Ticket | None) -> None:
     """open_or_append when the caller has just looked up the open ticket (`current`)."""
-    category = explicit_category(text)
     continues_thread = current is not None and current.number == turn.thread_ticket
-    if current is not None and (continues_thread or category is None
-                                or current.category in (None, category)):
+    if current is not None and (continues_thread or current.category is None
+                                or explicit_category(text) in (None, current.category)):
         append(turn, current)
         return
     if not has_substance(without_agent_request(text)):

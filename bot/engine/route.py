@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.desk import agent_chat, notify, ratings, ticket_flow, tickets, vip_only
 from bot.engine import answers
 from bot.engine.acknowledgements import is_acknowledgement, says_thanks
 from bot.engine.conversations import ConversationKey, current_conversation, current_conversations
 from bot.engine.intents import Intent
+from bot.engine.mail_turn import CHANNEL as MAIL_CHANNEL
 from bot.engine.mail_turn import handle_mail, read_mail
 from bot.engine.prepare import Prepared, choose_language
 from bot.engine.triage import problem_reports
@@ -26,9 +28,15 @@ from bot.store.persist import deferred_rows, write_rows
 UNROUTED = ("received", "failed")
 AGENT_WORKING = ("in_progress", "waiting_customer")
 BATCH_IDS = bindparam("message_ids", expanding=True)
+# A message's JSON columns that only a mail's turn reads (the agents' pages read them with
+# queries of their own): not decoded for every chat message of a batch, read for its mail.
+MAIL_COLUMNS = (Message.raw, Message.attachments, Message.in_reply_to,
+                Message.thread_references, Message.automated_reasons, Message.thread)
 TURN_ROWS = (select(Message, Contact)   # built once: the messages and who sent them
              .join(Contact, Message.contact_id == Contact.id)
-             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id))
+             .where(Message.id.in_(BATCH_IDS)).order_by(Message.id)
+             .options(*(defer(column) for column in MAIL_COLUMNS)))
+MAIL_VALUES = select(Message.id, *MAIL_COLUMNS).where(Message.id.in_(BATCH_IDS))
 LOCK_MESSAGES = (select(Message.id).where(Message.id.in_(BATCH_IDS))
                  .order_by(Message.id).with_for_update())
 
@@ -121,6 +129,8 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
         session.execute(LOCK_CONTACTS, ids).all()
     senders = {message.id: (message, contact)
                for message, contact in session.execute(TURN_ROWS, ids)}
+    read_mail_columns(session, [message for message, _ in senders.values()
+                                if message.channel == MAIL_CHANNEL])
     wanted: dict[ConversationKey, datetime] = {}
     for message, contact in senders.values():
         wanted.setdefault(conversation_key(message, contact), message.created_at)
@@ -132,6 +142,16 @@ def load_batch(session: Session, ctx: EngineContext, message_ids: Sequence[int],
                   session.scalars(LATEST_TICKETS, {"contact_ids": contact_ids}))
     notify.read_transcripts(session, (t for t in latest.values() if t is not None))
     return BatchRows(senders, conversations, started, latest, prepared)
+
+
+def read_mail_columns(session: Session, mails: Sequence[Message]) -> None:
+    """The MAIL_COLUMNS of the batch's mail, in one query, set as if loaded."""
+    if not mails:
+        return
+    by_id = {message.id: message for message in mails}
+    for row in session.execute(MAIL_VALUES, {"message_ids": list(by_id)}):
+        for column, value in zip(MAIL_COLUMNS, row[1:], strict=True):
+            set_committed_value(by_id[row.id], column.key, value)
 
 
 def conversation_key(message: Message, contact: Contact) -> ConversationKey:
