@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import sys
 import tempfile
@@ -63,6 +62,8 @@ def main() -> None:
                              "(a desk with history: tickets, transcripts, sent replies)")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="print the N functions with the most cumulative time")
+    parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"),
+                        help="what --profile orders by: cumulative, or own time (tottime)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         base = load_config(REPO / "config.yaml", environ={})
@@ -93,7 +94,7 @@ def main() -> None:
           f"clock {args.hour:02d}:00 UTC"
           f"{', profiled' if profile else ''})")
     if profile:
-        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.profile)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the Core statements write: every column of messages, contacts and identities."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,13 @@ from sqlalchemy import select, text
 from bot.app import Runtime, build_runtime
 from bot.config.root import AtiendeConfig
 from bot.engine.inbox import stage_many
+from bot.engine.sink import EngineSink
 from bot.engine.store_sql import MESSAGES, CoreSql, DriverSql
+from bot.store import driver_sql
 from bot.store.driver_sql import DriverStatement
 from channels.base import Attachment, InboundMessage
 from scheduler.clock import FixedClock
+from tests.fakes.sql_log import executed
 
 VIP = "whatsapp:+573001112233"   # in config.yaml's vip.contacts
 
@@ -44,11 +48,12 @@ def group(clock: FixedClock) -> list[InboundMessage]:
     ]
 
 
-def all_rows(runtime: Runtime) -> dict[str, list[tuple[object, ...]]]:
+def all_rows(runtime: Runtime, tables: tuple[str, ...] = ("messages", "contacts",
+                                                         "contact_identities")
+             ) -> dict[str, list[tuple[object, ...]]]:
     with runtime.engine.connect() as connection:
         return {table: [tuple(row) for row in connection.execute(
-                    text(f"SELECT * FROM {table} ORDER BY id"))]
-                for table in ("messages", "contacts", "contact_identities")}
+                    text(f"SELECT * FROM {table} ORDER BY id"))] for table in tables}
 
 
 @pytest.fixture
@@ -99,3 +104,44 @@ def test_a_named_paramstyle_is_refused(runtime: Runtime) -> None:
     """The store uses the driver path only where the writer is SQLite's."""
     with pytest.raises(ValueError, match="positional paramstyle"):
         DriverStatement.compile(select(MESSAGES.c.id), runtime.engine.dialect)
+
+
+ROUTED_TABLES = ("contacts", "contact_identities", "conversations", "messages", "tickets",
+                 "ticket_events", "outbox", "kb_feedback")
+
+
+def route_a_morning(runtime: Runtime, clock: FixedClock) -> None:
+    """KB answers and their feedback, tickets opened and added to, in batches: the batch's
+    deferred inserts (outbox, ticket events, KB feedback) and updates (messages,
+    conversations, tickets) all run."""
+    sink = EngineSink(runtime.factory, runtime.ctx)
+    texts = ["¿Cuál es el horario de atención?", "no", "How do I export my data?", "yes",
+             "Nos debitaron dos veces la mensualidad, necesitamos la devolución",
+             "The app crashes every time I save a work order, error 500", "gracias"]
+    for n, body in enumerate(texts * 2):
+        sink.accept_now(InboundMessage(channel="whatsapp", provider_message_id=f"SMR{n:03d}",
+                                       sender=f"whatsapp:+5730077700{n % 3}", text=body,
+                                       received_at=clock.now(), sender_name="Ana"))
+        if n % 3 == 2:
+            sink.route_accepted()
+            clock.advance(timedelta(minutes=1))
+    sink.route_accepted()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_routing_batch_writes_the_same_rows_on_the_driver_as_through_core(
+        two_sqlite: tuple[Runtime, Runtime], clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    core, driver = two_sqlite
+    start = clock.now()
+    with monkeypatch.context() as patched:   # every executemany through Core
+        patched.setattr(driver_sql, "on_driver", lambda *_: None)
+        route_a_morning(core, clock)
+    clock.set(start)
+    with executed(driver.engine) as sent:
+        route_a_morning(driver, clock)
+    assert any(sql.startswith("INSERT INTO outbox") for sql, _ in sent)   # still announced
+    want, got = all_rows(core, ROUTED_TABLES), all_rows(driver, ROUTED_TABLES)
+    assert len(want["outbox"]) > 10 and want["ticket_events"] and want["kb_feedback"]
+    for table in ROUTED_TABLES:
+        assert got[table] == want[table], table

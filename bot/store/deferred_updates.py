@@ -21,6 +21,7 @@ from sqlalchemy import Update, bindparam, event, update
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.store.driver_sql import execute_many
 from bot.store.persist import batch_scratch
 
 UPDATES_KEY = "atiende_deferred_updates"
@@ -68,7 +69,7 @@ def write_updates(session: Session) -> None:
             alike.setdefault(tuple(sorted(values)), []).append(
                 {ROW_ID: row_id, **{f"new_{name}": value for name, value in values.items()}})
         for columns, params in alike.items():
-            session.connection().execute(update_of(model, columns), params)
+            execute_many(session.connection(), update_of(model, columns), params)
     updates.clear()
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Insert, Select
+from sqlalchemy.exc import CompileError
+from sqlalchemy.sql import Insert, Select, Update
 
 Processor = Callable[[Any], Any] | None
 
@@ -34,10 +36,16 @@ class DriverStatement:
     results: tuple[Processor, ...]
 
     @classmethod
-    def compile(cls, statement: Select[Any] | Insert, dialect: Dialect) -> DriverStatement:
-        compiled = statement.compile(dialect=dialect)
+    def compile(cls, statement: Select[Any] | Insert | Update, dialect: Dialect,
+                keys: Sequence[str] | None = None) -> DriverStatement:
+        """`keys`: an INSERT's or UPDATE's columns given per row (else its `values`); a
+        column default SQLAlchemy would compute per row is refused (ValueError)."""
+        compiled = statement.compile(dialect=dialect, column_keys=keys)
         if not compiled.positional or compiled.positiontup is None:
             raise ValueError(f"{dialect.name}: DriverStatement needs a positional paramstyle")
+        computed = [*compiled.insert_prefetch, *compiled.update_prefetch]
+        if computed:
+            raise ValueError(f"defaults computed per row: {[c.key for c in computed]}")
         names = tuple(compiled.positiontup)
         binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                       for name in names)
@@ -53,11 +61,56 @@ class DriverStatement:
                                          strict=True)]
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
+            announce(connection, cursor, self.sql, values, many=False)
             cursor.execute(self.sql, values)
             fetched = cursor.fetchall() if self.results else []
         finally:
             cursor.close()
         return [convert(row, self.results) for row in fetched]
+
+
+    def executemany(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run it once per row of parameters, in `connection`'s transaction."""
+        values = [[value if bind is None else bind(value)
+                   for value, bind in zip((row[name] for name in self.names), self.binds,
+                                          strict=True)] for row in rows]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            announce(connection, cursor, self.sql, values, many=True)
+            cursor.executemany(self.sql, values)
+        finally:
+            cursor.close()
+
+
+def announce(connection: Connection, cursor: Any, sql: str, values: Any, many: bool) -> None:
+    """The engine's `before_cursor_execute` listeners hear of the statement as of any other
+    (statement logs, the tests' statement counts)."""
+    for listener in connection.dispatch.before_cursor_execute:
+        listener(connection, cursor, sql, values, None, many)
+
+
+@lru_cache(maxsize=256)   # per statement (built once each), dialect (engine) and columns
+def on_driver(statement: Insert | Update, dialect: Dialect,
+              keys: tuple[str, ...]) -> DriverStatement | None:
+    """`statement` for the DBAPI cursor with these parameter names per row, or None where it
+    cannot go there (a named paramstyle, a default computed per row): Core runs it then."""
+    try:
+        return DriverStatement.compile(statement, dialect, keys)
+    except (ValueError, CompileError):
+        return None
+
+
+def execute_many(connection: Connection, statement: Insert | Update,
+                 rows: list[dict[str, Any]]) -> None:
+    """`connection.execute(statement, rows)` (an executemany), on the DBAPI cursor when the
+    rows share their keys and the statement can go there (`on_driver`)."""
+    keys = tuple(rows[0])
+    driver = on_driver(statement, connection.dialect, keys) if all(
+        len(row) == len(keys) and all(key in row for key in keys) for row in rows) else None
+    if driver is None:
+        connection.execute(statement, rows)
+    else:
+        driver.executemany(connection, rows)
 
 
 def convert(row: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Insert, insert, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
+from bot.store.driver_sql import execute_many
+
 
 @cache
 def insert_returning(mapper: Mapper[Any], unique_by: tuple[str, ...] = ()) -> Insert:
@@ -132,7 +134,7 @@ def write_rows(session: Session, only: type[Any] | None = None) -> None:
     for model in [only] if only is not None else list(rows):
         batch = rows.pop(model, None)
         if batch:
-            session.connection().execute(insert_rows(model), batch)
+            execute_many(session.connection(), insert_rows(model), batch)
 
 
 def is_deferred(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
