@@ -131,14 +131,14 @@ def test_routing_waits_until_the_webhooks_waiting_are_stored() -> None:
             events.append(f"stored {waiting.popleft()}")
 
         storing = LoopQueue(store_drain, set())
-        await storing.wait_idle(WAIT)   # nothing stored yet: returns at once
+        assert await storing.wait_idle(WAIT)   # nothing stored yet: idle at once
         storing.put("m1")
         routing = asyncio.ensure_future(storing.wait_idle(WAIT))
         await asyncio.sleep(0)
         assert not routing.done()
-        await storing.wait_idle(0)   # the bound: routing keeps moving under a flood
+        assert not await storing.wait_idle(0)   # the bound: routing moves under a flood
         release.set()
-        await asyncio.wait_for(routing, WAIT)
+        assert await asyncio.wait_for(routing, WAIT)
         events.append("routing")
         return events
 
@@ -164,7 +164,39 @@ def test_routing_waits_while_a_flood_keeps_coming() -> None:
             await asyncio.sleep(0)
         assert not routing.done()   # idle, but m1 came just now
         routing.cancel()
-        await storing.wait_idle(0, quiet_s=60)   # the bound: routing keeps moving
-        await asyncio.wait_for(storing.wait_idle(WAIT, quiet_s=0), WAIT)   # plain idle
+        assert not await storing.wait_idle(0, quiet_s=60)   # the bound: routing moves
+        assert await asyncio.wait_for(storing.wait_idle(WAIT, quiet_s=0), WAIT)   # idle
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("storing_fell_quiet, largest", [(True, 40), (False, 32)])
+def test_a_batch_that_goes_in_during_a_flood_is_smaller(
+        runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch,
+        storing_fell_quiet: bool, largest: int) -> None:
+    """Routing that could not wait for storing to fall quiet takes FLOOD_ROUTE_BATCH messages
+    at a time, so it holds the flood's stores back for less; after the flood it takes up to
+    ROUTE_BATCH."""
+    assert pipeline.FLOOD_ROUTE_BATCH == 32 < 40 <= pipeline.ROUTE_BATCH
+    sizes: list[int] = []
+    real_route_batch = pipeline.route_batch
+
+    def route_batch(factory: object, ctx: object, batch: list[object]) -> object:
+        sizes.append(len(batch))
+        return real_route_batch(factory, ctx, batch)  # type: ignore[arg-type]
+
+    async def wait_idle(*_: object, **__: object) -> bool:
+        await asyncio.sleep(0)
+        return storing_fell_quiet
+
+    monkeypatch.setattr(pipeline, "route_batch", route_batch)
+    monkeypatch.setattr(type(runtime.ctx.work.storing), "wait_idle", wait_idle)
+
+    async def flood() -> None:
+        await asyncio.gather(*(pipeline.accept_then_route(runtime.factory, runtime.ctx,
+                                                          inbound(clock, n)) for n in range(40)))
+        await runtime.ctx.work.drain()
+
+    asyncio.run(flood())
+    assert max(sizes) == largest and sum(sizes) == 40
+    assert statuses(runtime) == ["processed"] * 40

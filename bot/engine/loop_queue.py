@@ -50,22 +50,26 @@ class LoopQueue(Generic[Item]):
             task.add_done_callback(lambda _: forget_task(state, task))
 
 
-    async def wait_idle(self, limit_s: float, quiet_s: float = 0.0) -> None:
+    async def wait_idle(self, limit_s: float, quiet_s: float = 0.0) -> bool:
         """Until nothing waits or runs in this loop's queue and no item came in the last
-        `quiet_s` (the next of a flood is not already on its way), or `limit_s` has passed."""
+        `quiet_s` (the next of a flood is not already on its way): True; or until `limit_s`
+        has passed: False."""
         loop = asyncio.get_running_loop()
         state = self.loops.get(loop)
         if state is None:
-            return
+            return True
         deadline = loop.time() + limit_s
-        while (remaining := deadline - loop.time()) > 0:
+        while True:
+            remaining = deadline - loop.time()
+            quiet_left = state.last_put + quiet_s - loop.time()
+            if state.task is None and quiet_left <= 0:
+                return True
+            if remaining <= 0:
+                return False
             if state.task is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(state.idle.wait(), remaining)
                 continue
-            quiet_left = state.last_put + quiet_s - loop.time()
-            if quiet_left <= 0:
-                return
             await asyncio.sleep(min(quiet_left, remaining))
 
 

@@ -28,6 +28,7 @@ from channels.base import InboundMessage
 
 log = logging.getLogger(__name__)
 ROUTE_BATCH = 64
+FLOOD_ROUTE_BATCH = 32   # a batch that goes in while storing is still busy (route_waiting)
 STORE_BATCH = 64
 STORE_GATHER_PASSES = 3   # loop passes a group waits for requests already read (gather_more)
 RETRY_BATCH = 50
@@ -250,24 +251,25 @@ async def route_waiting(waiting: deque[Routable]) -> None:
     goes first for the CPU too: a batch starts once the webhooks waiting have been stored and
     none came for STORE_QUIET_S (in a flood the next one is already on its way: storing is
     idle for a moment between two of them), or after ROUTE_YIELD_S, so routing keeps moving
-    under a sustained flood."""
+    under a sustained flood; a batch that goes in while storing is busy takes at most
+    FLOOD_ROUTE_BATCH messages, so it holds the flood's stores back no longer than that."""
     while waiting:
-        await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S, STORE_QUIET_S)
-        factory, ctx, batch = take_batch(waiting)
+        idle = await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S, STORE_QUIET_S)
+        factory, ctx, batch = take_batch(waiting, ROUTE_BATCH if idle else FLOOD_ROUTE_BATCH)
         try:
             await asyncio.to_thread(route_batch, factory, ctx, batch)
         except Exception:  # the worker pool itself failed: they stay stored for the retry job
             log.exception("could not route messages %s; the retry job will", batch)
 
 
-def take_batch(waiting: deque[Routable]
+def take_batch(waiting: deque[Routable], limit: int = ROUTE_BATCH
                ) -> tuple[sessionmaker[Session], EngineContext, list[Accepted]]:
-    """The oldest waiting messages for one database, up to ROUTE_BATCH, one per contact
+    """The oldest waiting messages for one database, up to `limit`, one per contact
     (a contact's next message waits for the next batch, which sees this one's changes)."""
     factory, ctx, _ = waiting[0]
     batch: list[Accepted] = []
     contacts: set[int | None] = set()
-    while waiting and len(batch) < ROUTE_BATCH:
+    while waiting and len(batch) < limit:
         next_factory, next_ctx, accepted = waiting[0]
         if (next_factory is not factory or next_ctx is not ctx
                 or accepted.contact_id in contacts):

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Select, bindparam, insert, select
 from sqlalchemy.engine import Dialect
 
 from bot.engine.contacts import CONTACTS, IDENTITIES, known_contacts
-from bot.store.driver_sql import DriverStatement
+from bot.store.driver_sql import DriverStatement, select_in
 from bot.store.models import Message
 
 MESSAGES = Message.__table__
@@ -72,12 +72,11 @@ class DriverSql:
         self.dialect = connection.dialect
 
     def seen(self, channel: str, provider_ids: Sequence[str]) -> Iterable[tuple[int, str]]:
-        return driver_seen(self.dialect, len(provider_ids)).rows(
-            self.connection, {"channel": channel, **numbered("p", provider_ids)})
+        return select_in(self.connection, seen_in, {"channel": channel}, provider_ids)
 
     def contacts(self, channel: str, addresses: Sequence[str]) -> Iterable[KnownContact]:
-        return [KnownContact(*row) for row in driver_contacts(self.dialect, len(addresses)).rows(
-            self.connection, {"channel": channel, **numbered("a", addresses)})]
+        return [KnownContact(*row) for row in select_in(
+            self.connection, contacts_in, {"channel": channel}, addresses)]
 
     def insert_messages(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """One multi-row INSERT … RETURNING; the database promises no order for the ids it
@@ -90,27 +89,17 @@ class DriverSql:
         return [ids[row["channel"], row["provider_message_id"]] for row in rows]
 
 
-def numbered(prefix: str, values: Sequence[str]) -> dict[str, str]:
-    return {f"{prefix}{n}": value for n, value in enumerate(values)}
+def seen_in(provider_ids: Any) -> Select[Any]:
+    return select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
+        MESSAGES.c.channel == bindparam("channel"),
+        MESSAGES.c.provider_message_id.in_(provider_ids))
 
 
-@lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each
-def driver_seen(dialect: Dialect, count: int) -> DriverStatement:
-    return DriverStatement.compile(
-        select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
-            MESSAGES.c.channel == bindparam("channel"),
-            MESSAGES.c.provider_message_id.in_([bindparam(f"p{n}") for n in range(count)])),
-        dialect)
-
-
-@lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each
-def driver_contacts(dialect: Dialect, count: int) -> DriverStatement:
-    return DriverStatement.compile(
-        select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
-        .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
-        .where(IDENTITIES.c.channel == bindparam("channel"),
-               IDENTITIES.c.address.in_([bindparam(f"a{n}") for n in range(count)])),
-        dialect)
+def contacts_in(addresses: Any) -> Select[Any]:
+    return (select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
+            .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
+            .where(IDENTITIES.c.channel == bindparam("channel"),
+                   IDENTITIES.c.address.in_(addresses)))
 
 
 @lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each

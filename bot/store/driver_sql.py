@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError
 from sqlalchemy.sql import Insert, Select, Update
@@ -34,6 +34,7 @@ class DriverStatement:
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+    fixed: Mapping[str, Any]   # the values written into the statement ("status = 'held'")
 
     @classmethod
     def compile(cls, statement: Select[Any] | Insert | Update, dialect: Dialect,
@@ -52,10 +53,13 @@ class DriverStatement:
         columns = statement.exported_columns  # a select's columns, an insert's RETURNING
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                         for column in columns)
-        return cls(compiled.string, names, binds, results)
+        fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
+                 if not bind.required}
+        return cls(compiled.string, names, binds, results, fixed)
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it in `connection`'s transaction; the returned rows, converted."""
+        params = {**self.fixed, **params} if self.fixed else params
         values = [value if bind is None else bind(value)
                   for value, bind in zip((params[name] for name in self.names), self.binds,
                                          strict=True)]
@@ -68,9 +72,10 @@ class DriverStatement:
             cursor.close()
         return [convert(row, self.results) for row in fetched]
 
-
     def executemany(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run it once per row of parameters, in `connection`'s transaction."""
+        if self.fixed:
+            rows = [{**self.fixed, **row} for row in rows]
         values = [[value if bind is None else bind(value)
                    for value, bind in zip((row[name] for name in self.names), self.binds,
                                           strict=True)] for row in rows]
@@ -111,6 +116,31 @@ def execute_many(connection: Connection, statement: Insert | Update,
         connection.execute(statement, rows)
     else:
         driver.executemany(connection, rows)
+
+
+InBuilder = Callable[[Any], "Select[Any]"]   # given the IN's parameter(s), the statement
+
+
+def select_in(connection: Connection, build: InBuilder, params: Mapping[str, Any],
+              values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `build(...)`, a SELECT with one `column.in_(…)` of `values`: on the DBAPI
+    cursor with one parameter a value (`count_in`, compiled once per number of values) where
+    the dialect is positional, else through Core with an expanding parameter."""
+    if connection.dialect.positional:
+        return count_in(build, connection.dialect, len(values)).rows(
+            connection, {**params, **{f"in{n}": value for n, value in enumerate(values)}})
+    return [tuple(row) for row in connection.execute(
+        expanding_in(build), {**params, "in_values": list(values)})]
+
+
+@lru_cache(maxsize=256)   # per statement kind, dialect (engine) and number of values
+def count_in(build: InBuilder, dialect: Dialect, count: int) -> DriverStatement:
+    return DriverStatement.compile(build([bindparam(f"in{n}") for n in range(count)]), dialect)
+
+
+@lru_cache(maxsize=64)
+def expanding_in(build: InBuilder) -> Select[Any]:
+    return build(bindparam("in_values", expanding=True))
 
 
 def convert(row: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:
