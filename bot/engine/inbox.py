@@ -192,6 +192,8 @@ def attachment_record(attachment: Any) -> dict[str, Any]:
 def to_jsonable(value: Any) -> Any:
     """Raw payloads may hold bytes or datetimes; keep them readable in a JSON column."""
     if isinstance(value, dict):
+        if all(type(k) is str and type(v) is str for k, v in value.items()):
+            return dict(value)   # a webhook's form, as most are: nothing to convert
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]

@@ -21,8 +21,11 @@ class TwilioSignature:
         self.key = auth_token.encode("utf-8")
 
     def is_valid(self, url: str, form: ImmutableMultiDict[str, str], signature: str) -> bool:
-        signed = "".join(name + value for name in sorted(set(form.keys()))
-                         for value in sorted(set(form.getlist(name))))
+        values: dict[str, set[str]] = {}
+        for name, value in form.multi_items():
+            values.setdefault(name, set()).add(value)
+        signed = "".join(name + value for name in sorted(values)
+                         for value in sorted(values[name]))
         given = signature.encode("utf-8", errors="replace")
         return any(hmac.compare_digest(self.sign(variant + signed), given)
                    for variant in url_forms(url))

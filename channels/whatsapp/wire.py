@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from starlette.datastructures import ImmutableMultiDict
 
@@ -32,11 +32,31 @@ def parse_form(content_type: str, body: bytes) -> Form:
     if content_type.split(";")[0].strip().lower() != FORM_TYPE:
         raise InvalidWebhook(f"expected {FORM_TYPE}, got {content_type or 'no content type'}")
     try:
-        text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+        pairs = form_pairs(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidWebhook("body is not a valid form") from None
     return ImmutableMultiDict(pairs)
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """`parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))`, the same pairs and
+    the same ValueError, at about half its cost (every webhook pays it): a name or value is
+    decoded only when it holds a `+` or a `%`."""
+    if not text:
+        return []
+    pairs = []
+    for field in text.split("&"):
+        name, equals, value = field.partition("=")
+        if not equals:
+            raise ValueError(f"bad query field: {field!r}")
+        pairs.append((form_decoded(name), form_decoded(value)))
+    return pairs
+
+
+def form_decoded(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text, errors="replace") if "%" in text else text
 
 
 def signed_url(public_url: str, path: str, query: str) -> str:
@@ -55,8 +75,12 @@ def check_signature(validator: TwilioSignature, url: str, form: Form,
 
 def check_storable(form: Form) -> None:
     """Every posted value must be storable text (no NUL; the form decoder already replaced
-    bytes that are not UTF-8)."""
-    for name, value in form.multi_items():
+    bytes that are not UTF-8). All of them are looked at in one piece first (storable
+    pieces make a storable whole, and back); one by one only to name the bad one."""
+    items = form.multi_items()
+    if is_storable("".join(name + value for name, value in items)):
+        return
+    for name, value in items:
         if not (is_storable(name) and is_storable(value)):
             raise InvalidWebhook(f"{name[:40]!r} holds a NUL character")
 
