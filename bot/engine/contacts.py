@@ -5,41 +5,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Protocol
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.config.root import AtiendeConfig
+from bot.store.driver_sql import core_select_in
 from bot.store.models import Contact, ContactIdentity
 
 NAME_CHARS = 200
 CONTACTS = Contact.__table__
 IDENTITIES = ContactIdentity.__table__
-# Built once: the hot path passes only parameters (no statement building per message).
-CONTACTS_BY_ADDRESSES = (
-    select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
-    .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
-    .where(IDENTITIES.c.channel == bindparam("channel"),
-           IDENTITIES.c.address.in_(bindparam("addresses", expanding=True))))
 INSERT_CONTACT = insert(CONTACTS)
+INSERT_IDENTITY = insert(IDENTITIES)
 
 
-class ContactRow(Protocol):
+class KnownContact(NamedTuple):
     """What a contact lookup gives back per known address."""
 
-    @property
-    def address(self) -> str: ...
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str | None: ...
-    @property
-    def vip(self) -> bool: ...
+    address: str
+    id: int
+    name: str | None
+    vip: bool
 
 
-FindContacts = Callable[[str, Sequence[str]], Iterable[ContactRow]]
-INSERT_IDENTITY = insert(IDENTITIES)
+FindContacts = Callable[[str, Sequence[str]], Iterable[KnownContact]]
 
 
 def find_contact(session: Session, channel: str, address: str) -> Contact | None:
@@ -75,7 +66,7 @@ def ensure_contact_ids(connection: Connection, config: AtiendeConfig,
     lookup per channel (`known`, by default a Core query on `connection`) and one insert each
     for the contacts and identities that are new."""
     find = known or partial(known_contacts, connection)
-    found: dict[tuple[str, str], ContactRow] = {}
+    found: dict[tuple[str, str], KnownContact] = {}
     for channel in {channel for channel, _ in senders}:
         addresses = [address for ch, address in senders if ch == channel]
         found.update(((channel, row.address), row) for row in find(channel, addresses))
@@ -88,9 +79,18 @@ def ensure_contact_ids(connection: Connection, config: AtiendeConfig,
 
 
 def known_contacts(connection: Connection, channel: str,
-                   addresses: Sequence[str]) -> Iterable[ContactRow]:
-    return connection.execute(CONTACTS_BY_ADDRESSES,
-                              {"channel": channel, "addresses": list(addresses)})
+                   addresses: Sequence[str]) -> list[KnownContact]:
+    """The contacts behind those of `addresses` known on `channel`, through Core."""
+    return [KnownContact(*row) for row in core_select_in(
+        connection, contacts_in, {"channel": channel}, addresses)]
+
+
+def contacts_in(addresses: Any) -> Select[Any]:
+    """The contact lookup, given its IN's parameter(s) (see `driver_sql.select_in`)."""
+    return (select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
+            .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
+            .where(IDENTITIES.c.channel == bindparam("channel"),
+                   IDENTITIES.c.address.in_(addresses)))
 
 
 def create_contacts(connection: Connection, config: AtiendeConfig, keys: list[tuple[str, str]],
@@ -107,7 +107,7 @@ def create_contacts(connection: Connection, config: AtiendeConfig, keys: list[tu
 
 
 def update_contact(connection: Connection, config: AtiendeConfig, address: str,
-                   name: str | None, found: ContactRow) -> int:
+                   name: str | None, found: KnownContact) -> int:
     """A known contact: fill in a display name it lacks, raise VIP status from config."""
     changes: dict[str, object] = {}
     if name and not found.name:

@@ -6,28 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, bindparam, insert, select
 from sqlalchemy.engine import Dialect
 
-from bot.engine.contacts import CONTACTS, IDENTITIES, known_contacts
-from bot.store.driver_sql import DriverStatement, select_in
+from bot.engine.contacts import KnownContact, contacts_in, known_contacts
+from bot.store.driver_sql import DriverStatement, core_select_in, select_in
 from bot.store.models import Message
 
 MESSAGES = Message.__table__
-# Built once: the hot path passes only parameters (no statement building per message).
-MESSAGE_IDS_BY_PROVIDER_IDS = select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
-    MESSAGES.c.channel == bindparam("channel"),
-    MESSAGES.c.provider_message_id.in_(bindparam("provider_ids", expanding=True)))
 INSERT_MESSAGE = insert(MESSAGES)
-
-
-class KnownContact(NamedTuple):
-    address: str
-    id: int
-    name: str | None
-    vip: bool
 
 
 class StoreSql(Protocol):
@@ -51,11 +40,10 @@ class CoreSql:
         self.connection = connection
 
     def seen(self, channel: str, provider_ids: Sequence[str]) -> Iterable[tuple[int, str]]:
-        return [(int(row.id), row.provider_message_id) for row in self.connection.execute(
-            MESSAGE_IDS_BY_PROVIDER_IDS, {"channel": channel, "provider_ids": provider_ids})]
+        return core_select_in(self.connection, seen_in, {"channel": channel}, provider_ids)
 
     def contacts(self, channel: str, addresses: Sequence[str]) -> Iterable[KnownContact]:
-        return [KnownContact(*row) for row in known_contacts(self.connection, channel, addresses)]
+        return known_contacts(self.connection, channel, addresses)
 
     def insert_messages(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         return [int(message_id) for message_id in self.connection.execute(
@@ -93,13 +81,6 @@ def seen_in(provider_ids: Any) -> Select[Any]:
     return select(MESSAGES.c.id, MESSAGES.c.provider_message_id).where(
         MESSAGES.c.channel == bindparam("channel"),
         MESSAGES.c.provider_message_id.in_(provider_ids))
-
-
-def contacts_in(addresses: Any) -> Select[Any]:
-    return (select(IDENTITIES.c.address, CONTACTS.c.id, CONTACTS.c.name, CONTACTS.c.vip)
-            .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
-            .where(IDENTITIES.c.channel == bindparam("channel"),
-                   IDENTITIES.c.address.in_(addresses)))
 
 
 @lru_cache(maxsize=256)   # per dialect (one per engine) and size: a few each

@@ -129,6 +129,12 @@ def select_in(connection: Connection, build: InBuilder, params: Mapping[str, Any
     if connection.dialect.positional:
         return count_in(build, connection.dialect, len(values)).rows(
             connection, {**params, **{f"in{n}": value for n, value in enumerate(values)}})
+    return core_select_in(connection, build, params, values)
+
+
+def core_select_in(connection: Connection, build: InBuilder, params: Mapping[str, Any],
+                   values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """`select_in` through Core on any database: one expanding parameter for `values`."""
     return [tuple(row) for row in connection.execute(
         expanding_in(build), {**params, "in_values": list(values)})]
 
