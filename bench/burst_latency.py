@@ -35,7 +35,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from bench.serve_rss import wait_listening  # noqa: E402
+from bench.serve_rss import serve_env, wait_listening  # noqa: E402
 from bench.webhook_throughput import message_texts, raw_request, read_response  # noqa: E402
 
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -244,8 +244,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         db = write_config(Path(tmp), port, twilio.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")} | ENV
-        proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp, env=env, text=True,
+        proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp, env=serve_env(ENV), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             wait_listening(proc)

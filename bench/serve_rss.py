@@ -31,6 +31,14 @@ ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token"
        "TELEGRAM_BOT_TOKEN": "7000001:bench", "TELEGRAM_WEBHOOK_SECRET": "atiende-test-secret_42"}
 
 
+def serve_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment for an `atiende serve` this bench starts: no ATIENDE__ overrides, and
+    this checkout's code first (the virtualenv's editable install points at whichever
+    checkout installed it, so a bench run from another worktree would serve that one)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
+    return env | extra | {"PYTHONPATH": str(REPO)}
+
+
 def start_fakes() -> tuple[Any, Any, list[Any]]:
     """The local Twilio and Telegram APIs in this process (Telegram's getMe runs at startup)."""
     from tests.fakes.loopback import LoopbackServer
@@ -107,8 +115,7 @@ def measure(settle: float) -> tuple[float, float, list[str]]:
         from tests.servers.ports import free_port
         port = free_port()
         write_config(Path(tmp), port, twilio.url, telegram.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")} | ENV
-        proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp, env=env, text=True,
+        proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp, env=serve_env(ENV), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             lines = wait_listening(proc, START_TIMEOUT[0])

@@ -65,7 +65,8 @@ def start_serve(config: Path, port: int) -> subprocess.Popen[bytes]:
     from tests.servers.ports import wait_for_http
 
     proc = subprocess.Popen([str(Path(sys.executable).parent / "atiende"), "serve", "--config",
-                             str(config)], cwd=REPO, stdout=subprocess.DEVNULL)
+                             str(config)], cwd=REPO, stdout=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})   # this checkout's code
     return wait_for_http(proc, f"http://127.0.0.1:{port}/healthz", "atiende serve", 3000)
 
 
