@@ -93,7 +93,7 @@ def make_dispatcher(runtime: Runtime, channels: dict[str, Channel]) -> Dispatche
     return Dispatcher(runtime.factory, channels, concurrency=settings.concurrency,
                       claim_seconds=settings.claim_seconds,
                       writer_turn=runtime.ctx.work.writer_turn,
-                      join_replies=settings.join_replies)
+                      join_replies=settings.join_replies, backlog=runtime.ctx.work.backlog)
 
 
 class OutboxWakes:

@@ -125,6 +125,27 @@ def test_a_join_stops_at_the_channels_length(runtime: Runtime) -> None:
     assert all(len(message.text) <= LIMIT for message in channel.sent)
 
 
+def test_a_reply_already_in_the_message_is_folded_without_being_written_again(
+        runtime: Runtime) -> None:
+    ack = "I added your message to ticket #7."
+    queue(runtime, "chat:ana", "a1", ack, ack, "a2", ack)
+    queue(runtime, "chat:ana", ack, buttons=("Yes", "No"))   # other buttons: another reply
+    channel = JoiningChannel(runtime)
+    assert pump(runtime, channel) == 1
+    assert [(m.text, m.buttons) for m in channel.sent] == [
+        (f"a1\n\n{ack}\n\na2\n\n{ack}", ("Yes", "No"))]
+    assert [status for _, status, _ in rows(runtime)] == ["sent"] + ["joined"] * 5
+
+
+def test_repeated_replies_take_no_room_in_the_message(runtime: Runtime) -> None:
+    size = (LIMIT - BUTTONS_ROOM) // 2 - 10   # two different ones fit, a third does not
+    first, second = "x" * size, "y" * size
+    queue(runtime, "chat:ana", first, second, first, second, "z" * size)
+    channel = JoiningChannel(runtime)
+    assert pump(runtime, channel) == 2
+    assert sent_texts(channel, "chat:ana") == [f"{first}\n\n{second}", "z" * size]
+
+
 def test_a_channel_that_does_not_join_sends_every_row(runtime: Runtime) -> None:
     queue(runtime, "chat:ana", "a1", "a2", "a3")
     channel = PlainChannel(runtime)

@@ -149,7 +149,7 @@ def test_a_row_another_worker_is_claiming_is_not_overtaken(runtime: Runtime) -> 
     with runtime.factory() as other:
         first = other.scalars(select(OutboxItem.id).order_by(OutboxItem.id).limit(1)
                               .with_for_update()).one()
-        items, _, _ = pump.claim(100)
+        items, _, _, _ = pump.claim(100)
         other.rollback()
     assert first not in [item.id for item in items]
     assert [item.payload["text"] for item in items] == ["b"]

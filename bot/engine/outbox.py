@@ -10,14 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 
-from bot.engine.outbox_join import JOIN_KEYS, JOINED, join_later_replies, sent_text
+from bot.engine.outbox_join import JOIN_KEYS, JOINED, can_host, join_later_replies, sent_text
 from bot.engine.outbox_signal import mark_queued
+from bot.engine.routing_backlog import RoutingBacklog
 from bot.store.driver_sql import select_in
 from bot.store.models import OutboxItem, Rating, Ticket, open_outbox_row
 from bot.store.persist import add_row, defers_rows, is_deferred, write_rows
@@ -33,6 +34,10 @@ CONCURRENT_SENDS = 16  # recipients served at once; each recipient's rows still 
 MAX_DOUBLINGS = 16  # 30 s · 2**16 is far past MAX_BACKOFF; keeps the arithmetic small
 SENDING = "sending"  # claimed and committed before the provider call
 CLAIM_SECONDS = 60.0  # a claim older than this was left by a process that died mid-send
+# The longest a bot reply waits for the replies to its recipient's next messages (stored, not
+# routed yet) to join it; and how many such recipients' rows one claim reads past.
+REPLY_WAIT = timedelta(seconds=2)
+MAX_WAITING_SCAN = 1000
 UNKNOWN_OUTCOME = ("outcome unknown: the process stopped while sending and this channel cannot "
                    "look the send up; not sent again (at most once). `atiende outbox retry` "
                    "sends it again")
@@ -155,6 +160,15 @@ def release_held(session: Session, channel: str, recipients: Sequence[str],
 OWN_KEYS = frozenset({"text", "buttons", "kind"}) | JOIN_KEYS
 
 
+class Claim(NamedTuple):
+    """A claim's rows, when the rows left `sending` were claimed (outcome unknown), and how
+    many due replies were left pending to wait for their recipients' next messages."""
+
+    items: list[OutboxItem]
+    unknown: dict[int, datetime]
+    waiting: int
+
+
 def to_outbound(item: OutboxItem, ticket_number: int | None = None) -> OutboundMessage:
     extra = {key: value for key, value in item.payload.items() if key not in OWN_KEYS}
     text, buttons = sent_text(item.payload)
@@ -198,11 +212,13 @@ class Dispatcher:
                  recipient: str | None = None,
                  claim_seconds: float = CLAIM_SECONDS,
                  writer_turn: Callable[[], AbstractContextManager[object]] = nullcontext,
-                 join_replies: bool = True) -> None:
+                 join_replies: bool = True, backlog: RoutingBacklog | None = None) -> None:
         """`recipient` limits the dispatcher to one recipient's rows (a console session
         delivers its own customer's messages only; the others stay pending). `writer_turn`
         is taken around the pump's write transactions (SQLite's one writer, see EngineWork).
-        `join_replies`: the pump's claims join a recipient's queued replies (outbox_join)."""
+        `join_replies`: the pump's claims join a recipient's queued replies (outbox_join).
+        `backlog`: with joining, the pump leaves a reply pending (up to REPLY_WAIT) while its
+        recipient has messages still to be routed, so their replies join it."""
         self.factory = factory
         self.channels = channels
         self.concurrency = concurrency
@@ -214,6 +230,7 @@ class Dispatcher:
         self.statements: dict[str, Select[Any]] = {}   # see `due`
         self.join_limits = {name: int(getattr(channel, "joins_replies_up_to", 0))
                             for name, channel in channels.items() if join_replies}
+        self.backlog = backlog if join_replies else None
 
     def poke(self) -> None:
         """Rows were queued: a pump under way claims them now (call in its event loop)."""
@@ -272,17 +289,27 @@ class Dispatcher:
         return stmt
 
     def claim_due(self, session: Session, now: datetime, limit: int, first_only: bool = False
-                  ) -> tuple[list[OutboxItem], dict[int, datetime]]:
+                  ) -> Claim:
         """Claim due rows and commit the claim; returns them and, for rows whose earlier
         attempt's outcome is unknown, when that attempt was claimed.
 
         Each claim is conditional on the row being as read (a worker without row locks, on
-        SQLite, may have claimed it meanwhile): a row someone else took is left out.
+        SQLite, may have claimed it meanwhile): a row someone else took is left out. The
+        serving pump's claims (`first_only`) leave the replies that wait for their
+        recipient's next messages (`waits_for_more`) pending; they read past them.
         """
         claimed: list[OutboxItem] = []
         unknown: dict[int, datetime] = {}
+        waiting = 0
         stale_lines: set[tuple[str, str, datetime]] = set()
-        for item in session.scalars(self.due(first_only), {"now": now, "limit": limit}).all():
+        scan = limit + (min(len(self.backlog), MAX_WAITING_SCAN)
+                        if first_only and self.backlog is not None else 0)
+        for item in session.scalars(self.due(first_only), {"now": now, "limit": scan}).all():
+            if len(claimed) >= limit:
+                break
+            if first_only and self.waits_for_more(item, now):
+                waiting += 1
+                continue
             won = session.connection().execute(CLAIM, {
                 "row_id": item.id, "old_status": item.status, "old_attempts": item.attempts,
                 "lease_end": now + self.lease}).rowcount
@@ -302,7 +329,15 @@ class Dispatcher:
         if first_only:   # the serving pump: a recipient's replies queued behind leave together
             join_later_replies(session, claimed, self.join_limits, now)
         session.commit()   # durable before any provider call
-        return claimed, unknown
+        return Claim(claimed, unknown, waiting)
+
+    def waits_for_more(self, item: OutboxItem, now: datetime) -> bool:
+        """A fresh plain reply whose recipient has messages still to be routed here: the
+        replies to those will join it (routing_backlog). Never longer than REPLY_WAIT."""
+        return (self.backlog is not None and item.status == "pending"
+                and can_host(item, self.join_limits.get(item.channel, 0), tries_before=0)
+                and item.created_at > now - REPLY_WAIT
+                and self.backlog.waiting((item.channel, item.recipient)))
 
     async def deliver_due(self, now: datetime, limit: int = 100) -> int:
         """Try every due row once; returns how many were sent.
@@ -316,7 +351,7 @@ class Dispatcher:
     async def deliver_batch(self, now: datetime, limit: int = 100) -> tuple[int, int]:
         """Like `deliver_due`; returns (sent, claimed): a full batch means more may be due."""
         with self.factory() as session:
-            items, unknown = self.claim_due(session, now, limit)
+            items, unknown, _ = self.claim_due(session, now, limit)
             numbers = ticket_numbers(session, items)
             session.expunge_all()  # outcomes are written by record_outcome, never flushed
             lines: dict[tuple[str, str], list[OutboxItem]] = {}

@@ -15,6 +15,9 @@ Only plain bot replies (kind `reply`) on channels that say how long a message ma
 (`joins_replies_up_to`) are joined; any other row stops a join, so each recipient's order
 holds. The last reply's buttons go with the message; an earlier reply's are written out
 after its text (as WhatsApp does with every button), unless its text already offers them.
+A reply identical to one already in the message (text and buttons) is folded into it but not
+written twice: the bot's "I added your message to your ticket" after each of a customer's
+quick messages reads once.
 """
 
 from __future__ import annotations
@@ -51,10 +54,11 @@ HOST = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
         .values(payload=bindparam("joined", type_=PAYLOAD)))
 
 
-def can_host(item: OutboxItem, limit: int) -> bool:
-    """A first attempt of a plain reply, on a channel that joins."""
+def can_host(item: OutboxItem, limit: int, tries_before: int = 1) -> bool:
+    """A first attempt of a plain reply, on a channel that joins (`tries_before`: the
+    attempts counted on the row, 1 once it is claimed)."""
     payload = item.payload
-    return (limit > 0 and item.attempts == 1 and payload.get("kind") == JOINABLE_KIND
+    return (limit > 0 and item.attempts == tries_before and payload.get("kind") == JOINABLE_KIND
             and "joined" not in payload)
 
 
@@ -78,26 +82,35 @@ def join_later_replies(session: Session, claimed: Sequence[OutboxItem],
 
 
 def fold(session: Session, host: OutboxItem, rows: list[Any], limit: int) -> int:
-    """Join `rows` (the recipient's next due rows, in order) into `host` while they fit."""
+    """Join `rows` (the recipient's next due rows, in order) into `host` while they fit. A
+    reply that says what one already in the message says (same text and buttons) is folded
+    without being written again: six "I added your message to ticket #117" read as one."""
     texts = [host.payload.get("text", "")]
     buttons = tuple(host.payload.get("buttons", ()))
+    said = {(texts[0], buttons)}
     joined: list[int] = []
     head = 0   # characters of the texts before the last one, each with its separator
     for row in rows:
         payload = row.payload
-        before = degrade_buttons(texts[-1], buttons)   # no longer the message's last text
         text = payload.get("text", "")
-        if (payload.get("kind") != JOINABLE_KIND or head + len(before) + len(SEPARATOR)
-                + len(text) > limit - BUTTONS_ROOM):
+        row_buttons = tuple(payload.get("buttons", ()))
+        repeated = (text, row_buttons) in said
+        before = degrade_buttons(texts[-1], buttons)   # no longer the message's last text
+        if payload.get("kind") != JOINABLE_KIND or (
+                not repeated and head + len(before) + len(SEPARATOR) + len(text)
+                > limit - BUTTONS_ROOM):
             break
         folded = {**payload, "joined_into": host.id}
         if not session.connection().execute(FOLD, {"row_id": row.id, "folded": folded}).rowcount:
             break   # taken meanwhile: what follows it must not go before it
+        joined.append(row.id)
+        if repeated:
+            continue
+        said.add((text, row_buttons))
         head += len(before) + len(SEPARATOR)
         texts[-1] = before
         texts.append(text)
-        buttons = tuple(payload.get("buttons", ()))
-        joined.append(row.id)
+        buttons = row_buttons
     if not joined:
         return 0
     payload = {**host.payload, "joined": joined, "joined_text": SEPARATOR.join(texts),

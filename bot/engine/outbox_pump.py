@@ -10,7 +10,8 @@ a row being sent (claimed, its lease running) gets no new claim until that row's
 written, and a claim takes only each recipient's oldest due row (so a row being claimed by
 another worker at that moment is never overtaken). Outcomes are written by one writer,
 together as they come (one transaction for what finished meanwhile), off the event loop;
-claims are too.
+claims are too. While a claim leaves replies waiting for their recipients' next messages
+(`Dispatcher.waits_for_more`), the pump looks again every RECHECK_S even if nothing wakes it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from bot.store.models import OutboxItem
 from channels.tasks import stop_task
 
 log = logging.getLogger(__name__)
-Claimed = tuple[list[OutboxItem], dict[int, datetime], dict[int | None, int]]
+Claimed = tuple[list[OutboxItem], dict[int, datetime], dict[int | None, int], int]
+RECHECK_S = 0.1   # while replies wait for their recipients' next messages
 
 
 class OutcomeWriter:
@@ -83,13 +85,13 @@ class OutboxPump:
         writer = OutcomeWriter(dispatcher, poked.set)
         turns = asyncio.Semaphore(dispatcher.concurrency)
         lines: dict[asyncio.Task[int], int] = {}   # line -> its rows
-        sent = 0
+        sent = waiting = 0
         try:
             while True:
                 poked.clear()
                 room = self.limit - sum(lines.values())
                 if room > 0:
-                    items, unknown, numbers = await asyncio.to_thread(self.claim, room)
+                    items, unknown, numbers, waiting = await asyncio.to_thread(self.claim, room)
                     for line in await self.lines_of(items):
                         task = asyncio.create_task(
                             self.deliver_line(line, unknown, numbers, turns, writer))
@@ -100,8 +102,10 @@ class OutboxPump:
                         continue
                     if poked.is_set():   # queued, or outcomes written, since this claim
                         continue
-                    return sent
-                sent += await self.wait_for_change(lines, poked)
+                    if not waiting:
+                        return sent
+                timeout = RECHECK_S if waiting else None
+                sent += await self.wait_for_change(lines, poked, timeout)
         finally:
             if lines:   # cancelled: let the sends under way finish and be recorded
                 await asyncio.gather(*lines, return_exceptions=True)
@@ -117,12 +121,12 @@ class OutboxPump:
         now = self.now()
         with dispatcher.factory() as session:
             if session.execute(dispatcher.due_ids(), {"now": now}).first() is None:
-                return [], {}, {}
+                return [], {}, {}, 0
         with dispatcher.writer_turn(), dispatcher.factory() as session:
-            items, unknown = dispatcher.claim_due(session, now, room, first_only=True)
+            items, unknown, waiting = dispatcher.claim_due(session, now, room, first_only=True)
             numbers = ticket_numbers(session, items)
             session.expunge_all()
-        return items, unknown, numbers
+        return items, unknown, numbers, waiting
 
     async def lines_of(self, items: list[OutboxItem]) -> list[list[OutboxItem]]:
         lines: dict[tuple[str, str], list[OutboxItem]] = {}
@@ -145,12 +149,14 @@ class OutboxPump:
         return sent
 
     @staticmethod
-    async def wait_for_change(lines: dict[asyncio.Task[int], int],
-                              poked: asyncio.Event) -> int:
-        """Until a line finishes or the pump is poked; returns what finished lines sent."""
+    async def wait_for_change(lines: dict[asyncio.Task[int], int], poked: asyncio.Event,
+                              timeout: float | None = None) -> int:
+        """Until a line finishes or the pump is poked (or `timeout` passed); returns what
+        finished lines sent."""
         waker = asyncio.create_task(poked.wait())
         try:
-            await asyncio.wait({*lines, waker}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({*lines, waker}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
         finally:
             await stop_task(waker)
         sent = 0

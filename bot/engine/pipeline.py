@@ -83,7 +83,7 @@ async def store_waiting(waiting: deque[PendingStore]) -> None:
             outcomes = await store_group(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Accepted) and outcome.is_new:
-                    queue_for_routing(pending.factory, pending.ctx, outcome)
+                    queue_for_routing(pending.factory, pending.ctx, outcome, pending.inbound)
                 settle(pending, outcome)
             await asyncio.sleep(0)   # their acknowledgements go out before the next group
     except asyncio.CancelledError:
@@ -227,8 +227,10 @@ def counted(batch: list[PendingStore], stored: list[Accepted]) -> list[Accepted]
 
 
 def queue_for_routing(factory: sessionmaker[Session], ctx: EngineContext,
-                      accepted: Accepted) -> None:
-    """Route one stored message soon; messages stored meanwhile join it in one transaction."""
+                      accepted: Accepted, inbound: InboundMessage) -> None:
+    """Route one stored message soon; messages stored meanwhile join it in one transaction.
+    Its sender counts as having messages to route until then (routing_backlog)."""
+    ctx.work.backlog.add(accepted.message_id, (inbound.channel, inbound.sender))
     ctx.work.routing.put((factory, ctx, accepted))
 
 
@@ -257,9 +259,20 @@ async def route_waiting(waiting: deque[Routable]) -> None:
         idle = await waiting[0][1].work.storing.wait_idle(ROUTE_YIELD_S, STORE_QUIET_S)
         factory, ctx, batch = take_batch(waiting, ROUTE_BATCH if idle else FLOOD_ROUTE_BATCH)
         try:
-            await asyncio.to_thread(route_batch, factory, ctx, batch)
+            await asyncio.to_thread(route_then_release, factory, ctx, batch)
         except Exception:  # the worker pool itself failed: they stay stored for the retry job
+            ctx.work.backlog.done(accepted.message_id for accepted in batch)
             log.exception("could not route messages %s; the retry job will", batch)
+
+
+def route_then_release(factory: sessionmaker[Session], ctx: EngineContext,
+                       batch: list[Accepted]) -> list[RouteResult]:
+    """route_batch, then the batch's senders no longer wait on it (in this thread, right
+    after the commit: the dispatcher woken by that commit finds them released)."""
+    try:
+        return route_batch(factory, ctx, batch)
+    finally:
+        ctx.work.backlog.done(accepted.message_id for accepted in batch)
 
 
 def take_batch(waiting: deque[Routable], limit: int = ROUTE_BATCH

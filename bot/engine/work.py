@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from bot.engine.loop_queue import LoopQueue
+from bot.engine.routing_backlog import RoutingBacklog
 from bot.engine.writer import StoreFirstWriter
 
 Drain = Callable[[deque[Any]], Awaitable[None]]
@@ -18,8 +19,9 @@ class EngineWork:
     """Owned by one runtime and handed to what needs it (no module-level state).
 
     `storing` and `routing` are the inbound queues; `background` holds their drain tasks, so
-    shutdown can wait for them; `writer_turn` makes the hot path's SQLite write transactions
-    take turns in this process.
+    shutdown can wait for them; `backlog` counts who has messages waiting in `routing` (a
+    reply waits for those, see routing_backlog); `writer_turn` makes the hot path's SQLite
+    write transactions take turns in this process.
     """
 
     def __init__(self, store_drain: Drain, route_drain: Drain, sqlite: bool) -> None:
@@ -27,6 +29,7 @@ class EngineWork:
         self.storing: LoopQueue[Any] = LoopQueue(store_drain, self.background)
         self.routing: LoopQueue[Any] = LoopQueue(route_drain, self.background)
         self.writer = StoreFirstWriter() if sqlite else None
+        self.backlog = RoutingBacklog()
 
     def writer_turn(self, store: bool = False) -> AbstractContextManager[object]:
         """On SQLite, one write transaction of the inbound path at a time in this process;
