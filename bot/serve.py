@@ -7,7 +7,8 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import uvicorn
 from starlette.applications import Starlette
@@ -112,6 +113,24 @@ class OutboxWakes:
             self.listener.cancel()
 
 
+@dataclass(frozen=True)
+class StrandedCutoff:
+    """Which unrouted messages the retry job takes: those stored before `before(now)`.
+
+    A message stored less than RETRY_SECONDS ago may still be in a routing queue (this
+    process's, or another worker's on PostgreSQL). On SQLite one process serves the database,
+    so whatever it finds unrouted from before it started was left by the process that stopped
+    (a crash between storing and routing): routed by the job's first run, not a minute later.
+    """
+
+    started: datetime
+    one_process: bool
+
+    def before(self, now: datetime) -> datetime:
+        cutoff = now - timedelta(seconds=RETRY_SECONDS)
+        return max(cutoff, self.started) if self.one_process else cutoff
+
+
 def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
     """The periodic jobs of `serve`: the SLA sweep, outbox delivery (once more at shutdown, to
     flush what is due) and routing of messages stored but never routed."""
@@ -125,8 +144,10 @@ def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
     async def outbox_dispatch() -> int:  # until nothing is due or in flight (see OutboxPump)
         return await pump.run()
 
+    stranded = StrandedCutoff(runtime.clock.now(), runtime.engine.dialect.name == "sqlite")
+
     async def route_stranded() -> int:  # the process stopped between storing and routing
-        cutoff = runtime.clock.now() - timedelta(seconds=RETRY_SECONDS)
+        cutoff = stranded.before(runtime.clock.now())
         return await asyncio.to_thread(retry_unrouted, runtime.factory, runtime.ctx, cutoff)
 
     return [Job("sla_sweep", SWEEP_SECONDS, sla_sweep),

@@ -70,6 +70,32 @@ def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: Fi
         assert session.scalars(select(OutboxItem).where(OutboxItem.channel == "console")).all()
 
 
+def test_a_restart_routes_what_the_stopped_process_left_at_once_on_sqlite(
+        runtime: Runtime, clock: FixedClock) -> None:
+    """On SQLite one process serves the database: a message left unrouted by the process that
+    stopped is routed by the retry job's first run, not once it is a minute old. A message
+    stored after the start may be in this process's queue, and on PostgreSQL in another
+    worker's: those wait the minute."""
+    from bot.engine.pipeline import store
+    from channels.base import InboundMessage
+
+    def stored(n: int) -> None:
+        store(runtime.factory, runtime.ctx, InboundMessage(
+            channel="console", provider_message_id=f"stranded-{n}", sender=f"console:eva{n}",
+            text=BILLING, received_at=clock.now()))
+
+    stored(1)   # the process stopped before routing it
+    clock.advance(timedelta(seconds=5))
+    runner = SchedulerRunner(scheduled_jobs(runtime, Dispatcher(runtime.factory, {})))
+    clock.advance(timedelta(seconds=1))
+    stored(2)   # stored since the start: in a routing queue, for all the job knows
+    clock.advance(timedelta(seconds=1))
+    sqlite = runtime.engine.dialect.name == "sqlite"
+    assert asyncio.run(runner.run_now("retry_unrouted")) == (1 if sqlite else 0)
+    clock.advance(timedelta(seconds=60))
+    assert asyncio.run(runner.run_now("retry_unrouted")) == (1 if sqlite else 2)
+
+
 def test_contacts_vip_add_cli(tmp_path, db_url: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import create_engine
 
