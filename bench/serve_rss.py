@@ -8,7 +8,6 @@ children's, if any) from /proc.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -26,17 +25,11 @@ ENCODER = ["auto"]   # kb.encoder of the served config (--encoder)
 START_TIMEOUT = [120.0]
 TARGET_MB = 300   # issue 19: the multilingual sentence encoder's weights stay resident
 sys.path.insert(0, str(REPO))
+from tests.servers.serve_env import serve_env  # noqa: E402
+
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
 ENV = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "bench-token",
        "TELEGRAM_BOT_TOKEN": "7000001:bench", "TELEGRAM_WEBHOOK_SECRET": "atiende-test-secret_42"}
-
-
-def serve_env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment for an `atiende serve` this bench starts: no ATIENDE__ overrides, and
-    this checkout's code first (the virtualenv's editable install points at whichever
-    checkout installed it, so a bench run from another worktree would serve that one)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
-    return env | extra | {"PYTHONPATH": str(REPO)}
 
 
 def start_fakes() -> tuple[Any, Any, list[Any]]:

@@ -21,6 +21,7 @@ import yaml
 from tests.fakes.clients import ACCOUNT_SID, AUTH_TOKEN, twilio_params, twilio_post
 from tests.fakes.twilio_api import FakeTwilio
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[2]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -59,8 +60,8 @@ class Serve:
     """`atiende serve` in `folder`, its output read line by line."""
 
     def __init__(self, folder: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")} | ENV
-        self.proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=folder, env=env, text=True,
+        self.proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=folder, env=serve_env(ENV),
+                                     text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []

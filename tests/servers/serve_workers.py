@@ -3,7 +3,6 @@ tests and bench/multi_worker.py: start, `kill -9`, restart; a load balancer's vi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -14,6 +13,7 @@ import httpx
 import yaml
 
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[2]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -61,8 +61,7 @@ class WorkerPool:
     def __init__(self, folder: Path, config: Path, environ: dict[str, str], count: int) -> None:
         self.folder = folder
         self.config = config
-        self.environ = {k: v for k, v in os.environ.items()
-                        if not k.startswith("ATIENDE__")} | environ
+        self.environ = serve_env(environ)
         self.workers = [Worker(i) for i in range(count)]
 
     def upgrade(self) -> None:
