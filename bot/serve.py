@@ -28,8 +28,6 @@ from channels.registry import ChannelPlugin
 from scheduler.runner import Job, SchedulerRunner
 
 log = logging.getLogger(__name__)
-SWEEP_SECONDS = 30
-RETRY_SECONDS = 60
 
 
 def banner(config: AtiendeConfig, runtime: Runtime, plugins: list[ChannelPlugin]) -> str:
@@ -117,17 +115,19 @@ class OutboxWakes:
 class StrandedCutoff:
     """Which unrouted messages the retry job takes: those stored before `before(now)`.
 
-    A message stored less than RETRY_SECONDS ago may still be in a routing queue (this
-    process's, or another worker's on PostgreSQL). On SQLite one process serves the database,
-    so whatever it finds unrouted from before it started was left by the process that stopped
-    (a crash between storing and routing): routed by the job's first run, not a minute later.
+    A message stored less than `after` ago (`jobs.retry_unrouted_seconds`) may still be in a
+    routing queue (this process's, or another worker's on PostgreSQL). On SQLite one process
+    serves the database, so whatever it finds unrouted from before it started was left by the
+    process that stopped (a crash between storing and routing): routed by the job's first
+    run, not a minute later.
     """
 
     started: datetime
     one_process: bool
+    after: timedelta = timedelta(seconds=60)
 
     def before(self, now: datetime) -> datetime:
-        cutoff = now - timedelta(seconds=RETRY_SECONDS)
+        cutoff = now - self.after
         return max(cutoff, self.started) if self.one_process else cutoff
 
 
@@ -144,16 +144,18 @@ def scheduled_jobs(runtime: Runtime, dispatcher: Dispatcher) -> list[Job]:
     async def outbox_dispatch() -> int:  # until nothing is due or in flight (see OutboxPump)
         return await pump.run()
 
-    stranded = StrandedCutoff(runtime.clock.now(), runtime.engine.dialect.name == "sqlite")
+    jobs = runtime.config.jobs
+    stranded = StrandedCutoff(runtime.clock.now(), runtime.engine.dialect.name == "sqlite",
+                              timedelta(seconds=jobs.retry_unrouted_seconds))
 
     async def route_stranded() -> int:  # the process stopped between storing and routing
         cutoff = stranded.before(runtime.clock.now())
         return await asyncio.to_thread(retry_unrouted, runtime.factory, runtime.ctx, cutoff)
 
-    return [Job("sla_sweep", SWEEP_SECONDS, sla_sweep),
+    return [Job("sla_sweep", jobs.sla_sweep_seconds, sla_sweep),
             Job("outbox_dispatch", runtime.config.outbox.poll_seconds, outbox_dispatch,
                 again_at_stop=True),
-            Job("retry_unrouted", RETRY_SECONDS, route_stranded)]
+            Job("retry_unrouted", jobs.retry_unrouted_seconds, route_stranded)]
 
 
 async def start_plugin(plugin: ChannelPlugin) -> bool:

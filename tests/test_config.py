@@ -156,6 +156,11 @@ def test_an_out_of_range_port(tmp_path: Path) -> None:
     assert config_error(path).startswith(f"{path}: channels.email.smtp_inbound.port: ")
 
 
+def test_a_job_interval_below_a_second_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "jobs:\n  retry_unrouted_seconds: 0\n")
+    assert config_error(path).startswith(f"{path}: jobs.retry_unrouted_seconds: ")
+
+
 def test_a_typo_in_a_key_is_an_unknown_key(tmp_path: Path) -> None:
     path = write(tmp_path, "http:\n  prot: 8000\n")
     assert config_error(path) == (

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.app import Runtime
+from bot.app import Runtime, build_runtime
 from bot.cli.chat import ChatSession
+from bot.config.root import AtiendeConfig, JobsConfig
 from bot.engine.outbox import Dispatcher
 from bot.serve import scheduled_jobs
 from bot.store.models import Contact, OutboxItem, Ticket
@@ -53,6 +54,33 @@ def test_serve_jobs_keep_their_ids_and_intervals(runtime: Runtime) -> None:
     assert {job.id: job.seconds for job in jobs} == {
         "sla_sweep": 30, "outbox_dispatch": 1, "retry_unrouted": 60}
     assert [job.id for job in jobs if job.again_at_stop] == ["outbox_dispatch"]
+
+
+def test_the_jobs_section_sets_the_sweep_interval_and_the_retry_cutoff(
+        config: AtiendeConfig, clock: FixedClock) -> None:
+    """`jobs.sla_sweep_seconds` and `jobs.retry_unrouted_seconds`: the intervals, and how old
+    an unrouted message must be before the retry job takes it."""
+    from bot.engine.pipeline import store
+    from channels.base import InboundMessage
+
+    changed = config.model_copy(update={"jobs": JobsConfig(sla_sweep_seconds=2,
+                                                           retry_unrouted_seconds=5)})
+    runtime = build_runtime(changed, clock)
+    try:
+        jobs = scheduled_jobs(runtime, Dispatcher(runtime.factory, {}))
+        assert {job.id: job.seconds for job in jobs} == {
+            "sla_sweep": 2, "outbox_dispatch": 1, "retry_unrouted": 5}
+        runner = SchedulerRunner(jobs)
+        clock.advance(timedelta(seconds=1))
+        store(runtime.factory, runtime.ctx, InboundMessage(
+            channel="console", provider_message_id="stranded-5s", sender="console:eva",
+            text=BILLING, received_at=clock.now()))   # stored after the start
+        clock.advance(timedelta(seconds=4))
+        assert asyncio.run(runner.run_now("retry_unrouted")) == 0   # 4 s old: may be queued
+        clock.advance(timedelta(seconds=2))
+        assert asyncio.run(runner.run_now("retry_unrouted")) == 1   # 6 s old: stranded
+    finally:
+        runtime.engine.dispose()
 
 
 def test_stranded_message_is_routed_by_the_retry_job(runtime: Runtime, clock: FixedClock) -> None:

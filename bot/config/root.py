@@ -66,6 +66,17 @@ class OutboxConfig(Section):
     join_replies: bool = True
 
 
+class JobsConfig(Section):
+    """How often `atiende serve`'s periodic jobs run (the outbox: `outbox.poll_seconds`)."""
+
+    # SLA warnings, breaches, escalation, reminders, auto-close and pages coming due
+    sla_sweep_seconds: float = Field(30.0, ge=1, le=3600)
+    # a message stored this long ago and still unrouted (its process stopped before routing
+    # it) is routed by the retry job, which runs this often; younger ones may still be in a
+    # worker's routing queue
+    retry_unrouted_seconds: float = Field(60.0, ge=1, le=3600)
+
+
 class HttpConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -106,6 +117,7 @@ class AtiendeConfig(Section):
     branding: BrandingConfig = BrandingConfig()   # the help center's logo and colour
     customer_web: CustomerWebConfig = CustomerWebConfig()
     outbox: OutboxConfig = OutboxConfig()
+    jobs: JobsConfig = JobsConfig()
     triage: TriageConfig = TriageConfig()
     source: str = Field("<defaults>", exclude=True)
     base_dir: str = Field("", exclude=True)  # the config file's folder, fixed at load time

@@ -4,7 +4,9 @@ message stored and handled once, every reply and escalation exactly once.
 
 One run (module scope: four workers take a while to start on a busy machine) and one test
 per guarantee. After the kill, what the killed worker had stored but not handled waits for
-the retry job's 60 s cutoff, so the run lasts about two minutes.
+the retry job's cutoff (`jobs.retry_unrouted_seconds`), and a reply it had claimed waits for
+its lease (`outbox.claim_seconds`): 10 s each here (the fake Twilio answers in milliseconds),
+a minute by default.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.servers.worker_load import (
 )
 
 WORKERS, CONVERSATIONS, PER_CONVERSATION, DUE = 4, 20, 4, 20
+RETRY_SECONDS = CLAIM_SECONDS = 10
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,9 @@ def kill_run(pg_url: str, tmp_path_factory: pytest.TempPathFactory,
     twilio_server.reset()
     sink = SmtpSink().start()
     folder = tmp_path_factory.mktemp("workers")
-    pool = WorkerPool(folder, write_config(folder, pg_url, twilio_server.url, sink.port),
+    pool = WorkerPool(folder, write_config(folder, pg_url, twilio_server.url, sink.port,
+                                           retry_seconds=RETRY_SECONDS,
+                                           claim_seconds=CLAIM_SECONDS),
                       ENV | {"ATIENDE_SECRET_KEY": "multi-worker"}, WORKERS)
     pool.upgrade()
     try:

@@ -28,6 +28,11 @@ from tests.servers.smtp_sink import SmtpSink
 from tests.servers.worker_load import Findings, Load, check, send_load, wait_settled
 
 WORKERS, CONVERSATIONS, PER_CONVERSATION = 2, 12, 6
+# What a worker stored but could not route while the database was down is routed by a retry
+# job 10 s on (jobs.retry_unrouted_seconds), and a send whose outcome the outage lost is looked
+# up 10 s on (outbox.claim_seconds; the fake Twilio answers in milliseconds), not after the
+# production minute.
+RETRY_SECONDS = CLAIM_SECONDS = 10
 DEADLINE = 30.0   # seconds for each observable step of the outage
 
 
@@ -77,7 +82,8 @@ def restart_run(tmp_path_factory: pytest.TempPathFactory,
     folder = tmp_path_factory.mktemp("restart")
     with private_cluster() as cluster:
         pool = WorkerPool(folder, write_config(folder, cluster.url, twilio_server.url,
-                                               sink.port),
+                                               sink.port, retry_seconds=RETRY_SECONDS,
+                                               claim_seconds=CLAIM_SECONDS),
                           ENV | {"ATIENDE_SECRET_KEY": "pg-restart"}, WORKERS)
         pool.upgrade()
         try:

@@ -43,7 +43,7 @@ def customer(index: int) -> str:
 
 
 def write_config(folder: Path, db_url: str, port: int, twilio_url: str,
-                 claim_seconds: float) -> None:
+                 claim_seconds: float, retry_seconds: float) -> None:
     data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     data["database"]["url"] = db_url
     data["kb"]["path"] = str(REPO / "kb" / "articles")
@@ -52,6 +52,7 @@ def write_config(folder: Path, db_url: str, port: int, twilio_url: str,
     for other in ("telegram", "email"):
         data["channels"].pop(other, None)
     data["outbox"] = {"claim_seconds": claim_seconds}
+    data["jobs"] = {"retry_unrouted_seconds": retry_seconds}
     (folder / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True),
                                         encoding="utf-8")
 
@@ -107,12 +108,15 @@ def wait_for(check: Any, timeout: float) -> bool:
 
 
 def kill_run(twilio: FakeTwilio, folder: Path, db_url: str, customers: int = 20,
-             kill_at: int = 5, claim_seconds: float = 1.0, settle: float = 3.0) -> KillResult:
+             kill_at: int = 5, claim_seconds: float = 1.0, settle: float = 3.0,
+             retry_seconds: float = 60.0) -> KillResult:
     """Answer `customers` customers; SIGKILL the server inside Twilio's acceptance of reply
-    number `kill_at`; restart; count what each customer got once all is quiet."""
+    number `kill_at`; restart; count what each customer got once all is quiet.
+    `retry_seconds`: jobs.retry_unrouted_seconds (on PostgreSQL, what the killed server
+    stored but never routed waits that long for the restarted one's retry job)."""
     twilio.reset()
     port = free_port()
-    write_config(folder, db_url, port, twilio.url, claim_seconds)
+    write_config(folder, db_url, port, twilio.url, claim_seconds, retry_seconds)
     url = f"http://127.0.0.1:{port}"
     first = Serve(folder)
     accepted = 0

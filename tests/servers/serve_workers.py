@@ -22,8 +22,12 @@ TIMEOUTS = {"connect_timeout_seconds": 2.0, "statement_timeout_seconds": 5.0,
             "pool_timeout_seconds": 2.0}
 
 
-def write_config(folder: Path, db_url: str, twilio_url: str, smtp_port: int) -> Path:
-    """config.yaml for every worker: WhatsApp to the fake Twilio, agent mail to a sink."""
+def write_config(folder: Path, db_url: str, twilio_url: str, smtp_port: int,
+                 retry_seconds: float = 60.0, claim_seconds: float = 60.0) -> Path:
+    """config.yaml for every worker: WhatsApp to the fake Twilio, agent mail to a sink;
+    `retry_seconds` is jobs.retry_unrouted_seconds (how long what a killed worker stored but
+    never routed waits for another's retry job), `claim_seconds` outbox.claim_seconds (how
+    long a send whose outcome was lost waits before it is looked up and retried)."""
     data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     data["database"] = {**data["database"], "url": db_url, **TIMEOUTS}
     data["kb"]["path"] = str(REPO / "kb" / "articles")
@@ -33,6 +37,8 @@ def write_config(folder: Path, db_url: str, twilio_url: str, smtp_port: int) -> 
     data["channels"]["email"]["smtp_outbound"] = {"host": "127.0.0.1", "port": smtp_port}
     data["channels"]["email"]["outbound_transport"] = "smtp"
     data["channels"]["email"].pop("imap", None)
+    data["jobs"] = {"retry_unrouted_seconds": retry_seconds}
+    data["outbox"] = {**data.get("outbox", {}), "claim_seconds": claim_seconds}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
