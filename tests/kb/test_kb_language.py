@@ -27,22 +27,30 @@ def test_empty_or_tiny_text_gives_the_default(text: str) -> None:
     assert detect_language(text) == "es"
 
 
-def test_warm_up_builds_the_detector_with_its_models_loaded(
+def test_warm_up_builds_the_detector_with_its_small_models_loaded(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preloaded (no pause at the first unclear message) and in low-accuracy mode (trigram
+    models only: 8.5 MB resident instead of 66 MB, see kb/language.py)."""
     from kb import language
 
     asked: list[str] = []
-    real = language.LanguageDetectorBuilder.with_preloaded_language_models
+    builder_class = language.LanguageDetectorBuilder
+    real_preload = builder_class.with_preloaded_language_models
+    real_low = builder_class.with_low_accuracy_mode
 
     def preloaded(builder: object) -> object:
         asked.append("preload")
-        return real(builder)  # type: ignore[arg-type]
+        return real_preload(builder)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(language.LanguageDetectorBuilder, "with_preloaded_language_models",
-                        preloaded)
+    def low_accuracy(builder: object) -> object:
+        asked.append("low accuracy")
+        return real_low(builder)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builder_class, "with_preloaded_language_models", preloaded)
+    monkeypatch.setattr(builder_class, "with_low_accuracy_mode", low_accuracy)
     monkeypatch.setattr(language, "_DETECTOR", [])
     language.warm_up()
-    assert asked == ["preload"] and len(language._DETECTOR) == 1
+    assert sorted(asked) == ["low accuracy", "preload"] and len(language._DETECTOR) == 1
     language.warm_up()   # built once
     assert len(language._DETECTOR) == 1
     assert language.detect_language("re lento el sistema hoy") == "es"   # lingua was asked
