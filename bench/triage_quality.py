@@ -221,6 +221,9 @@ def report(split: str, results: list[dict[str, Any]], times: list[tuple[float, f
           f"asked yes/no {sum(r['asked'] for r in results)}")
     print(f"emergency recall {pct(hit_em, gold_em)} ({hit_em}/{gold_em})  "
           f"precision {pct(hit_em, got_em)} ({hit_em}/{got_em})")
+    asked = collections.Counter(r["category"] for r in results if r["asked"])
+    print("asked yes/no, by gold category: " + (" ".join(
+        f"{k[:5]}:{v}" for k, v in asked.most_common()) or "none"))
     print(f"{'category':<14}{'n':>4}{'cat':>8}{'pri':>8}{'both':>8}   predicted as")
     for name in CATEGORIES:
         rows = [r for r in results if r["category"] == name]
