@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -41,6 +43,38 @@ def warm_up() -> None:
     _detector()
 
 
+@dataclass(frozen=True)
+class KbWords:
+    """The words a knowledge base writes in one of its languages only (titles, questions and
+    answers, less grammar words, numbers and words under 3 letters): where a message has no
+    grammar word ("printer", "cancelar plan"), the desk's own vocabulary tells its language
+    before lingua is asked (short texts are where lingua is least sure)."""
+
+    es: frozenset[str] = frozenset()
+    en: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[tuple[str, str]]) -> KbWords:
+        """From (language, text) pairs, e.g. each article's language and its texts."""
+        found: dict[str, set[str]] = {"es": set(), "en": set()}
+        for lang, text in texts:
+            if lang in found:
+                found[lang].update(tokenize(text))
+        return cls.from_words(found)
+
+    @classmethod
+    def from_words(cls, by_lang: Mapping[str, Iterable[str]]) -> KbWords:
+        """From each language's normalised words (the lexical index collects them)."""
+        grammar = ES_FUNCTION | EN_FUNCTION
+        es, en = ({t for t in by_lang.get(lang, ()) if len(t) > 2 and not t.isdigit()}
+                  for lang in ("es", "en"))
+        return cls(frozenset(es - en - grammar), frozenset(en - es - grammar))
+
+    def balance(self, tokens: Sequence[str]) -> int:
+        """Spanish-only minus English-only KB words among `tokens`."""
+        return sum(t in self.es for t in tokens) - sum(t in self.en for t in tokens)
+
+
 def function_word_balance(tokens: list[str]) -> int:
     """Spanish-only grammar words minus English-only grammar words among `tokens`."""
     return sum(t in _ES_ONLY for t in tokens) - sum(t in _EN_ONLY for t in tokens)
@@ -52,18 +86,22 @@ def _lingua_balance(text: str) -> float:
     return values.get(Language.SPANISH, 0.0) - values.get(Language.ENGLISH, 0.0)
 
 
-def detect_language(text: str, default: str = "es") -> str:
+def detect_language(text: str, default: str = "es", words: KbWords | None = None) -> str:
     """"es" or "en" for `text`; grammar words outvote lingua; unclear text gives `default`."""
-    return language_verdict(text) or default
+    return language_verdict(text, words) or default
 
 
-def language_verdict(text: str) -> str | None:
-    """"es" or "en" for `text`, None when it is unclear (the caller's default applies)."""
+def language_verdict(text: str, words: KbWords | None = None) -> str | None:
+    """"es" or "en" for `text`, None when it is unclear (the caller's default applies).
+    Grammar words decide; without any, the KB's own words of one language (`words`); then
+    lingua."""
     text = text[:MAX_CHARS]
     tokens = tokenize(text)
     if not any(len(t) > 1 for t in tokens):
         return None
     balance: float = function_word_balance(tokens)
+    if balance == 0 and words is not None and (own := words.balance(tokens)) != 0:
+        return "es" if own > 0 else "en"
     if abs(balance) < DECISIVE_WORDS:   # lingua (-1..1) could still change the verdict
         balance += _lingua_balance(text)
     if abs(balance) < MIN_MARGIN:

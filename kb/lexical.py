@@ -33,6 +33,7 @@ class LexicalIndex:
     unknown_idf: float
     spelling: SpellIndex
     by_topic_lang: dict[tuple[str, str], int]  # (topic, lang) → article number
+    words_by_lang: dict[str, frozenset[str]]   # lang → the content words its articles use
 
 
 def topic_of(article: Article) -> str:
@@ -107,10 +108,12 @@ def build_lexical(articles: Sequence[Article]) -> LexicalIndex:
 def _build_index(articles: Sequence[Article]) -> LexicalIndex:
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     vocabulary: set[str] = set()
+    by_lang: dict[str, set[str]] = defaultdict(set)
     memo = StemMemo()
     for number, article in enumerate(articles):
         strength, surface = _article_terms(article, memo)
         vocabulary.update(surface)
+        by_lang[article.lang].update(surface)
         for stem, weight in strength.items():
             postings[stem].append((number, weight))
     n = len(articles)
@@ -123,6 +126,7 @@ def _build_index(articles: Sequence[Article]) -> LexicalIndex:
         idf=idf,
         unknown_idf=_idf(n, 0),
         spelling=SpellIndex.build(vocabulary),
+        words_by_lang={lang: frozenset(words) for lang, words in by_lang.items()},
     )
 
 

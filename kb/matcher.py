@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from kb.abstention import ANSWER_PROBABILITY, AbstentionModel, model_for
-from kb.language import detect_language
+from kb.language import KbWords, detect_language
 from kb.lexical import LexicalIndex, build_lexical, lexical_scores, topic_of
 from kb.loader import Article
 from kb.sentences import Message, content_count, drop_signature, split_message
@@ -61,6 +61,7 @@ class KbIndex:
     meaning: ArticleVectors | None
     topic_of_article: numpy.ndarray              # article number → topic number
     members: tuple[tuple[int, ...], ...]         # topic number → its article numbers
+    words: KbWords = field(default_factory=KbWords)   # words written in one language only
 
     @property
     def articles(self) -> tuple[Article, ...]:
@@ -73,7 +74,8 @@ def build_index(articles: Sequence[Article], meaning: ArticleVectors | None = No
     number = {topic: n for n, topic in enumerate(topics)}
     owner = numpy.array([number[topic_of(a)] for a in articles], dtype=numpy.int64)
     members = tuple(tuple(numpy.flatnonzero(owner == t).tolist()) for t in range(len(topics)))
-    return KbIndex(build_lexical(articles), meaning, owner, members)
+    lexical = build_lexical(articles)
+    return KbIndex(lexical, meaning, owner, members, KbWords.from_words(lexical.words_by_lang))
 
 
 def _by_topic(index: KbIndex, per_article: numpy.ndarray) -> numpy.ndarray:
@@ -189,7 +191,7 @@ def _decide(model: AbstentionModel, signals: dict[str, float],
 def best_match(index: KbIndex, text: str, lang: str | None = None) -> Match:
     """Decide whether to answer `text` from the KB, and with which article."""
     message = split_message(text)
-    lang = lang or detect_language(message.text)
+    lang = lang or detect_language(message.text, words=index.words)
     lexical, meaning, combined = _article_signals(index, message)
     candidates = _candidates(index, combined, lang)
     if not candidates:

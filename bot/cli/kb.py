@@ -49,7 +49,7 @@ def match_to_json(match: Match) -> dict[str, Any]:
 
 def ask_one(index: KbIndex, text: str, lang: str | None) -> dict[str, Any]:
     if lang is None:
-        lang = detect_language(text)
+        lang = detect_language(text, words=index.words)
     return match_to_json(best_match(index, text, lang))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.engine.intents import Intent, read_intent
 from bot.engine.triage import triager_for
 from bot.store.models import Message
-from kb.language import language_verdict
+from kb.language import KbWords, language_verdict
 from kb.matcher import KbIndex, Match, best_match
 from kb.normalize import normalize_text
 from kb.sentences import split_message
@@ -56,10 +56,11 @@ class Prepared:
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
     triager: Triager | None = None   # the batch's (approved examples change only by an agent)
     triaged: dict[str, Verdict] = field(default_factory=dict)
+    words: KbWords | None = None   # the KB's words of one language (KbIndex.words)
 
     def verdict(self, text: str) -> str | None:
         if text not in self.verdicts:
-            self.verdicts[text] = language_verdict(text)
+            self.verdicts[text] = language_verdict(text, self.words)
         return self.verdicts[text]
 
     def intent(self, text: str) -> Intent:
@@ -105,7 +106,7 @@ def prepare(index: KbIndex, default_language: str, inputs: Sequence[TurnInput],
     the text itself shows (the hint, else the default, when unclear), which is what the turn
     asks for except for a returning sender's short or unclear message. With `triager`, the
     same texts are triaged ahead (a turn asks whether it is an emergency before the KB)."""
-    prepared = Prepared(triager=triager)
+    prepared = Prepared(triager=triager, words=index.words)
     asked = [(item.text, choose_language(prepared, item.text, item.hint, None, default_language))
              for item in inputs if prepared.intent(item.text).name not in OWN_INTENTS]
     with encoded_ahead(index, [text for text, _ in asked]):

@@ -90,7 +90,8 @@ def route_messages(session: Session, ctx: EngineContext, message_ids: Sequence[i
     """
     with (deferred_rows(session), deferred_updates(session),
           notify.batch_transcripts(session)):
-        batch = load_batch(session, ctx, message_ids, prepared or Prepared())
+        prepared = prepared or Prepared(words=ctx.kb_index.words)
+        batch = load_batch(session, ctx, message_ids, prepared)
         turns = run_turns(session, ctx, message_ids, batch)
         write_rows(session)
         write_updates(session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kb.language import detect_language
@@ -54,3 +56,38 @@ def test_warm_up_builds_the_detector_with_its_small_models_loaded(
     language.warm_up()   # built once
     assert len(language._DETECTOR) == 1
     assert language.detect_language("re lento el sistema hoy") == "es"   # lingua was asked
+
+
+def test_the_kbs_own_words_tell_a_message_without_grammar_words() -> None:
+    """No grammar word: a word the KB writes in one language only decides ("printer" is the
+    English articles' word, "impresora" the Spanish ones'); lingua alone reads both words
+    poorly (trigram models)."""
+    from kb.language import KbWords, language_verdict
+
+    words = KbWords.from_texts([
+        ("en", "Setting up the receipt printer. Cancel your plan from Billing."),
+        ("es", "Configurar la impresora de recibos. Cancelar el plan desde Facturación."),
+    ])
+    assert "printer" in words.en and "impresora" in words.es
+    assert "plan" not in words.en | words.es   # written in both: says nothing
+    assert language_verdict("printer", words) == "en"
+    assert language_verdict("impresora", words) == "es"
+    assert language_verdict("cancelar plan", words) == "es"
+    assert language_verdict("Cancel plan", words) == "en"
+    # grammar words still decide Spanglish: product words are often English in Spanish
+    assert language_verdict("quiero configurar el receipt printer", words) == "es"
+    assert language_verdict("how do I set up la impresora?", words) == "en"
+
+
+def test_the_matcher_reads_the_kbs_words_for_a_keyword(tmp_path: Path) -> None:
+    from kb.loader import load_kb
+    from kb.matcher import best_match, build_index
+
+    for lang, title, body in [("en", "Receipt printer", "Pair the receipt printer in Settings."),
+                              ("es", "Impresora de recibos", "Empareja la impresora en Ajustes.")]:
+        (tmp_path / f"printer-{lang}.md").write_text(
+            f"---\nid: printer-{lang}\nlang: {lang}\ntitle: {title}\nquestions:\n"
+            f"  - {title}?\n---\n{body}\n", encoding="utf-8")
+    index = build_index(load_kb(tmp_path))
+    assert best_match(index, "printer").lang == "en"
+    assert best_match(index, "impresora").lang == "es"
