@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -12,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import create_engine, inspect
+
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[1]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -23,9 +24,8 @@ PROBLEM_LINE = re.compile(r"^\S+\.md:\d+: ")
 
 def atiende(cwd: Path, *args: str, stdin: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
     return subprocess.run([str(ATIENDE), *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env={**clean, **(env or {})}, timeout=120)
+                          text=True, env=serve_env(env or {}), timeout=120)
 
 
 def write_config(folder: Path, db_url: str | None = None, **sections: Any) -> Path:

@@ -23,6 +23,7 @@ from bot.app import Runtime
 from bot.store.db import transaction
 from bot.store.models import Contact, OutboxItem, QuarantineItem
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 from tests.test_cli import (
     ATIENDE,
     NOW,
@@ -132,9 +133,8 @@ def run_in_terminal(cwd: Path, args: list[str], typed: bytes, env: dict[str, str
     """`atiende ARGS` on a pseudo-terminal: type a line, wait for the next `prompt`, Ctrl-D;
     everything it printed (no `prompt` within a minute fails the test)."""
     leader, follower = pty.openpty()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
     process = subprocess.Popen([str(ATIENDE), *args], cwd=cwd, stdin=follower, stdout=follower,
-                               stderr=follower, env={**clean, **env, "TERM": "dumb"})
+                               stderr=follower, env=serve_env(env | {"TERM": "dumb"}))
     os.close(follower)
     try:
         screen = read_until(leader, prompt, 1)
@@ -232,8 +232,7 @@ def start_serve(folder: Path, db_url: str, jobs: dict[str, float] | None = None,
     data["channels"]["email"].update(email)
     data["jobs"] = jobs or {}
     (folder / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
-    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=folder, env=env, text=True,
+    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=folder, env=serve_env({}), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=copy_lines, args=(proc, lines), daemon=True).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[1]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -32,8 +32,7 @@ def serve(tmp_path: Path, **changes: object) -> subprocess.CompletedProcess[str]
             target = target[part]
         target[key] = value
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
-    return subprocess.run([str(ATIENDE), "serve"], cwd=tmp_path, env=env, text=True,
+    return subprocess.run([str(ATIENDE), "serve"], cwd=tmp_path, env=serve_env({}), text=True,
                           capture_output=True, timeout=60)
 
 

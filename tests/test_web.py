@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import socket
@@ -26,6 +25,7 @@ from bot.store.db import make_engine, make_session_factory
 from bot.web.app import create_web_app
 from tests.fakes.loopback import LoopbackServer
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[1]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -117,8 +117,7 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
     data["kb"]["path"] = str(REPO / "kb" / "articles")
     data["http"].update(port=port, public_url=f"http://127.0.0.1:{port}")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")}
-    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp_path, env=env, text=True,
+    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp_path, env=serve_env({}), text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=pump, args=(proc, lines), daemon=True).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from tests.fakes.clients import telegram_message, telegram_post, twilio_params, 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.servers.ports import free_port
+from tests.servers.serve_env import serve_env
 
 REPO = Path(__file__).resolve().parents[2]
 ATIENDE = REPO / ".venv" / "bin" / "atiende"
@@ -81,8 +81,7 @@ def served(db_url: str, tmp_path: Path, twilio_api: FakeTwilio,
            telegram_api: FakeTelegram) -> Iterator[Served]:
     port = free_port()
     write_config(tmp_path, db_url, port, twilio_api.url, telegram_api.url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATIENDE__")} | ENV
-    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp_path, env=env, text=True,
+    proc = subprocess.Popen([str(ATIENDE), "serve"], cwd=tmp_path, env=serve_env(ENV), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
