@@ -48,7 +48,7 @@ def test_the_memo_keeps_the_newest_texts_up_to_its_size() -> None:
 def test_prepare_triages_each_text_of_a_batch_through_the_memo(
         monkeypatch: pytest.MonkeyPatch) -> None:
     triager = CountingTriager()
-    index = SimpleNamespace(meaning=None)
+    index = SimpleNamespace(meaning=None, words=None)   # a KB index: no vectors, no words
     text = "mi factura salió doble"
     monkeypatch.setattr(prepare, "best_match", lambda *_args: None)
     for _ in range(2):   # two batches, each with the text twice
