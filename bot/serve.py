@@ -124,7 +124,7 @@ class StrandedCutoff:
 
     started: datetime
     one_process: bool
-    after: timedelta = timedelta(seconds=60)
+    after: timedelta   # jobs.retry_unrouted_seconds
 
     def before(self, now: datetime) -> datetime:
         cutoff = now - self.after

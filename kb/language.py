@@ -54,15 +54,6 @@ class KbWords:
     en: frozenset[str] = frozenset()
 
     @classmethod
-    def from_texts(cls, texts: Iterable[tuple[str, str]]) -> KbWords:
-        """From (language, text) pairs, e.g. each article's language and its texts."""
-        found: dict[str, set[str]] = {"es": set(), "en": set()}
-        for lang, text in texts:
-            if lang in found:
-                found[lang].update(tokenize(text))
-        return cls.from_words(found)
-
-    @classmethod
     def from_words(cls, by_lang: Mapping[str, Iterable[str]]) -> KbWords:
         """From each language's normalised words (the lexical index collects them)."""
         grammar = ES_FUNCTION | EN_FUNCTION

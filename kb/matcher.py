@@ -61,7 +61,7 @@ class KbIndex:
     meaning: ArticleVectors | None
     topic_of_article: numpy.ndarray              # article number → topic number
     members: tuple[tuple[int, ...], ...]         # topic number → its article numbers
-    words: KbWords = field(default_factory=KbWords)   # words written in one language only
+    words: KbWords                               # words written in one language only
 
     @property
     def articles(self) -> tuple[Article, ...]:

@@ -63,11 +63,12 @@ def test_the_kbs_own_words_tell_a_message_without_grammar_words() -> None:
     English articles' word, "impresora" the Spanish ones'); lingua alone reads both words
     poorly (trigram models)."""
     from kb.language import KbWords, language_verdict
+    from kb.normalize import tokenize
 
-    words = KbWords.from_texts([
-        ("en", "Setting up the receipt printer. Cancel your plan from Billing."),
-        ("es", "Configurar la impresora de recibos. Cancelar el plan desde Facturación."),
-    ])
+    words = KbWords.from_words({
+        "en": tokenize("Setting up the receipt printer. Cancel your plan from Billing."),
+        "es": tokenize("Configurar la impresora de recibos. Cancelar el plan desde Facturación."),
+    })
     assert "printer" in words.en and "impresora" in words.es
     assert "plan" not in words.en | words.es   # written in both: says nothing
     assert language_verdict("printer", words) == "en"
